@@ -1,0 +1,48 @@
+//! The `service.toml` format: schema, parsing with spans, validation, the model and
+//! (with the `codegen` feature) the code generator behind `service_manifest!`.
+//!
+//! This is a plain library, not a proc macro, so the same checks run in the macro, in
+//! a build script and at run time:
+//!
+//! ```
+//! use service_manifest_core::{parse, Options};
+//!
+//! let toml = r#"
+//! [service]
+//! name = "hero_collab"
+//!
+//! [[binaries]]
+//! name = "hero_collab_server"
+//! kind = "server"
+//!
+//! [[dependencies]]
+//! repo = "hero_proxy"
+//! bin_name = "hero_proxy_server"
+//! socket_name = "hero_proxy/proxy.sock"
+//! "#;
+//! let checked = parse(toml, &Options::strict()).expect("valid manifest");
+//! let dep = &checked.manifest.dependencies[0];
+//! assert_eq!(dep.bin.as_deref(), Some("hero_proxy_server"));
+//! assert_eq!(dep.ready, service_manifest_core::ReadyGate::Socket);
+//! ```
+
+mod context;
+pub mod diagnostic;
+pub mod duration;
+pub mod ident;
+mod load;
+mod lower;
+pub mod model;
+mod schema;
+mod validate;
+mod vocab;
+
+#[cfg(feature = "codegen")]
+pub mod codegen;
+
+pub use context::Strictness;
+pub use diagnostic::{Diagnostic, LineCol, Severity};
+pub use load::{Checked, LoadError, Options, load_lenient, parse};
+pub use model::{Binary, Dependency, Manifest, ServiceInfo};
+pub use validate::MAX_SOCKET_PATH;
+pub use vocab::{BinaryKind, ReadyGate, Relation, RestartPolicy, is_started};

@@ -1,0 +1,179 @@
+//! The validated manifest.
+//!
+//! Every string and list is a `Cow<'static, _>` so that one type serves both as the
+//! `const` the macro generates (all borrowed) and as the owned value the run-time
+//! loader returns. Defaults are already resolved here: a consumer never re-derives
+//! a dependency's readiness gate or whether a binary is started.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::vocab::{self, BinaryKind, ReadyGate, Relation, RestartPolicy};
+
+/// A string that is borrowed in generated code and owned when loaded at run time.
+pub type Text = Cow<'static, str>;
+/// A list that is borrowed in generated code and owned when loaded at run time.
+pub type List<T> = Cow<'static, [T]>;
+
+/// A whole `service.toml`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The `[service]` table.
+    pub service: ServiceInfo,
+    /// The `[[binaries]]` entries, in file order.
+    pub binaries: List<Binary>,
+    /// The `[[dependencies]]` entries, in file order.
+    pub dependencies: List<Dependency>,
+}
+
+/// The `[service]` table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceInfo {
+    /// The service's name (defaults to the compiling crate's package name).
+    pub name: Text,
+    /// A one-line description.
+    pub description: Option<Text>,
+}
+
+/// One `[[binaries]]` entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binary {
+    /// The executable's name, unique within the service.
+    pub name: Text,
+    /// What kind of process it is.
+    pub kind: BinaryKind,
+    /// The sibling binary that spawns and owns this one, if any.
+    pub spawned_by: Option<Text>,
+    /// The Unix socket this binary serves: its readiness gate.
+    pub socket: Option<Text>,
+    /// Command-line arguments.
+    pub args: List<Text>,
+    /// Environment variables, in file order.
+    pub env: List<(Text, Text)>,
+    /// Sibling binaries that must be ready before this one starts.
+    pub after: List<Text>,
+    /// How long the binary may take to become ready, in milliseconds.
+    pub start_timeout_ms: Option<u64>,
+    /// When the supervisor restarts it.
+    pub restart: RestartPolicy,
+    /// A one-line description.
+    pub description: Option<Text>,
+}
+
+impl Binary {
+    /// Whether the supervisor starts this binary; see [`vocab::is_started`].
+    pub const fn is_started(&self) -> bool {
+        vocab::is_started(self.kind, self.spawned_by.is_some())
+    }
+
+    /// The gate a dependent waits on: the socket when one is served, else a running process.
+    pub const fn ready_gate(&self) -> ReadyGate {
+        if self.socket.is_some() {
+            ReadyGate::Socket
+        } else {
+            ReadyGate::Running
+        }
+    }
+}
+
+/// One `[[dependencies]]` entry: another service this one needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dependency {
+    /// The dependency's repository, which is also its service name.
+    pub repo: Text,
+    /// The dependency's crate (`crate` or `crate_name`).
+    pub crate_name: Option<Text>,
+    /// The dependency's binary (`bin` or `bin_name`).
+    pub bin: Option<Text>,
+    /// The Unix socket the dependency serves (`socket` or `socket_name`).
+    pub socket: Option<Text>,
+    /// How the edge constrains the dependent.
+    pub relation: Relation,
+    /// What "ready" means; resolved: `socket` when a socket is named, else `running`.
+    pub ready: ReadyGate,
+    /// How long a dependent waits for the gate, in milliseconds.
+    pub timeout_ms: Option<u64>,
+    /// Which of our binaries need it; empty means every started binary.
+    pub applies_to: List<Text>,
+}
+
+impl Dependency {
+    /// Whether this dependency constrains the given binary of ours.
+    pub fn applies_to(&self, binary: &str) -> bool {
+        self.applies_to.is_empty() || self.applies_to.iter().any(|b| b == binary)
+    }
+}
+
+impl Manifest {
+    /// The binaries the supervisor starts, in file order.
+    pub fn started(&self) -> impl Iterator<Item = &Binary> {
+        self.binaries.iter().filter(|b| b.is_started())
+    }
+
+    /// The binaries that are installed but never started, in file order.
+    pub fn install_only(&self) -> impl Iterator<Item = &Binary> {
+        self.binaries.iter().filter(|b| !b.is_started())
+    }
+
+    /// Looks a binary up by name.
+    pub fn binary(&self, name: &str) -> Option<&Binary> {
+        self.binaries.iter().find(|b| b.name == name)
+    }
+}
+
+/// One dependency edge of a started binary, as the supervisor will enforce it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edge<'a> {
+    /// The service the dependency belongs to (ours, for `after`).
+    pub service: &'a str,
+    /// The dependency's binary, when named.
+    pub action: Option<&'a str>,
+    /// The socket the gate waits on, when named.
+    pub socket: Option<&'a str>,
+    /// How the edge constrains the dependent.
+    pub relation: Relation,
+    /// What "ready" means.
+    pub ready: ReadyGate,
+    /// How long to wait for the gate, in milliseconds.
+    pub timeout_ms: Option<u64>,
+    /// The dependency's crate, carried for registering it from its declaration.
+    pub crate_name: Option<&'a str>,
+}
+
+impl Manifest {
+    /// Every edge the given binary waits on: its `after` siblings first (each a
+    /// `requires` edge gated on the sibling's socket, or on its process when it
+    /// serves none), then each `[[dependencies]]` entry that applies to it.
+    ///
+    /// This is the only place `depends_on` is derived from a manifest.
+    pub fn edges_of<'a>(&'a self, binary: &'a Binary) -> Vec<Edge<'a>> {
+        let siblings = binary
+            .after
+            .iter()
+            .filter_map(|name| self.binary(name))
+            .map(|sibling| Edge {
+                service: &self.service.name,
+                action: Some(&sibling.name),
+                socket: sibling.socket.as_deref(),
+                relation: Relation::Requires,
+                ready: sibling.ready_gate(),
+                timeout_ms: sibling.start_timeout_ms,
+                crate_name: None,
+            });
+        let services = self
+            .dependencies
+            .iter()
+            .filter(|d| d.applies_to(&binary.name))
+            .map(|d| Edge {
+                service: &d.repo,
+                action: d.bin.as_deref(),
+                socket: d.socket.as_deref(),
+                relation: d.relation,
+                ready: d.ready,
+                timeout_ms: d.timeout_ms,
+                crate_name: d.crate_name.as_deref(),
+            });
+        siblings.chain(services).collect()
+    }
+}

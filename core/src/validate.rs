@@ -1,0 +1,390 @@
+//! The rules that span keys and entries. Each check runs on its own and pushes what
+//! it finds, so one build reports every problem in the file.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use crate::context::Ctxt;
+use crate::diagnostic::{Diagnostic, line_col};
+use crate::schema::{At, RawBinary, RawManifest, closest};
+use crate::vocab::{ReadyGate, is_started};
+
+/// The longest path a Unix socket address can hold (`sun_path` is 108 bytes with its NUL).
+pub const MAX_SOCKET_PATH: usize = 107;
+
+pub(crate) fn check(
+    raw: &RawManifest,
+    source: &str,
+    service_name: Option<&At<String>>,
+    cx: &mut Ctxt,
+) {
+    check_has_binaries(raw, cx);
+    check_names(raw, service_name, cx);
+    check_unique_binaries(raw, source, cx);
+    check_unique_dependencies(raw, cx);
+    check_dependency_targets(raw, service_name, cx);
+    check_sockets(raw, cx);
+    check_references(raw, cx);
+    check_after_cycles(raw, cx);
+}
+
+fn check_has_binaries(raw: &RawManifest, cx: &mut Ctxt) {
+    if raw.binaries.is_empty() {
+        let span = raw.binaries_span.clone().unwrap_or(0..0);
+        cx.push(
+            Diagnostic::error("the manifest declares no binary", span)
+                .help("add a `[[binaries]]` table with `name` and `kind`"),
+        );
+    }
+}
+
+/// Why `name` is not a usable binary, service or crate name, if it is not.
+pub(crate) fn name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name.chars().any(char::is_whitespace) {
+        Some("contains whitespace")
+    } else if name.contains(['/', '\\']) {
+        Some("contains a path separator")
+    } else if name.contains("..") {
+        Some("contains `..`")
+    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        Some("does not start with a letter or digit")
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        Some("contains a character other than letters, digits, `_`, `-` and `.`")
+    } else {
+        None
+    }
+}
+
+fn check_name(cx: &mut Ctxt, what: &str, name: &At<String>) {
+    if let Some(problem) = name_problem(&name.value) {
+        cx.push(
+            Diagnostic::error(format!("{what} `{}` {problem}", name.value.escape_debug()), name.span.clone())
+                .help("names start with a letter or digit and contain only letters, digits, `_`, `-` and `.`"),
+        );
+    }
+}
+
+fn check_names(raw: &RawManifest, service_name: Option<&At<String>>, cx: &mut Ctxt) {
+    if let Some(name) = service_name {
+        check_name(cx, "service name", name);
+    }
+    for b in &raw.binaries {
+        b.name.iter().for_each(|n| check_name(cx, "binary name", n));
+    }
+    for d in &raw.dependencies {
+        d.repo
+            .iter()
+            .for_each(|n| check_name(cx, "dependency repo", n));
+        d.crate_name
+            .iter()
+            .for_each(|n| check_name(cx, "dependency crate", n));
+        d.bin
+            .iter()
+            .for_each(|n| check_name(cx, "dependency bin", n));
+    }
+}
+
+fn check_unique_binaries(raw: &RawManifest, source: &str, cx: &mut Ctxt) {
+    let mut by_name: HashMap<&str, &Range<usize>> = HashMap::new();
+    let mut by_ident: HashMap<String, &str> = HashMap::new();
+    for name in raw.binaries.iter().filter_map(|b| b.name.as_ref()) {
+        if let Some(first) = by_name.get(name.value.as_str()) {
+            let line = line_col(source, first.start).line;
+            cx.push(
+                Diagnostic::error(
+                    format!("duplicate binary `{}`", name.value),
+                    name.span.clone(),
+                )
+                .help(format!(
+                    "`{}` is already declared on line {line}; rename or remove one of them",
+                    name.value
+                )),
+            );
+            continue;
+        }
+        by_name.insert(&name.value, &name.span);
+        if name_problem(&name.value).is_some() {
+            continue;
+        }
+        let ident = crate::ident::variant_name(&name.value);
+        if let Some(other) = by_ident.get(&ident) {
+            cx.push(
+                Diagnostic::error(
+                    format!(
+                        "binaries `{other}` and `{}` would both be `Binary::{ident}`",
+                        name.value
+                    ),
+                    name.span.clone(),
+                )
+                .help("rename one so the names differ in more than `_`, `-`, `.` or case"),
+            );
+        } else {
+            by_ident.insert(ident, &name.value);
+        }
+    }
+}
+
+fn check_unique_dependencies(raw: &RawManifest, cx: &mut Ctxt) {
+    let mut seen = HashSet::new();
+    for d in &raw.dependencies {
+        let Some(repo) = &d.repo else { continue };
+        let key = (
+            repo.value.as_str(),
+            d.bin.as_ref().map(|b| b.value.as_str()),
+            d.socket.as_ref().map(|s| s.value.as_str()),
+        );
+        if !seen.insert(key) {
+            cx.push(
+                Diagnostic::error(
+                    format!(
+                        "duplicate dependency on `{}` with the same bin and socket",
+                        repo.value
+                    ),
+                    d.header.clone(),
+                )
+                .help("remove this entry, or give it a different `bin_name` or `socket_name`"),
+            );
+        }
+    }
+}
+
+fn check_dependency_targets(raw: &RawManifest, service_name: Option<&At<String>>, cx: &mut Ctxt) {
+    for d in &raw.dependencies {
+        let Some(repo) = &d.repo else { continue };
+        if d.bin.is_none() && d.socket.is_none() {
+            cx.push(
+                Diagnostic::error(
+                    format!("dependency on `{}` names neither a bin nor a socket, so nothing could be waited for", repo.value),
+                    d.header.clone(),
+                )
+                .help("add `bin_name = \"…\"` (the dependency's daemon) and/or `socket_name = \"…\"` (the socket it serves)"),
+            );
+        }
+        if let Some(ready) = &d.ready {
+            if ready.value == ReadyGate::Socket && d.socket.is_none() {
+                cx.push(
+                    Diagnostic::error(
+                        format!(
+                            "`ready = \"socket\"` on `{}`, but no socket is named",
+                            repo.value
+                        ),
+                        ready.span.clone(),
+                    )
+                    .help("add `socket_name = \"…\"`, or use `ready = \"running\"`"),
+                );
+            }
+        }
+        if let Some(me) = service_name {
+            if repo.value == me.value {
+                cx.push(
+                    Diagnostic::error(
+                        format!("service `{}` depends on itself", me.value),
+                        repo.span.clone(),
+                    )
+                    .help(
+                        "order this service's own binaries with `after` on `[[binaries]]` instead",
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn check_sockets(raw: &RawManifest, cx: &mut Ctxt) {
+    let sockets = raw.binaries.iter().filter_map(|b| b.socket.as_ref());
+    for socket in sockets.chain(raw.dependencies.iter().filter_map(|d| d.socket.as_ref())) {
+        let path = &socket.value;
+        let problem = if path.is_empty() {
+            Some("is empty".to_owned())
+        } else if path.contains('\0') {
+            Some("contains a NUL byte".to_owned())
+        } else if path.len() > MAX_SOCKET_PATH {
+            Some(format!(
+                "is {} bytes long; a Unix socket address holds at most {MAX_SOCKET_PATH}",
+                path.len()
+            ))
+        } else if path.split('/').any(|part| part == "..") {
+            Some("contains `..`".to_owned())
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            cx.push(
+                Diagnostic::error(format!("socket path `{}` {problem}", path.escape_debug()), socket.span.clone())
+                    .help("use a short name such as \"my_service/server.sock\", resolved in the socket directory"),
+            );
+        }
+    }
+}
+
+fn check_references(raw: &RawManifest, cx: &mut Ctxt) {
+    let binaries: HashMap<&str, &RawBinary> = raw
+        .binaries
+        .iter()
+        .filter_map(|b| Some((b.name.as_ref()?.value.as_str(), b)))
+        .collect();
+    let names: Vec<&str> = binaries.keys().copied().collect();
+    let started = |b: &RawBinary| {
+        b.kind
+            .as_ref()
+            .is_some_and(|k| is_started(k.value, b.spawned_by.is_some()))
+    };
+
+    let lookup = |cx: &mut Ctxt, key: &str, target: &At<String>| -> Option<&RawBinary> {
+        let found = binaries.get(target.value.as_str()).copied();
+        if found.is_none() {
+            let mut d = Diagnostic::error(
+                format!("`{key}` names unknown binary `{}`", target.value),
+                target.span.clone(),
+            );
+            d = match closest(&target.value, &names) {
+                Some(close) => d.help(format!("did you mean `{close}`?")),
+                None => d.help(format!(
+                    "the binaries of this service are {}",
+                    crate::schema::quoted_list(&names)
+                )),
+            };
+            cx.push(d);
+        }
+        found
+    };
+
+    for b in &raw.binaries {
+        let Some(name) = &b.name else { continue };
+        if let Some(parent_name) = &b.spawned_by {
+            if parent_name.value == name.value {
+                cx.error(
+                    format!("binary `{}` cannot be spawned by itself", name.value),
+                    parent_name.span.clone(),
+                );
+            } else if let Some(parent) = lookup(cx, "spawned_by", parent_name) {
+                if parent.kind.is_some() && !started(parent) {
+                    cx.push(
+                        Diagnostic::error(
+                            format!("`{}` is spawned by `{}`, which is itself never started", name.value, parent_name.value),
+                            parent_name.span.clone(),
+                        )
+                        .help("`spawned_by` must name a started daemon (kind server, admin or web, not spawned itself)"),
+                    );
+                }
+            }
+        }
+        for target in &b.after {
+            if let Some(t) = lookup(cx, "after", target) {
+                if t.kind.is_some() && !started(t) {
+                    cx.push(install_only_target("after", &name.value, target));
+                }
+            }
+        }
+        if !b.after.is_empty() && b.kind.is_some() && !started(b) {
+            cx.push(
+                Diagnostic::error(
+                    format!(
+                        "binary `{}` has `after`, but it is never started",
+                        name.value
+                    ),
+                    b.after[0].span.clone(),
+                )
+                .help("`after` orders started binaries; remove it from install-only binaries"),
+            );
+        }
+    }
+    for d in &raw.dependencies {
+        for target in &d.applies_to {
+            if let Some(t) = lookup(cx, "applies_to", target) {
+                if t.kind.is_some() && !started(t) {
+                    cx.push(install_only_target("applies_to", "this dependency", target));
+                }
+            }
+        }
+    }
+}
+
+fn install_only_target(key: &str, who: &str, target: &At<String>) -> Diagnostic {
+    Diagnostic::error(
+        format!(
+            "`{key}` of {who} names `{}`, which is install-only and never started",
+            target.value
+        ),
+        target.span.clone(),
+    )
+    .help("only binaries of kind server, admin or web without `spawned_by` are started")
+}
+
+/// Finds cycles in `after` edges and reports each once, with its path.
+fn check_after_cycles(raw: &RawManifest, cx: &mut Ctxt) {
+    let index: HashMap<&str, usize> = raw
+        .binaries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, b)| Some((b.name.as_ref()?.value.as_str(), i)))
+        .collect();
+    let edges: Vec<Vec<(usize, &At<String>)>> = raw
+        .binaries
+        .iter()
+        .map(|b| {
+            b.after
+                .iter()
+                .filter_map(|a| Some((*index.get(a.value.as_str())?, a)))
+                .collect()
+        })
+        .collect();
+    let mut state = vec![Visit::New; raw.binaries.len()];
+    let mut stack = Vec::new();
+    for start in 0..raw.binaries.len() {
+        visit(start, &edges, &mut state, &mut stack, raw, cx);
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Visit {
+    New,
+    OnStack,
+    Done,
+}
+
+fn visit(
+    node: usize,
+    edges: &[Vec<(usize, &At<String>)>],
+    state: &mut [Visit],
+    stack: &mut Vec<usize>,
+    raw: &RawManifest,
+    cx: &mut Ctxt,
+) {
+    if state[node] != Visit::New {
+        return;
+    }
+    state[node] = Visit::OnStack;
+    stack.push(node);
+    for &(next, written) in &edges[node] {
+        match state[next] {
+            Visit::New => visit(next, edges, state, stack, raw, cx),
+            Visit::OnStack => {
+                let from = stack.iter().position(|&n| n == next).unwrap_or(0);
+                let name = |i: usize| {
+                    raw.binaries[i]
+                        .name
+                        .as_ref()
+                        .map_or("?", |n| n.value.as_str())
+                };
+                let mut path: Vec<&str> = stack[from..].iter().map(|&i| name(i)).collect();
+                path.push(name(next));
+                cx.push(
+                    Diagnostic::error(
+                        format!("`after` forms a cycle: {}", path.join(" → ")),
+                        written.span.clone(),
+                    )
+                    .help("remove one `after` entry from the cycle"),
+                );
+            }
+            Visit::Done => {}
+        }
+    }
+    stack.pop();
+    state[node] = Visit::Done;
+}
