@@ -78,12 +78,15 @@ pub fn expand(manifest: &Manifest, settings: &Settings) -> TokenStream {
         #tracked
 
         /// The service's name, from `[service] name` (or the package name).
+        #[allow(dead_code)]
         pub const SERVICE_NAME: &str = #name;
 
         /// The binaries declared in `service.toml`.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[allow(dead_code)]
         pub enum Binary { #(#[doc = #names] #variants,)* }
 
+        #[allow(dead_code)]
         impl Binary {
             /// Every binary, in file order.
             pub const ALL: &'static [Binary] = &[#(Self::#variants),*];
@@ -115,16 +118,20 @@ pub fn expand(manifest: &Manifest, settings: &Settings) -> TokenStream {
         }
 
         /// The binaries the supervisor starts.
+        #[allow(dead_code)]
         pub const STARTED: &[Binary] = &[#(Binary::#started),*];
 
         /// The binaries that are installed but never started.
+        #[allow(dead_code)]
         pub const INSTALL_ONLY: &[Binary] = &[#(Binary::#install_only),*];
 
         /// The validated manifest, as static data.
+        #[allow(dead_code)]
         pub const MANIFEST: #core::Manifest = #manifest_const;
 
         /// The registration for the supervisor: one action per started binary, each
         /// carrying its `depends_on` edges. Install-only binaries have no action.
+        #[allow(dead_code)]
         pub fn service_builder() -> #rt::ServiceBuilder {
             #rt::ServiceBuilder::new(SERVICE_NAME) #(.action(#actions))*
         }
@@ -153,10 +160,13 @@ pub fn expand_errors(
         #tracked
         #(#errors)*
         /// Stub: the manifest has errors.
+        #[allow(dead_code)]
         pub const SERVICE_NAME: &str = "";
         /// Stub: the manifest has errors.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[allow(dead_code)]
         pub enum Binary {}
+        #[allow(dead_code)]
         impl Binary {
             /// Stub.
             pub const ALL: &'static [Binary] = &[];
@@ -172,10 +182,13 @@ pub fn expand_errors(
             pub fn from_name(_: &str) -> ::core::option::Option<Self> { ::core::option::Option::None }
         }
         /// Stub.
+        #[allow(dead_code)]
         pub const STARTED: &[Binary] = &[];
         /// Stub.
+        #[allow(dead_code)]
         pub const INSTALL_ONLY: &[Binary] = &[];
         /// Stub.
+        #[allow(dead_code)]
         pub fn service_builder() -> #k::__private::runtime::ServiceBuilder {
             #k::__private::runtime::ServiceBuilder::new(SERVICE_NAME)
         }

@@ -10,7 +10,10 @@
 /// assert!(parse_millis("30").is_err());
 /// ```
 pub fn parse_millis(text: &str) -> Result<u64, String> {
-    let duration = humantime::parse_duration(text.trim()).map_err(|e| e.to_string())?;
+    let duration = humantime::parse_duration(text.trim()).map_err(|e| match e {
+        humantime::DurationError::NumberOverflow => "too long".to_owned(),
+        _ => "not a number followed by a unit".to_owned(),
+    })?;
     let ms = u64::try_from(duration.as_millis()).map_err(|_| "too long".to_owned())?;
     if ms == 0 {
         return Err("must be at least 1ms".to_owned());

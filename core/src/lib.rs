@@ -40,6 +40,9 @@ mod vocab;
 #[cfg(feature = "codegen")]
 pub mod codegen;
 
+#[cfg(feature = "codegen")]
+pub mod build_script;
+
 pub use context::Strictness;
 pub use diagnostic::{Diagnostic, LineCol, Severity};
 pub use load::{Checked, LoadError, Options, load_lenient, parse};

@@ -174,6 +174,8 @@ struct Fields<'t, 'i> {
 }
 
 type Value<'t, 'i> = &'t Spanned<DeValue<'i>>;
+/// An array of tables: where it was written, and each table with its header's span.
+type Tables<'t, 'i> = (Range<usize>, Vec<(Range<usize>, &'t DeTable<'i>)>);
 
 impl<'t, 'i> Fields<'t, 'i> {
     fn new(table: &'t DeTable<'i>, what: &'static str) -> Self {
@@ -379,11 +381,7 @@ impl<'t, 'i> Fields<'t, 'i> {
     }
 
     /// An array of tables (`[[key]]`): its span, and each table with its header span.
-    fn tables(
-        &self,
-        cx: &mut Ctxt,
-        key: &str,
-    ) -> Option<(Range<usize>, Vec<(Range<usize>, &'t DeTable<'i>)>)> {
+    fn tables(&self, cx: &mut Ctxt, key: &str) -> Option<Tables<'t, 'i>> {
         let value = self.get(key)?;
         let expected = format!("an array of tables (`[[{key}]]`)");
         let Some(items) = value.get_ref().as_array() else {

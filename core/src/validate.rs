@@ -165,32 +165,31 @@ fn check_dependency_targets(raw: &RawManifest, service_name: Option<&At<String>>
                 .help("add `bin_name = \"…\"` (the dependency's daemon) and/or `socket_name = \"…\"` (the socket it serves)"),
             );
         }
-        if let Some(ready) = &d.ready {
-            if ready.value == ReadyGate::Socket && d.socket.is_none() {
-                cx.push(
-                    Diagnostic::error(
-                        format!(
-                            "`ready = \"socket\"` on `{}`, but no socket is named",
-                            repo.value
-                        ),
-                        ready.span.clone(),
-                    )
-                    .help("add `socket_name = \"…\"`, or use `ready = \"running\"`"),
-                );
-            }
-        }
-        if let Some(me) = service_name {
-            if repo.value == me.value {
-                cx.push(
-                    Diagnostic::error(
-                        format!("service `{}` depends on itself", me.value),
-                        repo.span.clone(),
-                    )
-                    .help(
-                        "order this service's own binaries with `after` on `[[binaries]]` instead",
+        if let Some(ready) = &d.ready
+            && ready.value == ReadyGate::Socket
+            && d.socket.is_none()
+        {
+            cx.push(
+                Diagnostic::error(
+                    format!(
+                        "`ready = \"socket\"` on `{}`, but no socket is named",
+                        repo.value
                     ),
-                );
-            }
+                    ready.span.clone(),
+                )
+                .help("add `socket_name = \"…\"`, or use `ready = \"running\"`"),
+            );
+        }
+        if let Some(me) = service_name
+            && repo.value == me.value
+        {
+            cx.push(
+                Diagnostic::error(
+                    format!("service `{}` depends on itself", me.value),
+                    repo.span.clone(),
+                )
+                .help("order this service's own binaries with `after` on `[[binaries]]` instead"),
+            );
         }
     }
 }
@@ -262,23 +261,25 @@ fn check_references(raw: &RawManifest, cx: &mut Ctxt) {
                     format!("binary `{}` cannot be spawned by itself", name.value),
                     parent_name.span.clone(),
                 );
-            } else if let Some(parent) = lookup(cx, "spawned_by", parent_name) {
-                if parent.kind.is_some() && !started(parent) {
-                    cx.push(
+            } else if let Some(parent) = lookup(cx, "spawned_by", parent_name)
+                && parent.kind.is_some()
+                && !started(parent)
+            {
+                cx.push(
                         Diagnostic::error(
                             format!("`{}` is spawned by `{}`, which is itself never started", name.value, parent_name.value),
                             parent_name.span.clone(),
                         )
                         .help("`spawned_by` must name a started daemon (kind server, admin or web, not spawned itself)"),
                     );
-                }
             }
         }
         for target in &b.after {
-            if let Some(t) = lookup(cx, "after", target) {
-                if t.kind.is_some() && !started(t) {
-                    cx.push(install_only_target("after", &name.value, target));
-                }
+            if let Some(t) = lookup(cx, "after", target)
+                && t.kind.is_some()
+                && !started(t)
+            {
+                cx.push(install_only_target("after", &name.value, target));
             }
         }
         if !b.after.is_empty() && b.kind.is_some() && !started(b) {
@@ -296,10 +297,11 @@ fn check_references(raw: &RawManifest, cx: &mut Ctxt) {
     }
     for d in &raw.dependencies {
         for target in &d.applies_to {
-            if let Some(t) = lookup(cx, "applies_to", target) {
-                if t.kind.is_some() && !started(t) {
-                    cx.push(install_only_target("applies_to", "this dependency", target));
-                }
+            if let Some(t) = lookup(cx, "applies_to", target)
+                && t.kind.is_some()
+                && !started(t)
+            {
+                cx.push(install_only_target("applies_to", "this dependency", target));
             }
         }
     }

@@ -86,8 +86,10 @@ pub const fn is_started(kind: BinaryKind, spawned_by_sibling: bool) -> bool {
 
 vocabulary! {
     /// How a dependency edge constrains the dependent, with systemd's meanings.
+    #[derive(Default)]
     pub enum Relation {
         /// Pull the dependency in and fail the dependent if it fails or never becomes ready.
+        #[default]
         Requires = "requires",
         /// Pull the dependency in, but start the dependent even if the dependency fails.
         Wants = "wants",
@@ -110,24 +112,14 @@ vocabulary! {
 
 vocabulary! {
     /// When the supervisor restarts an exited process.
+    #[derive(Default)]
     pub enum RestartPolicy {
         /// Never restart.
         Never = "never",
-        /// Restart after a non-zero exit or a signal.
+        /// Restart after a non-zero exit or a signal (the default).
+        #[default]
         OnFailure = "on-failure",
         /// Restart after every exit.
         Always = "always",
-    }
-}
-
-impl Default for RestartPolicy {
-    fn default() -> Self {
-        Self::OnFailure
-    }
-}
-
-impl Default for Relation {
-    fn default() -> Self {
-        Self::Requires
     }
 }

@@ -1,0 +1,5 @@
+mod svc {
+    service_manifest::service_manifest!(service_toml);
+}
+
+fn main() {}
