@@ -47,5 +47,5 @@ pub use context::Strictness;
 pub use diagnostic::{Diagnostic, LineCol, Severity};
 pub use load::{Checked, LoadError, Options, load_lenient, parse};
 pub use model::{Binary, Dependency, Manifest, ServiceInfo};
-pub use validate::MAX_SOCKET_PATH;
+pub use validate::{MAX_SOCKET_PATH, name_problem as validate_name};
 pub use vocab::{BinaryKind, ReadyGate, Relation, RestartPolicy, is_started};

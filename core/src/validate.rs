@@ -39,7 +39,7 @@ fn check_has_binaries(raw: &RawManifest, cx: &mut Ctxt) {
 }
 
 /// Why `name` is not a usable binary, service or crate name, if it is not.
-pub(crate) fn name_problem(name: &str) -> Option<&'static str> {
+pub fn name_problem(name: &str) -> Option<&'static str> {
     if name.is_empty() {
         Some("is empty")
     } else if name.chars().any(char::is_whitespace) {

@@ -1,0 +1,123 @@
+//! The Unix socket front door: peer check, line framing with a size limit, and
+//! dispatch to the engine. A bad request gets a JSON-RPC error; the daemon keeps
+//! serving everyone else.
+
+use std::path::Path;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{mpsc, oneshot};
+
+use super::Msg;
+use crate::api::{MAX_REQUEST_BYTES, Request, RpcError, codes, decode_request, encode_response};
+
+/// Binds the socket with mode 0600 inside a 0700 directory.
+pub(crate) fn bind(path: &Path) -> std::io::Result<UnixListener> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(dir) = path.parent() {
+        super::readiness::create_private_dir(dir)?;
+    }
+    if path.exists() {
+        std::fs::remove_file(path)?;
+    }
+    // Bind under a tight umask-free rename: create with a temporary name, fix the mode, then move into place,
+    // so no client can ever connect to a socket with looser permissions.
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let listener = UnixListener::bind(&tmp)?;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    std::fs::rename(&tmp, path)?;
+    Ok(listener)
+}
+
+pub(crate) async fn serve(listener: UnixListener, tx: mpsc::UnboundedSender<Msg>) {
+    let uid = rustix::process::getuid().as_raw();
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                tokio::spawn(connection(stream, tx.clone(), uid));
+            }
+            Err(e) => tracing::warn!("accept failed: {e}"),
+        }
+    }
+}
+
+async fn connection(stream: UnixStream, tx: mpsc::UnboundedSender<Msg>, uid: u32) {
+    let peer = stream.peer_cred().map(|c| c.uid());
+    let (read, mut write) = stream.into_split();
+    if peer.as_ref().ok() != Some(&uid) {
+        let error = RpcError::new(
+            codes::FORBIDDEN,
+            "connections from another user are refused",
+        );
+        let _ = write
+            .write_all(format!("{}\n", encode_response(&Value::Null, Err(error))).as_bytes())
+            .await;
+        return;
+    }
+    let mut reader = BufReader::new(read);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = read_line(&mut reader, &mut line).await;
+        let (id, result, shutdown, close) = match read {
+            Line::Eof => return,
+            Line::TooLong => (
+                Value::Null,
+                Err(RpcError::new(
+                    codes::INVALID_REQUEST,
+                    format!("request larger than {MAX_REQUEST_BYTES} bytes"),
+                )),
+                false,
+                true,
+            ),
+            Line::Complete | Line::Truncated => {
+                let truncated = matches!(read, Line::Truncated);
+                let (id, request) = decode_request(&line);
+                match request {
+                    Err(e) => (id, Err(e), false, truncated),
+                    Ok(request) => {
+                        let shutdown = request == Request::Shutdown;
+                        let (reply, answer) = oneshot::channel();
+                        if tx.send(Msg::Call(request, reply)).is_err() {
+                            return;
+                        }
+                        let result = answer.await.unwrap_or_else(|_| {
+                            Err(RpcError::rejected("the supervisor is exiting"))
+                        });
+                        (id, result, shutdown, truncated)
+                    }
+                }
+            }
+        };
+        let response = format!("{}\n", encode_response(&id, result));
+        let written =
+            write.write_all(response.as_bytes()).await.is_ok() && write.flush().await.is_ok();
+        if shutdown {
+            let _ = tx.send(Msg::ExitNow);
+        }
+        if close || !written {
+            return;
+        }
+    }
+}
+
+enum Line {
+    Complete,
+    /// The peer closed the connection in the middle of a line.
+    Truncated,
+    TooLong,
+    Eof,
+}
+
+async fn read_line<R: AsyncRead + Unpin>(reader: &mut BufReader<R>, line: &mut Vec<u8>) -> Line {
+    let limit = u64::try_from(MAX_REQUEST_BYTES).unwrap_or(u64::MAX) + 1;
+    match (&mut *reader).take(limit).read_until(b'\n', line).await {
+        Ok(0) => Line::Eof,
+        Ok(_) if line.ends_with(b"\n") => Line::Complete,
+        Ok(_) if line.len() > MAX_REQUEST_BYTES => Line::TooLong,
+        Ok(_) => Line::Truncated,
+        Err(_) => Line::Eof,
+    }
+}
