@@ -10,15 +10,9 @@ mod from_macro {
 
 #[test]
 fn build_script_output_matches_the_macro() {
-    assert_eq!(
-        from_build_script::service_builder(),
-        from_macro::service_builder()
-    );
+    assert_eq!(from_build_script::service_builder(), from_macro::service_builder());
     assert_eq!(from_build_script::MANIFEST, from_macro::MANIFEST);
-    assert_eq!(
-        from_build_script::Binary::HeroProxyServer.name(),
-        from_macro::Binary::HeroProxyServer.name()
-    );
+    assert_eq!(from_build_script::Binary::HeroProxyServer.name(), from_macro::Binary::HeroProxyServer.name());
 }
 
 #[test]
@@ -27,9 +21,7 @@ fn unchanged_output_is_not_rewritten() {
     let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let manifest = std::path::Path::new("examples/hero_proxy/service.toml");
     let out = dir.path().join("out.rs");
-    let generate = || {
-        service_manifest_core::build_script::generate_into(crate_dir, manifest, None, &out).unwrap()
-    };
+    let generate = || service_manifest_core::build_script::generate_into(crate_dir, manifest, None, &out).unwrap();
     generate();
     let first = std::fs::metadata(&out).unwrap().modified().unwrap();
     generate();
@@ -39,11 +31,7 @@ fn unchanged_output_is_not_rewritten() {
 #[test]
 fn invalid_manifest_is_reported_with_its_location() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("service.toml"),
-        "[[binaries]]\nname = \"b\"\nkind = \"demon\"\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("service.toml"), "[[binaries]]\nname = \"b\"\nkind = \"demon\"\n").unwrap();
     let err = service_manifest_core::build_script::generate_into(
         dir.path(),
         std::path::Path::new("service.toml"),

@@ -21,22 +21,12 @@ use crate::{Options, Severity};
 /// changes. Returns the written path, or every error rendered with its location.
 pub fn generate(manifest: impl AsRef<Path>, out_name: &str) -> Result<PathBuf, String> {
     let var = |name: &str| {
-        std::env::var_os(name)
-            .map(PathBuf::from)
-            .ok_or(format!("{name} is not set; run from a build script"))
+        std::env::var_os(name).map(PathBuf::from).ok_or(format!("{name} is not set; run from a build script"))
     };
     let (crate_dir, out_dir) = (var("CARGO_MANIFEST_DIR")?, var("OUT_DIR")?);
-    println!(
-        "cargo:rerun-if-changed={}",
-        crate_dir.join(manifest.as_ref()).display()
-    );
+    println!("cargo:rerun-if-changed={}", crate_dir.join(manifest.as_ref()).display());
     let package = std::env::var("CARGO_PKG_NAME").ok();
-    generate_into(
-        &crate_dir,
-        manifest.as_ref(),
-        package.as_deref(),
-        &out_dir.join(out_name),
-    )
+    generate_into(&crate_dir, manifest.as_ref(), package.as_deref(), &out_dir.join(out_name))
 }
 
 /// [`generate`] with every input explicit, for callers outside cargo.
@@ -47,8 +37,8 @@ pub fn generate_into(
     out_file: &Path,
 ) -> Result<PathBuf, String> {
     let display = manifest.display().to_string();
-    let source = std::fs::read_to_string(crate_dir.join(manifest))
-        .map_err(|e| format!("cannot read {display}: {e}"))?;
+    let source =
+        std::fs::read_to_string(crate_dir.join(manifest)).map_err(|e| format!("cannot read {display}: {e}"))?;
     let mut options = Options::strict();
     options.default_service_name = default_service_name.map(Into::into);
     let checked = crate::parse(&source, &options).map_err(|errors| {
@@ -60,8 +50,7 @@ pub fn generate_into(
     })?;
     let code = pretty(expand(&checked.manifest, &Settings::default()));
     if std::fs::read_to_string(out_file).ok().as_deref() != Some(code.as_str()) {
-        std::fs::write(out_file, code)
-            .map_err(|e| format!("cannot write {}: {e}", out_file.display()))?;
+        std::fs::write(out_file, code).map_err(|e| format!("cannot write {}: {e}", out_file.display()))?;
     }
     Ok(out_file.to_path_buf())
 }

@@ -27,11 +27,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self {
-            krate: quote!(::service_manifest),
-            tracked_file: None,
-            span: Span::call_site(),
-        }
+        Self { krate: quote!(::service_manifest), tracked_file: None, span: Span::call_site() }
     }
 }
 
@@ -42,17 +38,9 @@ pub fn expand(manifest: &Manifest, settings: &Settings) -> TokenStream {
     let rt = quote!(#k::__private::runtime);
     let tracked = tracked(settings);
     let name = manifest.service.name.as_ref();
-    let variants: Vec<_> = manifest
-        .binaries
-        .iter()
-        .map(|b| format_ident!("{}", variant_name(&b.name)))
-        .collect();
+    let variants: Vec<_> = manifest.binaries.iter().map(|b| format_ident!("{}", variant_name(&b.name))).collect();
     let names: Vec<&str> = manifest.binaries.iter().map(|b| b.name.as_ref()).collect();
-    let kinds: Vec<_> = manifest
-        .binaries
-        .iter()
-        .map(|b| kind(&core, b.kind))
-        .collect();
+    let kinds: Vec<_> = manifest.binaries.iter().map(|b| kind(&core, b.kind)).collect();
     let parents: Vec<_> = manifest
         .binaries
         .iter()
@@ -64,14 +52,8 @@ pub fn expand(manifest: &Manifest, settings: &Settings) -> TokenStream {
             None => quote!(::core::option::Option::None),
         })
         .collect();
-    let started: Vec<_> = manifest
-        .started()
-        .map(|b| format_ident!("{}", variant_name(&b.name)))
-        .collect();
-    let install_only: Vec<_> = manifest
-        .install_only()
-        .map(|b| format_ident!("{}", variant_name(&b.name)))
-        .collect();
+    let started: Vec<_> = manifest.started().map(|b| format_ident!("{}", variant_name(&b.name))).collect();
+    let install_only: Vec<_> = manifest.install_only().map(|b| format_ident!("{}", variant_name(&b.name))).collect();
     let manifest_const = manifest_tokens(&core, manifest);
     let actions = manifest.started().map(|b| action(&core, &rt, manifest, b));
     quote! {
@@ -140,21 +122,13 @@ pub fn expand(manifest: &Manifest, settings: &Settings) -> TokenStream {
 
 /// `compile_error!` for every diagnostic, plus stub items so the caller's code
 /// does not cascade into unrelated errors.
-pub fn expand_errors(
-    errors: &[Diagnostic],
-    file_name: &str,
-    source: &str,
-    settings: &Settings,
-) -> TokenStream {
+pub fn expand_errors(errors: &[Diagnostic], file_name: &str, source: &str, settings: &Settings) -> TokenStream {
     let span = settings.span;
     let k = &settings.krate;
-    let errors = errors
-        .iter()
-        .filter(|d| d.severity == crate::Severity::Error)
-        .map(|d| {
-            let text = d.render(file_name, source).to_string();
-            quote::quote_spanned!(span=> ::core::compile_error!{ #text })
-        });
+    let errors = errors.iter().filter(|d| d.severity == crate::Severity::Error).map(|d| {
+        let text = d.render(file_name, source).to_string();
+        quote::quote_spanned!(span=> ::core::compile_error!{ #text })
+    });
     let tracked = tracked(settings);
     quote! {
         #tracked
@@ -305,11 +279,8 @@ fn manifest_tokens(core: &TokenStream, m: &Manifest) -> TokenStream {
     });
     let dependencies = m.dependencies.iter().map(|d| {
         let repo = d.repo.as_ref();
-        let (krate, bin, socket) = (
-            opt_text(d.crate_name.as_deref()),
-            opt_text(d.bin.as_deref()),
-            opt_text(d.socket.as_deref()),
-        );
+        let (krate, bin, socket) =
+            (opt_text(d.crate_name.as_deref()), opt_text(d.bin.as_deref()), opt_text(d.socket.as_deref()));
         let (rel, gate) = (relation(core, d.relation), ready(core, d.ready));
         let timeout = opt_u64(d.timeout_ms);
         let applies_to = text_list(d.applies_to.iter().map(|a| a.as_ref()));

@@ -25,10 +25,7 @@ pub(crate) struct Ctxt {
 
 impl Ctxt {
     pub(crate) fn new(strictness: Strictness) -> Self {
-        Self {
-            diagnostics: Some(Vec::new()),
-            strictness,
-        }
+        Self { diagnostics: Some(Vec::new()), strictness }
     }
 
     pub(crate) fn push(&mut self, diagnostic: Diagnostic) {
@@ -42,10 +39,7 @@ impl Ctxt {
     }
 
     pub(crate) fn has_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .flatten()
-            .any(|d| d.severity == Severity::Error)
+        self.diagnostics.iter().flatten().any(|d| d.severity == Severity::Error)
     }
 
     /// Hands every diagnostic over, errors and warnings alike, in the order they were found.

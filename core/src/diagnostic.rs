@@ -32,22 +32,12 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error at `span`.
     pub fn error(message: impl Into<String>, span: Range<usize>) -> Self {
-        Self {
-            severity: Severity::Error,
-            message: message.into(),
-            span: Some(span),
-            help: None,
-        }
+        Self { severity: Severity::Error, message: message.into(), span: Some(span), help: None }
     }
 
     /// An error with no place in the file.
     pub fn unlocated(message: impl Into<String>) -> Self {
-        Self {
-            severity: Severity::Error,
-            message: message.into(),
-            span: None,
-            help: None,
-        }
+        Self { severity: Severity::Error, message: message.into(), span: None, help: None }
     }
 
     /// Adds a suggestion.
@@ -58,11 +48,7 @@ impl Diagnostic {
 
     /// Renders against `source`, naming the file as `file_name`.
     pub fn render<'a>(&'a self, file_name: &'a str, source: &'a str) -> Rendered<'a> {
-        Rendered {
-            diagnostic: self,
-            file_name,
-            source,
-        }
+        Rendered { diagnostic: self, file_name, source }
     }
 }
 
@@ -81,10 +67,7 @@ pub fn line_col(source: &str, offset: usize) -> LineCol {
     let before = &source[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    LineCol {
-        line,
-        col: source[line_start..offset].chars().count() + 1,
-    }
+    LineCol { line, col: source[line_start..offset].chars().count() + 1 }
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -109,23 +92,13 @@ impl fmt::Display for Rendered<'_> {
             None => writeln!(f, "\n --> {}", self.file_name)?,
             Some(span) => {
                 let at = line_col(self.source, span.start);
-                let text = self
-                    .source
-                    .lines()
-                    .nth(at.line - 1)
-                    .unwrap_or("")
-                    .trim_end_matches('\r');
+                let text = self.source.lines().nth(at.line - 1).unwrap_or("").trim_end_matches('\r');
                 let width = caret_width(text, at.col, self.source, span);
                 let gutter = " ".repeat(at.line.to_string().len());
                 writeln!(f, "\n{gutter}--> {}:{}:{}", self.file_name, at.line, at.col)?;
                 writeln!(f, "{gutter} |")?;
                 writeln!(f, "{} | {text}", at.line)?;
-                writeln!(
-                    f,
-                    "{gutter} | {}{}",
-                    " ".repeat(at.col - 1),
-                    "^".repeat(width)
-                )?;
+                writeln!(f, "{gutter} | {}{}", " ".repeat(at.col - 1), "^".repeat(width))?;
             }
         }
         if let Some(help) = &d.help {
@@ -150,8 +123,7 @@ mod tests {
     #[test]
     fn renders_location_line_caret_and_help() {
         let src = "[service]\nnmae = \"x\"\n";
-        let d = Diagnostic::error("unknown key `nmae` in [service]", 10..14)
-            .help("did you mean `name`?");
+        let d = Diagnostic::error("unknown key `nmae` in [service]", 10..14).help("did you mean `name`?");
         let text = d.render("service.toml", src).to_string();
         assert_eq!(
             text,
@@ -162,10 +134,7 @@ mod tests {
     #[test]
     fn columns_count_characters_not_bytes() {
         let src = "a = \"é\" b";
-        assert_eq!(
-            line_col(src, src.find('b').unwrap()),
-            LineCol { line: 1, col: 9 }
-        );
+        assert_eq!(line_col(src, src.find('b').unwrap()), LineCol { line: 1, col: 9 });
     }
 
     #[test]

@@ -21,18 +21,12 @@ pub struct Options {
 impl Options {
     /// Unknown keys are errors, and `[service] name` is required.
     pub fn strict() -> Self {
-        Self {
-            default_service_name: None,
-            strictness: Strictness::Strict,
-        }
+        Self { default_service_name: None, strictness: Strictness::Strict }
     }
 
     /// Unknown keys are warnings, so an older reader never rejects a newer file.
     pub fn lenient() -> Self {
-        Self {
-            default_service_name: None,
-            strictness: Strictness::Lenient,
-        }
+        Self { default_service_name: None, strictness: Strictness::Lenient }
     }
 
     /// Sets the name used when the file has no `[service] name`.
@@ -57,15 +51,9 @@ pub fn parse(source: &str, options: &Options) -> Result<Checked, Vec<Diagnostic>
     let raw = crate::schema::read(source, &mut cx);
     let name = match (&raw.service_name, &options.default_service_name) {
         (Some(name), _) => Some(name.clone()),
-        (None, Some(default)) => Some(At {
-            value: default.clone(),
-            span: 0..0,
-        }),
+        (None, Some(default)) => Some(At { value: default.clone(), span: 0..0 }),
         (None, None) => {
-            cx.push(
-                Diagnostic::error("the service has no name", 0..0)
-                    .help("add `[service]` with `name = \"…\"`"),
-            );
+            cx.push(Diagnostic::error("the service has no name", 0..0).help("add `[service]` with `name = \"…\"`"));
             None
         }
     };
@@ -77,10 +65,7 @@ pub fn parse(source: &str, options: &Options) -> Result<Checked, Vec<Diagnostic>
         return Err(diagnostics);
     }
     let manifest = crate::lower::lower(raw, name.map(|n| n.value).unwrap_or_default());
-    Ok(Checked {
-        manifest,
-        warnings: diagnostics,
-    })
+    Ok(Checked { manifest, warnings: diagnostics })
 }
 
 /// Why a manifest file could not be loaded at run time.
@@ -125,10 +110,7 @@ impl std::error::Error for LoadError {
 /// Loads a manifest at run time: unknown keys become warnings, everything else is
 /// checked as strictly as the macro does.
 pub fn load_lenient(path: &Path, default_service_name: Option<&str>) -> Result<Checked, LoadError> {
-    let source = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-        path: path.into(),
-        source,
-    })?;
+    let source = std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.into(), source })?;
     let mut options = Options::lenient();
     options.default_service_name = default_service_name.map(Into::into);
     parse(&source, &options).map_err(|errors| {
@@ -138,9 +120,6 @@ pub fn load_lenient(path: &Path, default_service_name: Option<&str>) -> Result<C
             .filter(|d| d.severity == Severity::Error)
             .map(|d| format!("error: {}", d.render(&name, &source)))
             .collect();
-        LoadError::Invalid {
-            path: path.into(),
-            rendered,
-        }
+        LoadError::Invalid { path: path.into(), rendered }
     })
 }

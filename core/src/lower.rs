@@ -8,12 +8,7 @@ use crate::vocab::{ReadyGate, Relation, RestartPolicy};
 /// happen; they still degrade to empty text rather than panicking.
 pub(crate) fn lower(raw: RawManifest, service_name: String) -> Manifest {
     let text = |v: Option<At<String>>| v.map(|a| a.value.into());
-    let list = |v: Vec<At<String>>| {
-        v.into_iter()
-            .map(|a| a.value.into())
-            .collect::<Vec<_>>()
-            .into()
-    };
+    let list = |v: Vec<At<String>>| v.into_iter().map(|a| a.value.into()).collect::<Vec<_>>().into();
     let binaries: Vec<Binary> = raw
         .binaries
         .into_iter()
@@ -23,18 +18,8 @@ pub(crate) fn lower(raw: RawManifest, service_name: String) -> Manifest {
                 kind: b.kind?.value,
                 spawned_by: text(b.spawned_by),
                 socket: text(b.socket),
-                args: b
-                    .args
-                    .into_iter()
-                    .map(Into::into)
-                    .collect::<Vec<_>>()
-                    .into(),
-                env: b
-                    .env
-                    .into_iter()
-                    .map(|(k, v)| (k.into(), v.into()))
-                    .collect::<Vec<_>>()
-                    .into(),
+                args: b.args.into_iter().map(Into::into).collect::<Vec<_>>().into(),
+                env: b.env.into_iter().map(|(k, v)| (k.into(), v.into())).collect::<Vec<_>>().into(),
                 after: list(b.after),
                 start_timeout_ms: b.start_timeout_ms,
                 restart: b.restart.unwrap_or(RestartPolicy::default()),
@@ -64,10 +49,7 @@ pub(crate) fn lower(raw: RawManifest, service_name: String) -> Manifest {
         })
         .collect();
     Manifest {
-        service: ServiceInfo {
-            name: service_name.into(),
-            description: raw.service_description.map(Into::into),
-        },
+        service: ServiceInfo { name: service_name.into(), description: raw.service_description.map(Into::into) },
         binaries: binaries.into(),
         dependencies: dependencies.into(),
     }

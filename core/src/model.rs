@@ -69,11 +69,7 @@ impl Binary {
 
     /// The gate a dependent waits on: the socket when one is served, else a running process.
     pub const fn ready_gate(&self) -> ReadyGate {
-        if self.socket.is_some() {
-            ReadyGate::Socket
-        } else {
-            ReadyGate::Running
-        }
+        if self.socket.is_some() { ReadyGate::Socket } else { ReadyGate::Running }
     }
 }
 
@@ -148,32 +144,24 @@ impl Manifest {
     ///
     /// This is the only place `depends_on` is derived from a manifest.
     pub fn edges_of<'a>(&'a self, binary: &'a Binary) -> Vec<Edge<'a>> {
-        let siblings = binary
-            .after
-            .iter()
-            .filter_map(|name| self.binary(name))
-            .map(|sibling| Edge {
-                service: &self.service.name,
-                action: Some(&sibling.name),
-                socket: sibling.socket.as_deref(),
-                relation: Relation::Requires,
-                ready: sibling.ready_gate(),
-                timeout_ms: sibling.start_timeout_ms,
-                crate_name: None,
-            });
-        let services = self
-            .dependencies
-            .iter()
-            .filter(|d| d.applies_to(&binary.name))
-            .map(|d| Edge {
-                service: &d.repo,
-                action: d.bin.as_deref(),
-                socket: d.socket.as_deref(),
-                relation: d.relation,
-                ready: d.ready,
-                timeout_ms: d.timeout_ms,
-                crate_name: d.crate_name.as_deref(),
-            });
+        let siblings = binary.after.iter().filter_map(|name| self.binary(name)).map(|sibling| Edge {
+            service: &self.service.name,
+            action: Some(&sibling.name),
+            socket: sibling.socket.as_deref(),
+            relation: Relation::Requires,
+            ready: sibling.ready_gate(),
+            timeout_ms: sibling.start_timeout_ms,
+            crate_name: None,
+        });
+        let services = self.dependencies.iter().filter(|d| d.applies_to(&binary.name)).map(|d| Edge {
+            service: &d.repo,
+            action: d.bin.as_deref(),
+            socket: d.socket.as_deref(),
+            relation: d.relation,
+            ready: d.ready,
+            timeout_ms: d.timeout_ms,
+            crate_name: d.crate_name.as_deref(),
+        });
         siblings.chain(services).collect()
     }
 }

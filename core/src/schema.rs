@@ -60,18 +60,8 @@ pub(crate) struct RawDependency {
 
 const TOP_KEYS: &[&str] = &["service", "binaries", "dependencies"];
 const SERVICE_KEYS: &[&str] = &["name", "description"];
-const BINARY_KEYS: &[&str] = &[
-    "name",
-    "kind",
-    "spawned_by",
-    "socket",
-    "args",
-    "env",
-    "after",
-    "start_timeout",
-    "restart",
-    "description",
-];
+const BINARY_KEYS: &[&str] =
+    &["name", "kind", "spawned_by", "socket", "args", "env", "after", "start_timeout", "restart", "description"];
 const DEPENDENCY_KEYS: &[&str] = &[
     "repo",
     "crate",
@@ -91,10 +81,7 @@ pub(crate) fn read(source: &str, cx: &mut Ctxt) -> RawManifest {
     let (root, syntax_errors) = DeTable::parse_recoverable(source);
     for error in syntax_errors {
         let span = error.span().unwrap_or(0..0);
-        cx.error(
-            format!("TOML syntax error: {}", error.message().trim_end()),
-            span,
-        );
+        cx.error(format!("TOML syntax error: {}", error.message().trim_end()), span);
     }
     let top = Fields::new(root.get_ref(), "the top level");
     let mut raw = RawManifest::default();
@@ -107,16 +94,10 @@ pub(crate) fn read(source: &str, cx: &mut Ctxt) -> RawManifest {
     }
     if let Some((span, entries)) = top.tables(cx, "binaries") {
         raw.binaries_span = Some(span);
-        raw.binaries = entries
-            .into_iter()
-            .map(|(header, t)| read_binary(cx, header, t))
-            .collect();
+        raw.binaries = entries.into_iter().map(|(header, t)| read_binary(cx, header, t)).collect();
     }
     if let Some((_, entries)) = top.tables(cx, "dependencies") {
-        raw.dependencies = entries
-            .into_iter()
-            .map(|(header, t)| read_dependency(cx, header, t))
-            .collect();
+        raw.dependencies = entries.into_iter().map(|(header, t)| read_dependency(cx, header, t)).collect();
     }
     top.finish(cx, TOP_KEYS);
     raw
@@ -139,9 +120,7 @@ fn read_binary(cx: &mut Ctxt, header: Range<usize>, table: &DeTable<'_>) -> RawB
         env: f.string_table(cx, "env"),
         after: f.strings(cx, "after"),
         start_timeout_ms: f.duration(cx, "start_timeout"),
-        restart: f
-            .enumerated(cx, "restart", RestartPolicy::parse, RestartPolicy::NAMES)
-            .map(|r| r.value),
+        restart: f.enumerated(cx, "restart", RestartPolicy::parse, RestartPolicy::NAMES).map(|r| r.value),
         description: f.string(cx, "description").map(|d| d.value),
     };
     f.finish(cx, BINARY_KEYS);
@@ -155,9 +134,7 @@ fn read_dependency(cx: &mut Ctxt, header: Range<usize>, table: &DeTable<'_>) -> 
         crate_name: f.string_either(cx, "crate", "crate_name"),
         bin: f.string_either(cx, "bin", "bin_name"),
         socket: f.string_either(cx, "socket", "socket_name"),
-        relation: f
-            .enumerated(cx, "relation", Relation::parse, Relation::NAMES)
-            .map(|r| r.value),
+        relation: f.enumerated(cx, "relation", Relation::parse, Relation::NAMES).map(|r| r.value),
         ready: f.enumerated(cx, "ready", ReadyGate::parse, ReadyGate::NAMES),
         timeout_ms: f.duration(cx, "timeout"),
         applies_to: f.strings(cx, "applies_to"),
@@ -192,25 +169,15 @@ impl<'t, 'i> Fields<'t, 'i> {
 
     fn wrong_type(&self, cx: &mut Ctxt, key: &str, expected: &str, value: Value<'_, '_>) {
         cx.error(
-            format!(
-                "`{key}` in {} must be {expected}, found {}",
-                self.what,
-                value.get_ref().type_str()
-            ),
+            format!("`{key}` in {} must be {expected}, found {}", self.what, value.get_ref().type_str()),
             value.span(),
         );
     }
 
     fn missing(&self, cx: &mut Ctxt, key: &str, header: &Range<usize>, valid: &[&str]) {
-        let mut d = Diagnostic::error(
-            format!("missing required key `{key}` in {}", self.what),
-            header.clone(),
-        );
+        let mut d = Diagnostic::error(format!("missing required key `{key}` in {}", self.what), header.clone());
         if !valid.is_empty() {
-            d = d.help(format!(
-                "add `{key} = \"…\"`, one of {}",
-                quoted_list(valid)
-            ));
+            d = d.help(format!("add `{key} = \"…\"`, one of {}", quoted_list(valid)));
         } else {
             d = d.help(format!("add `{key} = \"…\"` to this table"));
         }
@@ -220,10 +187,7 @@ impl<'t, 'i> Fields<'t, 'i> {
     fn string(&self, cx: &mut Ctxt, key: &str) -> Option<At<String>> {
         let value = self.get(key)?;
         match value.get_ref().as_str() {
-            Some(s) => Some(At {
-                value: s.to_owned(),
-                span: value.span(),
-            }),
+            Some(s) => Some(At { value: s.to_owned(), span: value.span() }),
             None => {
                 self.wrong_type(cx, key, "a string", value);
                 None
@@ -231,12 +195,7 @@ impl<'t, 'i> Fields<'t, 'i> {
         }
     }
 
-    fn required_string(
-        &self,
-        cx: &mut Ctxt,
-        key: &str,
-        header: &Range<usize>,
-    ) -> Option<At<String>> {
+    fn required_string(&self, cx: &mut Ctxt, key: &str, header: &Range<usize>) -> Option<At<String>> {
         if !self.has(key) {
             self.missing(cx, key, header, &[]);
         }
@@ -246,17 +205,10 @@ impl<'t, 'i> Fields<'t, 'i> {
     /// A key that may be spelled two ways; both spellings in one table is an error.
     fn string_either(&self, cx: &mut Ctxt, short: &str, long: &str) -> Option<At<String>> {
         if let (Some(a), Some(b)) = (self.key_span(short), self.key_span(long)) {
-            let (first, later) = if a.start < b.start {
-                (short, b)
-            } else {
-                (long, a)
-            };
+            let (first, later) = if a.start < b.start { (short, b) } else { (long, a) };
             cx.push(
                 Diagnostic::error(
-                    format!(
-                        "both `{short}` and `{long}` in one {}: they mean the same thing",
-                        self.what
-                    ),
+                    format!("both `{short}` and `{long}` in one {}: they mean the same thing", self.what),
                     later,
                 )
                 .help(format!("keep only one of them; `{first}` is already given")),
@@ -280,10 +232,7 @@ impl<'t, 'i> Fields<'t, 'i> {
         items
             .iter()
             .filter_map(|item| match item.get_ref().as_str() {
-                Some(s) => Some(At {
-                    value: s.to_owned(),
-                    span: item.span(),
-                }),
+                Some(s) => Some(At { value: s.to_owned(), span: item.span() }),
                 None => {
                     self.wrong_type(cx, key, "an array of strings", item);
                     None
@@ -312,19 +261,10 @@ impl<'t, 'i> Fields<'t, 'i> {
             .collect()
     }
 
-    fn enumerated<T>(
-        &self,
-        cx: &mut Ctxt,
-        key: &str,
-        parse: fn(&str) -> Option<T>,
-        names: &[&str],
-    ) -> Option<At<T>> {
+    fn enumerated<T>(&self, cx: &mut Ctxt, key: &str, parse: fn(&str) -> Option<T>, names: &[&str]) -> Option<At<T>> {
         let text = self.string(cx, key)?;
         match parse(&text.value) {
-            Some(value) => Some(At {
-                value,
-                span: text.span,
-            }),
+            Some(value) => Some(At { value, span: text.span }),
             None => {
                 let valid = format!("valid values are {}", quoted_list(names));
                 let help = match closest(&text.value, names) {
@@ -332,11 +272,8 @@ impl<'t, 'i> Fields<'t, 'i> {
                     None => valid,
                 };
                 cx.push(
-                    Diagnostic::error(
-                        format!("`{key}` in {} cannot be `{}`", self.what, text.value),
-                        text.span,
-                    )
-                    .help(help),
+                    Diagnostic::error(format!("`{key}` in {} cannot be `{}`", self.what, text.value), text.span)
+                        .help(help),
                 );
                 None
             }
@@ -346,23 +283,15 @@ impl<'t, 'i> Fields<'t, 'i> {
     fn duration(&self, cx: &mut Ctxt, key: &str) -> Option<u64> {
         let value = self.get(key)?;
         let Some(text) = value.get_ref().as_str() else {
-            self.wrong_type(
-                cx,
-                key,
-                "a duration string such as \"30s\" or \"500ms\"",
-                value,
-            );
+            self.wrong_type(cx, key, "a duration string such as \"30s\" or \"500ms\"", value);
             return None;
         };
         match crate::duration::parse_millis(text) {
             Ok(ms) => Some(ms),
             Err(why) => {
                 cx.push(
-                    Diagnostic::error(
-                        format!("bad duration `{text}` for `{key}`: {why}"),
-                        value.span(),
-                    )
-                    .help("write a positive duration such as \"30s\", \"500ms\" or \"2m\""),
+                    Diagnostic::error(format!("bad duration `{text}` for `{key}`: {why}"), value.span())
+                        .help("write a positive duration such as \"30s\", \"500ms\" or \"2m\""),
                 );
                 None
             }
@@ -408,10 +337,7 @@ impl<'t, 'i> Fields<'t, 'i> {
             if known.contains(&key_text) {
                 continue;
             }
-            let mut d = Diagnostic::error(
-                format!("unknown key `{key_text}` in {}", self.what),
-                key.span(),
-            );
+            let mut d = Diagnostic::error(format!("unknown key `{key_text}` in {}", self.what), key.span());
             if cx.strictness == Strictness::Lenient {
                 d.severity = Severity::Warning;
                 d.message.push_str(" (ignored)");
@@ -436,9 +362,5 @@ pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str>
 }
 
 pub(crate) fn quoted_list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }

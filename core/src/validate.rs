@@ -12,12 +12,7 @@ use crate::vocab::{ReadyGate, is_started};
 /// The longest path a Unix socket address can hold (`sun_path` is 108 bytes with its NUL).
 pub const MAX_SOCKET_PATH: usize = 107;
 
-pub(crate) fn check(
-    raw: &RawManifest,
-    source: &str,
-    service_name: Option<&At<String>>,
-    cx: &mut Ctxt,
-) {
+pub(crate) fn check(raw: &RawManifest, source: &str, service_name: Option<&At<String>>, cx: &mut Ctxt) {
     check_has_binaries(raw, cx);
     check_names(raw, service_name, cx);
     check_unique_binaries(raw, source, cx);
@@ -50,10 +45,7 @@ pub fn name_problem(name: &str) -> Option<&'static str> {
         Some("contains `..`")
     } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
         Some("does not start with a letter or digit")
-    } else if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-    {
+    } else if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
         Some("contains a character other than letters, digits, `_`, `-` and `.`")
     } else {
         None
@@ -77,15 +69,9 @@ fn check_names(raw: &RawManifest, service_name: Option<&At<String>>, cx: &mut Ct
         b.name.iter().for_each(|n| check_name(cx, "binary name", n));
     }
     for d in &raw.dependencies {
-        d.repo
-            .iter()
-            .for_each(|n| check_name(cx, "dependency repo", n));
-        d.crate_name
-            .iter()
-            .for_each(|n| check_name(cx, "dependency crate", n));
-        d.bin
-            .iter()
-            .for_each(|n| check_name(cx, "dependency bin", n));
+        d.repo.iter().for_each(|n| check_name(cx, "dependency repo", n));
+        d.crate_name.iter().for_each(|n| check_name(cx, "dependency crate", n));
+        d.bin.iter().for_each(|n| check_name(cx, "dependency bin", n));
     }
 }
 
@@ -96,14 +82,8 @@ fn check_unique_binaries(raw: &RawManifest, source: &str, cx: &mut Ctxt) {
         if let Some(first) = by_name.get(name.value.as_str()) {
             let line = line_col(source, first.start).line;
             cx.push(
-                Diagnostic::error(
-                    format!("duplicate binary `{}`", name.value),
-                    name.span.clone(),
-                )
-                .help(format!(
-                    "`{}` is already declared on line {line}; rename or remove one of them",
-                    name.value
-                )),
+                Diagnostic::error(format!("duplicate binary `{}`", name.value), name.span.clone())
+                    .help(format!("`{}` is already declared on line {line}; rename or remove one of them", name.value)),
             );
             continue;
         }
@@ -115,10 +95,7 @@ fn check_unique_binaries(raw: &RawManifest, source: &str, cx: &mut Ctxt) {
         if let Some(other) = by_ident.get(&ident) {
             cx.push(
                 Diagnostic::error(
-                    format!(
-                        "binaries `{other}` and `{}` would both be `Binary::{ident}`",
-                        name.value
-                    ),
+                    format!("binaries `{other}` and `{}` would both be `Binary::{ident}`", name.value),
                     name.span.clone(),
                 )
                 .help("rename one so the names differ in more than `_`, `-`, `.` or case"),
@@ -141,10 +118,7 @@ fn check_unique_dependencies(raw: &RawManifest, cx: &mut Ctxt) {
         if !seen.insert(key) {
             cx.push(
                 Diagnostic::error(
-                    format!(
-                        "duplicate dependency on `{}` with the same bin and socket",
-                        repo.value
-                    ),
+                    format!("duplicate dependency on `{}` with the same bin and socket", repo.value),
                     d.header.clone(),
                 )
                 .help("remove this entry, or give it a different `bin_name` or `socket_name`"),
@@ -171,10 +145,7 @@ fn check_dependency_targets(raw: &RawManifest, service_name: Option<&At<String>>
         {
             cx.push(
                 Diagnostic::error(
-                    format!(
-                        "`ready = \"socket\"` on `{}`, but no socket is named",
-                        repo.value
-                    ),
+                    format!("`ready = \"socket\"` on `{}`, but no socket is named", repo.value),
                     ready.span.clone(),
                 )
                 .help("add `socket_name = \"…\"`, or use `ready = \"running\"`"),
@@ -184,11 +155,8 @@ fn check_dependency_targets(raw: &RawManifest, service_name: Option<&At<String>>
             && repo.value == me.value
         {
             cx.push(
-                Diagnostic::error(
-                    format!("service `{}` depends on itself", me.value),
-                    repo.span.clone(),
-                )
-                .help("order this service's own binaries with `after` on `[[binaries]]` instead"),
+                Diagnostic::error(format!("service `{}` depends on itself", me.value), repo.span.clone())
+                    .help("order this service's own binaries with `after` on `[[binaries]]` instead"),
             );
         }
     }
@@ -203,10 +171,7 @@ fn check_sockets(raw: &RawManifest, cx: &mut Ctxt) {
         } else if path.contains('\0') {
             Some("contains a NUL byte".to_owned())
         } else if path.len() > MAX_SOCKET_PATH {
-            Some(format!(
-                "is {} bytes long; a Unix socket address holds at most {MAX_SOCKET_PATH}",
-                path.len()
-            ))
+            Some(format!("is {} bytes long; a Unix socket address holds at most {MAX_SOCKET_PATH}", path.len()))
         } else if path.split('/').any(|part| part == "..") {
             Some("contains `..`".to_owned())
         } else {
@@ -222,31 +187,19 @@ fn check_sockets(raw: &RawManifest, cx: &mut Ctxt) {
 }
 
 fn check_references(raw: &RawManifest, cx: &mut Ctxt) {
-    let binaries: HashMap<&str, &RawBinary> = raw
-        .binaries
-        .iter()
-        .filter_map(|b| Some((b.name.as_ref()?.value.as_str(), b)))
-        .collect();
+    let binaries: HashMap<&str, &RawBinary> =
+        raw.binaries.iter().filter_map(|b| Some((b.name.as_ref()?.value.as_str(), b))).collect();
     let names: Vec<&str> = binaries.keys().copied().collect();
-    let started = |b: &RawBinary| {
-        b.kind
-            .as_ref()
-            .is_some_and(|k| is_started(k.value, b.spawned_by.is_some()))
-    };
+    let started = |b: &RawBinary| b.kind.as_ref().is_some_and(|k| is_started(k.value, b.spawned_by.is_some()));
 
     let lookup = |cx: &mut Ctxt, key: &str, target: &At<String>| -> Option<&RawBinary> {
         let found = binaries.get(target.value.as_str()).copied();
         if found.is_none() {
-            let mut d = Diagnostic::error(
-                format!("`{key}` names unknown binary `{}`", target.value),
-                target.span.clone(),
-            );
+            let mut d =
+                Diagnostic::error(format!("`{key}` names unknown binary `{}`", target.value), target.span.clone());
             d = match closest(&target.value, &names) {
                 Some(close) => d.help(format!("did you mean `{close}`?")),
-                None => d.help(format!(
-                    "the binaries of this service are {}",
-                    crate::schema::quoted_list(&names)
-                )),
+                None => d.help(format!("the binaries of this service are {}", crate::schema::quoted_list(&names))),
             };
             cx.push(d);
         }
@@ -257,21 +210,21 @@ fn check_references(raw: &RawManifest, cx: &mut Ctxt) {
         let Some(name) = &b.name else { continue };
         if let Some(parent_name) = &b.spawned_by {
             if parent_name.value == name.value {
-                cx.error(
-                    format!("binary `{}` cannot be spawned by itself", name.value),
-                    parent_name.span.clone(),
-                );
+                cx.error(format!("binary `{}` cannot be spawned by itself", name.value), parent_name.span.clone());
             } else if let Some(parent) = lookup(cx, "spawned_by", parent_name)
                 && parent.kind.is_some()
                 && !started(parent)
             {
                 cx.push(
-                        Diagnostic::error(
-                            format!("`{}` is spawned by `{}`, which is itself never started", name.value, parent_name.value),
-                            parent_name.span.clone(),
-                        )
-                        .help("`spawned_by` must name a started daemon (kind server, admin or web, not spawned itself)"),
-                    );
+                    Diagnostic::error(
+                        format!(
+                            "`{}` is spawned by `{}`, which is itself never started",
+                            name.value, parent_name.value
+                        ),
+                        parent_name.span.clone(),
+                    )
+                    .help("`spawned_by` must name a started daemon (kind server, admin or web, not spawned itself)"),
+                );
             }
         }
         for target in &b.after {
@@ -285,10 +238,7 @@ fn check_references(raw: &RawManifest, cx: &mut Ctxt) {
         if !b.after.is_empty() && b.kind.is_some() && !started(b) {
             cx.push(
                 Diagnostic::error(
-                    format!(
-                        "binary `{}` has `after`, but it is never started",
-                        name.value
-                    ),
+                    format!("binary `{}` has `after`, but it is never started", name.value),
                     b.after[0].span.clone(),
                 )
                 .help("`after` orders started binaries; remove it from install-only binaries"),
@@ -309,10 +259,7 @@ fn check_references(raw: &RawManifest, cx: &mut Ctxt) {
 
 fn install_only_target(key: &str, who: &str, target: &At<String>) -> Diagnostic {
     Diagnostic::error(
-        format!(
-            "`{key}` of {who} names `{}`, which is install-only and never started",
-            target.value
-        ),
+        format!("`{key}` of {who} names `{}`, which is install-only and never started", target.value),
         target.span.clone(),
     )
     .help("only binaries of kind server, admin or web without `spawned_by` are started")
@@ -320,21 +267,12 @@ fn install_only_target(key: &str, who: &str, target: &At<String>) -> Diagnostic 
 
 /// Finds cycles in `after` edges and reports each once, with its path.
 fn check_after_cycles(raw: &RawManifest, cx: &mut Ctxt) {
-    let index: HashMap<&str, usize> = raw
-        .binaries
-        .iter()
-        .enumerate()
-        .filter_map(|(i, b)| Some((b.name.as_ref()?.value.as_str(), i)))
-        .collect();
+    let index: HashMap<&str, usize> =
+        raw.binaries.iter().enumerate().filter_map(|(i, b)| Some((b.name.as_ref()?.value.as_str(), i))).collect();
     let edges: Vec<Vec<(usize, &At<String>)>> = raw
         .binaries
         .iter()
-        .map(|b| {
-            b.after
-                .iter()
-                .filter_map(|a| Some((*index.get(a.value.as_str())?, a)))
-                .collect()
-        })
+        .map(|b| b.after.iter().filter_map(|a| Some((*index.get(a.value.as_str())?, a))).collect())
         .collect();
     let mut state = vec![Visit::New; raw.binaries.len()];
     let mut stack = Vec::new();
@@ -368,20 +306,12 @@ fn visit(
             Visit::New => visit(next, edges, state, stack, raw, cx),
             Visit::OnStack => {
                 let from = stack.iter().position(|&n| n == next).unwrap_or(0);
-                let name = |i: usize| {
-                    raw.binaries[i]
-                        .name
-                        .as_ref()
-                        .map_or("?", |n| n.value.as_str())
-                };
+                let name = |i: usize| raw.binaries[i].name.as_ref().map_or("?", |n| n.value.as_str());
                 let mut path: Vec<&str> = stack[from..].iter().map(|&i| name(i)).collect();
                 path.push(name(next));
                 cx.push(
-                    Diagnostic::error(
-                        format!("`after` forms a cycle: {}", path.join(" → ")),
-                        written.span.clone(),
-                    )
-                    .help("remove one `after` entry from the cycle"),
+                    Diagnostic::error(format!("`after` forms a cycle: {}", path.join(" → ")), written.span.clone())
+                        .help("remove one `after` entry from the cycle"),
                 );
             }
             Visit::Done => {}

@@ -14,10 +14,7 @@ fn run(source: &str) {
             let _ = expand(&checked.manifest, &Settings::default());
         }
         Err(errors) => {
-            let errors: Vec<_> = errors
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .collect();
+            let errors: Vec<_> = errors.iter().filter(|d| d.severity == Severity::Error).collect();
             assert!(!errors.is_empty(), "rejected without an error:\n{source}");
             for e in &errors {
                 assert!(e.span.is_some(), "unlocated error {e:?} for:\n{source}");

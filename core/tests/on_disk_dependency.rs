@@ -26,14 +26,8 @@ fn on_disk_long_keys_give_a_full_target_never_repo_only() {
     assert_eq!(d.repo, "hero_proxy");
     assert_eq!(d.crate_name.as_deref(), Some("hero_proxy_server"));
     assert_eq!(d.bin.as_deref(), Some("hero_proxy_server"));
-    assert_eq!(
-        d.socket.as_deref(),
-        Some("hero_proxy/hero_proxy_server.sock")
-    );
-    assert_eq!(
-        (d.relation, d.ready),
-        (Relation::Requires, ReadyGate::Socket)
-    );
+    assert_eq!(d.socket.as_deref(), Some("hero_proxy/hero_proxy_server.sock"));
+    assert_eq!((d.relation, d.ready), (Relation::Requires, ReadyGate::Socket));
 
     let server = m.binary("hero_collab_server").unwrap();
     let edges = m.edges_of(server);
@@ -44,10 +38,7 @@ fn on_disk_long_keys_give_a_full_target_never_repo_only() {
 
 #[test]
 fn short_and_long_key_forms_mean_the_same_thing() {
-    let short = ON_DISK
-        .replace("crate_name", "crate")
-        .replace("bin_name", "bin")
-        .replace("socket_name", "socket");
+    let short = ON_DISK.replace("crate_name", "crate").replace("bin_name", "bin").replace("socket_name", "socket");
     let a = parse(ON_DISK, &Options::strict()).unwrap().manifest;
     let b = parse(&short, &Options::strict()).unwrap().manifest;
     assert_eq!(a, b);

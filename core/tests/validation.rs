@@ -9,10 +9,7 @@ const HEADER: &str = "[service]\nname = \"svc\"\n\n[[binaries]]\nname = \"svc_se
 fn errors(source: &str) -> Vec<String> {
     match parse(source, &Options::strict()) {
         Ok(_) => panic!("accepted:\n{source}"),
-        Err(errors) => errors
-            .iter()
-            .map(|d: &Diagnostic| d.render("service.toml", source).to_string())
-            .collect(),
+        Err(errors) => errors.iter().map(|d: &Diagnostic| d.render("service.toml", source).to_string()).collect(),
     }
 }
 
@@ -36,19 +33,14 @@ fn toml_syntax_error_is_located() {
 #[test]
 fn unknown_key_suggests_the_closest_known_key() {
     let e = only_error(&with("descripton = \"x\"\n"));
-    assert!(
-        e.contains("unknown key `descripton` in [[binaries]]"),
-        "{e}"
-    );
+    assert!(e.contains("unknown key `descripton` in [[binaries]]"), "{e}");
     assert!(e.contains("--> service.toml:8:1"), "{e}");
     assert!(e.contains("did you mean `description`?"), "{e}");
 }
 
 #[test]
 fn unknown_dependency_key_suggests_the_long_form() {
-    let e = only_error(&with(
-        "\n[[dependencies]]\nrepo = \"p\"\nbin_nme = \"p_server\"\nsocket = \"p.sock\"\n",
-    ));
+    let e = only_error(&with("\n[[dependencies]]\nrepo = \"p\"\nbin_nme = \"p_server\"\nsocket = \"p.sock\"\n"));
     assert!(e.contains("unknown key `bin_nme`"), "{e}");
     assert!(e.contains("did you mean `bin_name`?"), "{e}");
 }
@@ -56,20 +48,14 @@ fn unknown_dependency_key_suggests_the_long_form() {
 #[test]
 fn wrong_value_type_names_both_types() {
     let e = only_error(&with("args = \"--verbose\"\n"));
-    assert!(
-        e.contains("`args` in [[binaries]] must be an array of strings, found string"),
-        "{e}"
-    );
+    assert!(e.contains("`args` in [[binaries]] must be an array of strings, found string"), "{e}");
     assert!(e.contains("--> service.toml:8:8"), "{e}");
 }
 
 #[test]
 fn missing_required_key_points_at_the_table_header() {
     let e = only_error(&with("\n[[binaries]]\nname = \"svc_admin\"\n"));
-    assert!(
-        e.contains("missing required key `kind` in [[binaries]]"),
-        "{e}"
-    );
+    assert!(e.contains("missing required key `kind` in [[binaries]]"), "{e}");
     assert!(e.contains("--> service.toml:9:1"), "{e}");
     assert!(e.contains("`server`, `admin`, `web`, `cli`, `tool`"), "{e}");
 }
@@ -77,23 +63,15 @@ fn missing_required_key_points_at_the_table_header() {
 #[test]
 fn bad_enum_value_lists_the_valid_ones() {
     let e = only_error("[service]\nname = \"s\"\n[[binaries]]\nname = \"b\"\nkind = \"daemon\"\n");
-    assert!(
-        e.contains("`kind` in [[binaries]] cannot be `daemon`"),
-        "{e}"
-    );
-    assert!(
-        e.contains("valid values are `server`, `admin`, `web`, `cli`, `tool`"),
-        "{e}"
-    );
+    assert!(e.contains("`kind` in [[binaries]] cannot be `daemon`"), "{e}");
+    assert!(e.contains("valid values are `server`, `admin`, `web`, `cli`, `tool`"), "{e}");
     let e = only_error(&with("restart = \"on_failure\"\n"));
     assert!(e.contains("did you mean `on-failure`?"), "{e}");
 }
 
 #[test]
 fn duplicate_binary_names_the_first_declaration() {
-    let e = only_error(&with(
-        "\n[[binaries]]\nname = \"svc_server\"\nkind = \"admin\"\n",
-    ));
+    let e = only_error(&with("\n[[binaries]]\nname = \"svc_server\"\nkind = \"admin\"\n"));
     assert!(e.contains("duplicate binary `svc_server`"), "{e}");
     assert!(e.contains("--> service.toml:10:8"), "{e}");
     assert!(e.contains("already declared on line 5"), "{e}");
@@ -101,9 +79,7 @@ fn duplicate_binary_names_the_first_declaration() {
 
 #[test]
 fn binaries_that_would_share_an_identifier_are_rejected() {
-    let e = only_error(&with(
-        "\n[[binaries]]\nname = \"svc-server\"\nkind = \"cli\"\n",
-    ));
+    let e = only_error(&with("\n[[binaries]]\nname = \"svc-server\"\nkind = \"cli\"\n"));
     assert!(e.contains("would both be `Binary::SvcServer`"), "{e}");
 }
 
@@ -125,9 +101,7 @@ fn ill_formed_names_are_rejected_with_the_reason() {
         ("-x", "does not start with a letter or digit"),
         ("x$", "contains a character other than"),
     ] {
-        let e = only_error(&format!(
-            "[service]\nname = \"s\"\n[[binaries]]\nname = \"{name}\"\nkind = \"cli\"\n"
-        ));
+        let e = only_error(&format!("[service]\nname = \"s\"\n[[binaries]]\nname = \"{name}\"\nkind = \"cli\"\n"));
         assert!(e.contains(reason), "{name:?}: {e}");
         assert!(e.contains("--> service.toml:4:8"), "{e}");
     }
@@ -135,62 +109,37 @@ fn ill_formed_names_are_rejected_with_the_reason() {
 
 #[test]
 fn both_key_forms_in_one_table_is_an_error_at_the_second() {
-    let e = only_error(&with(
-        "\n[[dependencies]]\nrepo = \"p\"\nbin = \"p_server\"\nbin_name = \"p_server\"\n",
-    ));
+    let e = only_error(&with("\n[[dependencies]]\nrepo = \"p\"\nbin = \"p_server\"\nbin_name = \"p_server\"\n"));
     assert!(e.contains("both `bin` and `bin_name`"), "{e}");
     assert!(e.contains("--> service.toml:12:1"), "{e}");
 }
 
 #[test]
 fn dependency_with_neither_bin_nor_socket_is_the_silent_repo_only_case() {
-    let e = only_error(&with(
-        "\n[[dependencies]]\nrepo = \"hero_proxy\"\ncrate_name = \"hero_proxy_server\"\n",
-    ));
+    let e = only_error(&with("\n[[dependencies]]\nrepo = \"hero_proxy\"\ncrate_name = \"hero_proxy_server\"\n"));
     assert!(e.contains("names neither a bin nor a socket"), "{e}");
 }
 
 #[test]
 fn references_to_unknown_binaries_suggest_the_right_one() {
     for key in ["after", "spawned_by"] {
-        let value = if key == "after" {
-            "[\"svc_sever\"]"
-        } else {
-            "\"svc_sever\""
-        };
-        let e = only_error(&with(&format!(
-            "\n[[binaries]]\nname = \"svc_admin\"\nkind = \"admin\"\n{key} = {value}\n"
-        )));
-        assert!(
-            e.contains(&format!("`{key}` names unknown binary `svc_sever`")),
-            "{e}"
-        );
+        let value = if key == "after" { "[\"svc_sever\"]" } else { "\"svc_sever\"" };
+        let e =
+            only_error(&with(&format!("\n[[binaries]]\nname = \"svc_admin\"\nkind = \"admin\"\n{key} = {value}\n")));
+        assert!(e.contains(&format!("`{key}` names unknown binary `svc_sever`")), "{e}");
         assert!(e.contains("did you mean `svc_server`?"), "{e}");
     }
-    let e = only_error(&with(
-        "\n[[dependencies]]\nrepo = \"p\"\nbin = \"p\"\napplies_to = [\"nope\"]\n",
-    ));
-    assert!(
-        e.contains("`applies_to` names unknown binary `nope`"),
-        "{e}"
-    );
+    let e = only_error(&with("\n[[dependencies]]\nrepo = \"p\"\nbin = \"p\"\napplies_to = [\"nope\"]\n"));
+    assert!(e.contains("`applies_to` names unknown binary `nope`"), "{e}");
 }
 
 #[test]
 fn after_and_applies_to_cannot_name_install_only_binaries() {
     let cli = "\n[[binaries]]\nname = \"svc\"\nkind = \"cli\"\n";
     let e = only_error(&with(&format!("after = [\"svc\"]\n{cli}")));
-    assert!(
-        e.contains("`after` of svc_server names `svc`, which is install-only"),
-        "{e}"
-    );
-    let e = only_error(&with(&format!(
-        "{cli}\n[[dependencies]]\nrepo = \"p\"\nbin = \"p\"\napplies_to = [\"svc\"]\n"
-    )));
-    assert!(
-        e.contains("`applies_to` of this dependency names `svc`, which is install-only"),
-        "{e}"
-    );
+    assert!(e.contains("`after` of svc_server names `svc`, which is install-only"), "{e}");
+    let e = only_error(&with(&format!("{cli}\n[[dependencies]]\nrepo = \"p\"\nbin = \"p\"\napplies_to = [\"svc\"]\n")));
+    assert!(e.contains("`applies_to` of this dependency names `svc`, which is install-only"), "{e}");
 }
 
 #[test]
@@ -198,17 +147,12 @@ fn spawned_by_must_name_a_started_binary() {
     let e = only_error(&with(
         "\n[[binaries]]\nname = \"tool\"\nkind = \"tool\"\n\n[[binaries]]\nname = \"child\"\nkind = \"server\"\nspawned_by = \"tool\"\n",
     ));
-    assert!(
-        e.contains("`child` is spawned by `tool`, which is itself never started"),
-        "{e}"
-    );
+    assert!(e.contains("`child` is spawned by `tool`, which is itself never started"), "{e}");
 }
 
 #[test]
 fn dependency_on_the_service_itself_is_rejected() {
-    let e = only_error(&with(
-        "\n[[dependencies]]\nrepo = \"svc\"\nbin = \"svc_server\"\n",
-    ));
+    let e = only_error(&with("\n[[dependencies]]\nrepo = \"svc\"\nbin = \"svc_server\"\n"));
     assert!(e.contains("service `svc` depends on itself"), "{e}");
 }
 
@@ -226,19 +170,13 @@ fn socket_path_too_long_for_sun_path_is_rejected() {
     let e = only_error(&format!(
         "[service]\nname = \"s\"\n[[binaries]]\nname = \"b\"\nkind = \"server\"\nsocket = \"{long}\"\n"
     ));
-    assert!(
-        e.contains("is 108 bytes long; a Unix socket address holds at most 107"),
-        "{e}"
-    );
+    assert!(e.contains("is 108 bytes long; a Unix socket address holds at most 107"), "{e}");
 }
 
 #[test]
 fn bad_duration_is_rejected_with_an_example() {
     let e = only_error(&with("start_timeout = \"30 parsecs\"\n"));
-    assert!(
-        e.contains("bad duration `30 parsecs` for `start_timeout`"),
-        "{e}"
-    );
+    assert!(e.contains("bad duration `30 parsecs` for `start_timeout`"), "{e}");
     assert!(e.contains("\"500ms\""), "{e}");
     let e = only_error(&with("start_timeout = \"0s\"\n"));
     assert!(e.contains("must be at least 1ms"), "{e}");
@@ -252,23 +190,15 @@ fn manifest_with_no_binary_is_rejected() {
 
 #[test]
 fn socket_gate_without_a_socket_is_rejected() {
-    let e = only_error(&with(
-        "\n[[dependencies]]\nrepo = \"p\"\nbin = \"p\"\nready = \"socket\"\n",
-    ));
-    assert!(
-        e.contains("`ready = \"socket\"` on `p`, but no socket is named"),
-        "{e}"
-    );
+    let e = only_error(&with("\n[[dependencies]]\nrepo = \"p\"\nbin = \"p\"\nready = \"socket\"\n"));
+    assert!(e.contains("`ready = \"socket\"` on `p`, but no socket is named"), "{e}");
 }
 
 #[test]
 fn six_mistakes_give_six_located_errors_in_file_order() {
     let source = "[service]\nname = \"s\"\n\n[[binaries]]\nname = \"a\"\nkind = \"deamon\"\n\n[[binaries]]\nname = \"a\"\nkind = \"server\"\nstart_timeout = \"soon\"\nafter = [\"zz\"]\n\n[[dependencies]]\nrepo = \"p\"\ncolour = \"blue\"\n";
     let all = errors(source);
-    let places: Vec<&str> = all
-        .iter()
-        .map(|e| e.lines().find(|l| l.contains("-->")).unwrap().trim())
-        .collect();
+    let places: Vec<&str> = all.iter().map(|e| e.lines().find(|l| l.contains("-->")).unwrap().trim()).collect();
     assert_eq!(
         places,
         [
@@ -288,11 +218,7 @@ fn lenient_loader_turns_unknown_keys_into_warnings() {
     let source = with("colour = \"blue\"\n");
     let checked = parse(&source, &Options::lenient()).expect("lenient accepts unknown keys");
     assert_eq!(checked.warnings.len(), 1);
-    assert!(
-        checked.warnings[0]
-            .message
-            .contains("unknown key `colour` in [[binaries]] (ignored)")
-    );
+    assert!(checked.warnings[0].message.contains("unknown key `colour` in [[binaries]] (ignored)"));
     // Everything else is as strict as the macro.
     assert!(parse(&with("kind2 = 1\nargs = 3\n"), &Options::lenient()).is_err());
 }

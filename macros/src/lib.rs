@@ -52,27 +52,15 @@ pub fn expand(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 
 fn expand_input(input: Input) -> TokenStream {
     let written = input.path.value();
-    let mut settings = Settings {
-        krate: input.krate,
-        tracked_file: None,
-        span: input.path.span(),
-    };
+    let mut settings = Settings { krate: input.krate, tracked_file: None, span: input.path.span() };
     let Some(base) = base_dir() else {
-        return stub(
-            &written,
-            "CARGO_MANIFEST_DIR is not set; build with cargo",
-            &settings,
-        );
+        return stub(&written, "CARGO_MANIFEST_DIR is not set; build with cargo", &settings);
     };
     let full = base.join(&written);
     let source = match std::fs::read_to_string(&full) {
         Ok(source) => source,
         Err(error) => {
-            return stub(
-                &written,
-                &format!("cannot read `{written}`: {error}"),
-                &settings,
-            );
+            return stub(&written, &format!("cannot read `{written}`: {error}"), &settings);
         }
     };
     settings.tracked_file = Some(full.to_string_lossy().into_owned());
@@ -85,25 +73,18 @@ fn expand_input(input: Input) -> TokenStream {
 }
 
 fn base_dir() -> Option<PathBuf> {
-    std::env::var_os(BASE_DIR_OVERRIDE)
-        .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"))
-        .map(PathBuf::from)
+    std::env::var_os(BASE_DIR_OVERRIDE).or_else(|| std::env::var_os("CARGO_MANIFEST_DIR")).map(PathBuf::from)
 }
 
 /// The path as the user wrote it: relative, so messages carry no machine paths.
 fn display_name(written: &str) -> &str {
     let p = Path::new(written);
-    if p.is_absolute() {
-        p.file_name().and_then(|n| n.to_str()).unwrap_or(written)
-    } else {
-        written
-    }
+    if p.is_absolute() { p.file_name().and_then(|n| n.to_str()).unwrap_or(written) } else { written }
 }
 
 fn stub(written: &str, message: &str, settings: &Settings) -> TokenStream {
-    let error = Diagnostic::unlocated(message.to_owned()).help(
-        "the path is relative to the crate's Cargo.toml directory (CARGO_MANIFEST_DIR), as with askama and sqlx",
-    );
+    let error = Diagnostic::unlocated(message.to_owned())
+        .help("the path is relative to the crate's Cargo.toml directory (CARGO_MANIFEST_DIR), as with askama and sqlx");
     let tokens = codegen::expand_errors(&[error], display_name(written), "", settings);
     quote!(#tokens)
 }

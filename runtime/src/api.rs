@@ -133,19 +133,13 @@ pub enum RunState {
 impl RunState {
     /// Whether a process may be alive in this state.
     pub fn is_alive(self) -> bool {
-        matches!(
-            self,
-            Self::Starting | Self::Running | Self::Ready | Self::Stopping
-        )
+        matches!(self, Self::Starting | Self::Running | Self::Ready | Self::Stopping)
     }
 }
 
 impl std::fmt::Display for RunState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let text = serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let text = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
         f.write_str(&text)
     }
 }
@@ -243,6 +237,15 @@ pub struct VersionInfo {
     pub pid: u32,
 }
 
+/// What `wait` answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settled {
+    /// Whether the condition holds (false: the timeout passed first).
+    pub settled: bool,
+    /// The service's actions and what they pull in.
+    pub actions: Vec<ActionStatus>,
+}
+
 /// What `define` answers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DefineReport {
@@ -291,11 +294,7 @@ pub struct RpcError {
 impl RpcError {
     /// An error with `code` and `message`.
     pub fn new(code: i64, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            data: None,
-        }
+        Self { code, message: message.into(), data: None }
     }
 
     /// A request that was understood but cannot be carried out.
@@ -320,39 +319,18 @@ pub fn decode_request(line: &[u8]) -> (Value, Result<Request, RpcError>) {
     let value: Value = match serde_json::from_slice(line) {
         Ok(v) => v,
         Err(e) => {
-            return (
-                Value::Null,
-                Err(RpcError::new(codes::PARSE_ERROR, format!("not JSON: {e}"))),
-            );
+            return (Value::Null, Err(RpcError::new(codes::PARSE_ERROR, format!("not JSON: {e}"))));
         }
     };
     let Value::Object(mut map) = value else {
-        return (
-            Value::Null,
-            Err(RpcError::new(
-                codes::INVALID_REQUEST,
-                "a request must be a JSON object",
-            )),
-        );
+        return (Value::Null, Err(RpcError::new(codes::INVALID_REQUEST, "a request must be a JSON object")));
     };
     let id = map.remove("id").unwrap_or(Value::Null);
     if map.remove("jsonrpc").as_ref().and_then(Value::as_str) != Some("2.0") {
-        return (
-            id,
-            Err(RpcError::new(
-                codes::INVALID_REQUEST,
-                "`jsonrpc` must be \"2.0\"",
-            )),
-        );
+        return (id, Err(RpcError::new(codes::INVALID_REQUEST, "`jsonrpc` must be \"2.0\"")));
     }
     let Some(method) = map.get("method").and_then(Value::as_str).map(str::to_owned) else {
-        return (
-            id,
-            Err(RpcError::new(
-                codes::INVALID_REQUEST,
-                "`method` must be a string",
-            )),
-        );
+        return (id, Err(RpcError::new(codes::INVALID_REQUEST, "`method` must be a string")));
     };
     if !METHODS.contains(&method.as_str()) {
         let mut e = RpcError::new(codes::METHOD_NOT_FOUND, format!("no method `{method}`"));
@@ -364,20 +342,13 @@ pub fn decode_request(line: &[u8]) -> (Value, Result<Request, RpcError>) {
     }
     match serde_json::from_value(Value::Object(map)) {
         Ok(request) => (id, Ok(request)),
-        Err(e) => (
-            id,
-            Err(RpcError::new(
-                codes::INVALID_PARAMS,
-                format!("bad params for `{method}`: {e}"),
-            )),
-        ),
+        Err(e) => (id, Err(RpcError::new(codes::INVALID_PARAMS, format!("bad params for `{method}`: {e}")))),
     }
 }
 
 /// Every method name.
 pub const METHODS: &[&str] = &[
-    "version", "define", "start", "stop", "restart", "status", "list", "remove", "logs", "events",
-    "wait", "shutdown",
+    "version", "define", "start", "stop", "restart", "status", "list", "remove", "logs", "events", "wait", "shutdown",
 ];
 
 /// Encodes a response line (without the newline).
@@ -402,10 +373,7 @@ mod tests {
 
     #[test]
     fn requests_round_trip_through_the_envelope() {
-        let request = Request::Start(Target {
-            service: "hero_collab".into(),
-            action: None,
-        });
+        let request = Request::Start(Target { service: "hero_collab".into(), action: None });
         let line = encode_request(7, &request);
         assert!(line.contains("\"jsonrpc\":\"2.0\""), "{line}");
         let (id, decoded) = decode_request(line.as_bytes());
@@ -421,13 +389,7 @@ mod tests {
         assert_eq!(code("{nope"), codes::PARSE_ERROR);
         assert_eq!(code("[1]"), codes::INVALID_REQUEST);
         assert_eq!(code(r#"{"id":1,"method":"list"}"#), codes::INVALID_REQUEST);
-        assert_eq!(
-            code(r#"{"jsonrpc":"2.0","id":1,"method":"explode"}"#),
-            codes::METHOD_NOT_FOUND
-        );
-        assert_eq!(
-            code(r#"{"jsonrpc":"2.0","id":1,"method":"start","params":{"x":1}}"#),
-            codes::INVALID_PARAMS
-        );
+        assert_eq!(code(r#"{"jsonrpc":"2.0","id":1,"method":"explode"}"#), codes::METHOD_NOT_FOUND);
+        assert_eq!(code(r#"{"jsonrpc":"2.0","id":1,"method":"start","params":{"x":1}}"#), codes::INVALID_PARAMS);
     }
 }

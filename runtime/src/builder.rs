@@ -20,12 +20,7 @@ pub struct ServiceBuilder {
 impl ServiceBuilder {
     /// Starts a registration for `name`.
     pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            spec: ServiceSpec {
-                name: name.into(),
-                actions: Vec::new(),
-            },
-        }
+        Self { spec: ServiceSpec { name: name.into(), actions: Vec::new() } }
     }
 
     /// Adds an action.

@@ -32,9 +32,7 @@ pub enum ClientError {
     #[error("unexpected answer from the supervisor: {0}")]
     Protocol(String),
     /// The daemon speaks another major version of the API.
-    #[error(
-        "the supervisor speaks API version {daemon}, this client version {client}; restart the supervisor"
-    )]
+    #[error("the supervisor speaks API version {daemon}, this client version {client}; restart the supervisor")]
     Version {
         /// The daemon's version.
         daemon: u32,
@@ -63,24 +61,13 @@ pub struct Client {
 impl Client {
     /// Connects and checks the API version.
     pub async fn connect(path: &Path) -> Result<Self, ClientError> {
-        let stream = UnixStream::connect(path)
-            .await
-            .map_err(|source| ClientError::Connect {
-                path: path.into(),
-                source,
-            })?;
+        let stream =
+            UnixStream::connect(path).await.map_err(|source| ClientError::Connect { path: path.into(), source })?;
         let (read, writer) = stream.into_split();
-        let mut client = Self {
-            reader: BufReader::new(read),
-            writer,
-            next_id: 1,
-        };
+        let mut client = Self { reader: BufReader::new(read), writer, next_id: 1 };
         let version = client.version().await?;
         if version.api != API_VERSION {
-            return Err(ClientError::Version {
-                daemon: version.api,
-                client: API_VERSION,
-            });
+            return Err(ClientError::Version { daemon: version.api, client: API_VERSION });
         }
         Ok(client)
     }
@@ -93,21 +80,15 @@ impl Client {
         self.writer.write_all(line.as_bytes()).await?;
         let mut answer = String::new();
         if self.reader.read_line(&mut answer).await? == 0 {
-            return Err(ClientError::Protocol(
-                "the supervisor closed the connection".into(),
-            ));
+            return Err(ClientError::Protocol("the supervisor closed the connection".into()));
         }
-        let mut value: Value =
-            serde_json::from_str(&answer).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let mut value: Value = serde_json::from_str(&answer).map_err(|e| ClientError::Protocol(e.to_string()))?;
         if let Some(error) = value.get_mut("error") {
-            let error: RpcError = serde_json::from_value(error.take())
-                .map_err(|e| ClientError::Protocol(e.to_string()))?;
+            let error: RpcError =
+                serde_json::from_value(error.take()).map_err(|e| ClientError::Protocol(e.to_string()))?;
             return Err(ClientError::Rpc(error));
         }
-        let result = value
-            .get_mut("result")
-            .map(Value::take)
-            .unwrap_or(Value::Null);
+        let result = value.get_mut("result").map(Value::take).unwrap_or(Value::Null);
         serde_json::from_value(result).map_err(|e| ClientError::Protocol(e.to_string()))
     }
 
@@ -122,29 +103,17 @@ impl Client {
     }
 
     /// Starts a service, or one action of it.
-    pub async fn start(
-        &mut self,
-        service: &str,
-        action: Option<&str>,
-    ) -> Result<ChangeReport, ClientError> {
+    pub async fn start(&mut self, service: &str, action: Option<&str>) -> Result<ChangeReport, ClientError> {
         self.call(&Request::Start(target(service, action))).await
     }
 
     /// Stops a service (dependents first); returns once everything has stopped.
-    pub async fn stop(
-        &mut self,
-        service: &str,
-        action: Option<&str>,
-    ) -> Result<ChangeReport, ClientError> {
+    pub async fn stop(&mut self, service: &str, action: Option<&str>) -> Result<ChangeReport, ClientError> {
         self.call(&Request::Stop(target(service, action))).await
     }
 
     /// Stops, then starts.
-    pub async fn restart(
-        &mut self,
-        service: &str,
-        action: Option<&str>,
-    ) -> Result<ChangeReport, ClientError> {
+    pub async fn restart(&mut self, service: &str, action: Option<&str>) -> Result<ChangeReport, ClientError> {
         self.call(&Request::Restart(target(service, action))).await
     }
 
@@ -154,14 +123,8 @@ impl Client {
     }
 
     /// The state of every action (of one service, or of all).
-    pub async fn status(
-        &mut self,
-        service: Option<&str>,
-    ) -> Result<Vec<ActionStatus>, ClientError> {
-        self.call(&Request::Status(Scope {
-            service: service.map(Into::into),
-        }))
-        .await
+    pub async fn status(&mut self, service: Option<&str>) -> Result<Vec<ActionStatus>, ClientError> {
+        self.call(&Request::Status(Scope { service: service.map(Into::into) })).await
     }
 
     /// Every registered service.
@@ -170,38 +133,23 @@ impl Client {
     }
 
     /// The tail of an action's log.
-    pub async fn logs(
-        &mut self,
-        service: &str,
-        action: &str,
-        tail_bytes: Option<u64>,
-    ) -> Result<String, ClientError> {
-        self.call(&Request::Logs(LogsParams {
-            service: service.into(),
-            action: action.into(),
-            tail_bytes,
-        }))
-        .await
+    pub async fn logs(&mut self, service: &str, action: &str, tail_bytes: Option<u64>) -> Result<String, ClientError> {
+        self.call(&Request::Logs(LogsParams { service: service.into(), action: action.into(), tail_bytes })).await
     }
 
     /// Journal entries after `since`, waiting up to `wait_ms` for one to arrive.
     pub async fn events(&mut self, since: u64, wait_ms: u64) -> Result<Vec<Event>, ClientError> {
-        self.call(&Request::Events(EventsParams { since, wait_ms }))
-            .await
+        self.call(&Request::Events(EventsParams { since, wait_ms })).await
     }
 
     /// Waits until the service (and what it pulls in) is ready or has failed; returns their states.
-    pub async fn wait_settled(
-        &mut self,
-        service: &str,
-        timeout_ms: u64,
-    ) -> Result<Vec<ActionStatus>, ClientError> {
-        self.call(&Request::Wait(WaitParams {
-            service: service.into(),
-            until: WaitFor::Settled,
-            timeout_ms,
-        }))
-        .await
+    pub async fn wait_settled(&mut self, service: &str, timeout_ms: u64) -> Result<Vec<ActionStatus>, ClientError> {
+        Ok(self.wait(service, WaitFor::Settled, timeout_ms).await?.actions)
+    }
+
+    /// Waits for `until`, at most `timeout_ms`; says whether it happened.
+    pub async fn wait(&mut self, service: &str, until: WaitFor, timeout_ms: u64) -> Result<Settled, ClientError> {
+        self.call(&Request::Wait(WaitParams { service: service.into(), until, timeout_ms })).await
     }
 
     /// Stops everything in reverse dependency order; the daemon exits after answering.
@@ -211,8 +159,5 @@ impl Client {
 }
 
 fn target(service: &str, action: Option<&str>) -> Target {
-    Target {
-        service: service.into(),
-        action: action.map(Into::into),
-    }
+    Target { service: service.into(), action: action.map(Into::into) }
 }

@@ -7,6 +7,7 @@
 
 pub mod api;
 mod builder;
+pub mod cli;
 mod client;
 pub mod paths;
 mod spec;

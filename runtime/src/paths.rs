@@ -39,13 +39,8 @@ pub fn supervisor_socket() -> PathBuf {
 /// The state directory of the supervisor listening on `socket`: beside it, so that a
 /// socket chosen by flag brings its own state.
 pub fn state_dir_for(socket: &Path) -> PathBuf {
-    let name = socket
-        .file_stem()
-        .map_or_else(|| "supervisor".into(), |s| s.to_string_lossy().into_owned());
-    socket
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(format!("{name}.state"))
+    let name = socket.file_stem().map_or_else(|| "supervisor".into(), |s| s.to_string_lossy().into_owned());
+    socket.parent().unwrap_or(Path::new(".")).join(format!("{name}.state"))
 }
 
 /// Where relative service socket names are resolved: `SERVICE_MANIFEST_SOCKET_DIR`,
@@ -76,18 +71,10 @@ pub fn bin_dir() -> PathBuf {
 /// ```
 pub fn resolve_socket(dir: &Path, socket: &str) -> PathBuf {
     let path = Path::new(socket);
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        dir.join(path)
-    }
+    if path.is_absolute() { path.to_path_buf() } else { dir.join(path) }
 }
 
 /// Resolves a program against `bin_dir` unless it contains a `/`.
 pub fn resolve_exec(bin_dir: &Path, exec: &str) -> PathBuf {
-    if exec.contains('/') {
-        PathBuf::from(exec)
-    } else {
-        bin_dir.join(exec)
-    }
+    if exec.contains('/') { PathBuf::from(exec) } else { bin_dir.join(exec) }
 }

@@ -122,11 +122,7 @@ impl ActionSpec {
 
     /// The gate a dependent of this action waits on.
     pub fn ready_gate(&self) -> ReadyGate {
-        if self.socket.is_some() {
-            ReadyGate::Socket
-        } else {
-            ReadyGate::Running
-        }
+        if self.socket.is_some() { ReadyGate::Socket } else { ReadyGate::Running }
     }
 }
 

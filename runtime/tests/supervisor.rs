@@ -15,19 +15,10 @@ const LIMIT: Duration = Duration::from_secs(30);
 async fn define_chain(h: &Harness, c_delay: u64) -> service_manifest_runtime::Client {
     let mut client = h.client().await;
     let (sa, sb) = (h.sock("svc_a", "a"), h.sock("svc_b", "b"));
-    client
-        .define(&service("svc_a", vec![h.served("svc_a", "a", 100)]))
-        .await
-        .unwrap();
-    let b = h
-        .served("svc_b", "b", 100)
-        .args(["--require", path(&sa)])
-        .depends_on(requires("svc_a", "a", &sa));
+    client.define(&service("svc_a", vec![h.served("svc_a", "a", 100)])).await.unwrap();
+    let b = h.served("svc_b", "b", 100).args(["--require", path(&sa)]).depends_on(requires("svc_a", "a", &sa));
     client.define(&service("svc_b", vec![b])).await.unwrap();
-    let c = h
-        .served("svc_c", "c", c_delay)
-        .args(["--require", path(&sb)])
-        .depends_on(requires("svc_b", "b", &sb));
+    let c = h.served("svc_c", "c", c_delay).args(["--require", path(&sb)]).depends_on(requires("svc_b", "b", &sb));
     client.define(&service("svc_c", vec![c])).await.unwrap();
     client
 }
@@ -40,14 +31,8 @@ async fn chain_starts_in_order_through_socket_gates() {
     let statuses = client.wait_settled("svc_c", 20_000).await.unwrap();
     assert!(all_ready(&statuses), "{statuses:#?}");
     let events = events_until(&mut client, LIMIT, |e| has(e, "svc_c/c", "ready")).await;
-    assert!(
-        before(&events, ("svc_a/a", "ready"), ("svc_b/b", "spawned")),
-        "{events:#?}"
-    );
-    assert!(
-        before(&events, ("svc_b/b", "ready"), ("svc_c/c", "spawned")),
-        "{events:#?}"
-    );
+    assert!(before(&events, ("svc_a/a", "ready"), ("svc_b/b", "spawned")), "{events:#?}");
+    assert!(before(&events, ("svc_b/b", "ready"), ("svc_c/c", "spawned")), "{events:#?}");
     assert!(has(&events, "svc_a/a", "pulled_in") && has(&events, "svc_b/b", "pulled_in"));
 }
 
@@ -58,30 +43,19 @@ async fn dependency_that_never_becomes_ready_fails_the_dependent_naming_it() {
     let sa = h.sock("svc_a", "a");
     // a binds somewhere else, so its declared socket never accepts.
     let elsewhere = h.dir.path().join("elsewhere.sock");
-    let a = h
-        .served("svc_a", "a", 0)
-        .args(["--socket", path(&elsewhere)])
-        .start_timeout_ms(60_000);
+    let a = h.served("svc_a", "a", 0).args(["--socket", path(&elsewhere)]).start_timeout_ms(60_000);
     client.define(&service("svc_a", vec![a])).await.unwrap();
-    let b = h
-        .served("svc_b", "b", 0)
-        .depends_on(requires("svc_a", "a", &sa).timeout_ms(300));
+    let b = h.served("svc_b", "b", 0).depends_on(requires("svc_a", "a", &sa).timeout_ms(300));
     client.define(&service("svc_b", vec![b])).await.unwrap();
     client.start("svc_b", None).await.unwrap();
     let statuses = client.wait_settled("svc_b", 20_000).await.unwrap();
     let b = state_of(&statuses, "svc_b", "b");
     assert_eq!(b.state, RunState::Failed, "{statuses:#?}");
     let reason = b.reason.as_deref().unwrap();
-    assert!(
-        reason.contains("cannot start svc_b/b: requires svc_a/a: timed out after 300ms"),
-        "{reason}"
-    );
+    assert!(reason.contains("cannot start svc_b/b: requires svc_a/a: timed out after 300ms"), "{reason}");
     assert!(reason.contains("is not accepting connections"), "{reason}");
     let events = events_until(&mut client, LIMIT, |e| has(e, "svc_b/b", "failed")).await;
-    assert!(
-        has(&events, "svc_b/b", "waiting") && !has(&events, "svc_b/b", "spawned"),
-        "{events:#?}"
-    );
+    assert!(has(&events, "svc_b/b", "waiting") && !has(&events, "svc_b/b", "spawned"), "{events:#?}");
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -89,17 +63,10 @@ async fn requires_fails_with_a_failed_dependency_but_wants_starts_anyway() {
     let h = Harness::new();
     let mut client = h.client().await;
     let broken = h.served("svc_x", "x", 0).args(["--exit", "1"]);
-    client
-        .define(&service("svc_x", vec![broken]))
-        .await
-        .unwrap();
+    client.define(&service("svc_x", vec![broken])).await.unwrap();
     let sx = h.sock("svc_x", "x");
-    let needs = h
-        .served("svc_r", "r", 0)
-        .depends_on(requires("svc_x", "x", &sx));
-    let likes = h
-        .served("svc_w", "w", 0)
-        .depends_on(requires("svc_x", "x", &sx).relation(Relation::Wants));
+    let needs = h.served("svc_r", "r", 0).depends_on(requires("svc_x", "x", &sx));
+    let likes = h.served("svc_w", "w", 0).depends_on(requires("svc_x", "x", &sx).relation(Relation::Wants));
     client.define(&service("svc_r", vec![needs])).await.unwrap();
     client.define(&service("svc_w", vec![likes])).await.unwrap();
     client.start("svc_r", None).await.unwrap();
@@ -109,10 +76,7 @@ async fn requires_fails_with_a_failed_dependency_but_wants_starts_anyway() {
     let failed = state_of(&r, "svc_r", "r");
     assert_eq!(failed.state, RunState::Failed);
     let reason = failed.reason.as_deref().unwrap();
-    assert!(
-        reason.contains("requires svc_x/x: failed: exited with status 1"),
-        "{reason}"
-    );
+    assert!(reason.contains("requires svc_x/x: failed: exited with status 1"), "{reason}");
     assert_eq!(state_of(&w, "svc_w", "w").state, RunState::Ready, "{w:#?}");
 }
 
@@ -120,24 +84,15 @@ async fn requires_fails_with_a_failed_dependency_but_wants_starts_anyway() {
 async fn after_orders_but_never_pulls_anything_in() {
     let h = Harness::new();
     let mut client = h.client().await;
-    client
-        .define(&service("svc_e", vec![h.served("svc_e", "e", 0)]))
-        .await
-        .unwrap();
+    client.define(&service("svc_e", vec![h.served("svc_e", "e", 0)])).await.unwrap();
     let se = h.sock("svc_e", "e");
-    let d = h
-        .served("svc_d", "d", 0)
-        .depends_on(requires("svc_e", "e", &se).relation(Relation::After));
+    let d = h.served("svc_d", "d", 0).depends_on(requires("svc_e", "e", &se).relation(Relation::After));
     client.define(&service("svc_d", vec![d])).await.unwrap();
     client.start("svc_d", None).await.unwrap();
     let statuses = client.wait_settled("svc_d", 20_000).await.unwrap();
     assert_eq!(state_of(&statuses, "svc_d", "d").state, RunState::Ready);
     let e = client.status(Some("svc_e")).await.unwrap();
-    assert_eq!(
-        e[0].state,
-        RunState::Created,
-        "after pulled svc_e in: {e:#?}"
-    );
+    assert_eq!(e[0].state, RunState::Created, "after pulled svc_e in: {e:#?}");
 
     // When both are being started, `after` does order them.
     client.stop("svc_d", None).await.unwrap();
@@ -146,10 +101,7 @@ async fn after_orders_but_never_pulls_anything_in() {
     client.start("svc_d", None).await.unwrap();
     let events = events_until(&mut client, LIMIT, |e| has(e, "svc_d/d", "ready")).await;
     let events: Vec<_> = events.into_iter().filter(|e| e.seq > seen).collect();
-    assert!(
-        before(&events, ("svc_e/e", "ready"), ("svc_d/d", "spawned")),
-        "{events:#?}"
-    );
+    assert!(before(&events, ("svc_e/e", "ready"), ("svc_d/d", "spawned")), "{events:#?}");
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -165,37 +117,16 @@ async fn completed_gate_waits_for_a_one_shot_to_exit_zero() {
                 .ready(ReadyGate::Completed),
         )
     };
-    client
-        .define(&service("db_ok", vec![migrate("0")]))
-        .await
-        .unwrap();
-    client
-        .define(&service("db_bad", vec![migrate("3")]))
-        .await
-        .unwrap();
-    client
-        .define(&service(
-            "app",
-            vec![on_migration("ok"), on_migration("bad")],
-        ))
-        .await
-        .unwrap();
+    client.define(&service("db_ok", vec![migrate("0")])).await.unwrap();
+    client.define(&service("db_bad", vec![migrate("3")])).await.unwrap();
+    client.define(&service("app", vec![on_migration("ok"), on_migration("bad")])).await.unwrap();
     client.start("app", None).await.unwrap();
     let statuses = client.wait_settled("app", 20_000).await.unwrap();
-    let events = events_until(&mut client, LIMIT, |e| {
-        has(e, "app/ok", "ready") && has(e, "app/bad", "failed")
-    })
-    .await;
-    assert!(
-        before(&events, ("db_ok/migrate", "exited"), ("app/ok", "spawned")),
-        "{events:#?}"
-    );
+    let events = events_until(&mut client, LIMIT, |e| has(e, "app/ok", "ready") && has(e, "app/bad", "failed")).await;
+    assert!(before(&events, ("db_ok/migrate", "exited"), ("app/ok", "spawned")), "{events:#?}");
     let bad = state_of(&statuses, "app", "bad");
     let reason = bad.reason.as_deref().unwrap_or_default();
-    assert!(
-        reason.contains("requires db_bad/migrate: failed: exited with status 3"),
-        "{statuses:#?}"
-    );
+    assert!(reason.contains("requires db_bad/migrate: failed: exited with status 3"), "{statuses:#?}");
     assert!(!has(&events, "app/bad", "spawned"));
 }
 
@@ -203,28 +134,20 @@ async fn completed_gate_waits_for_a_one_shot_to_exit_zero() {
 async fn independent_branches_start_in_parallel() {
     let h = Harness::new();
     let mut client = h.client().await;
-    client
-        .define(&service("left", vec![h.served("left", "l", 300)]))
-        .await
-        .unwrap();
-    client
-        .define(&service("right", vec![h.served("right", "r", 300)]))
-        .await
-        .unwrap();
-    let top = h
-        .served("top", "t", 0)
-        .depends_on(requires("left", "l", &h.sock("left", "l")))
-        .depends_on(requires("right", "r", &h.sock("right", "r")));
+    client.define(&service("left", vec![h.served("left", "l", 300)])).await.unwrap();
+    client.define(&service("right", vec![h.served("right", "r", 300)])).await.unwrap();
+    let top = h.served("top", "t", 0).depends_on(requires("left", "l", &h.sock("left", "l"))).depends_on(requires(
+        "right",
+        "r",
+        &h.sock("right", "r"),
+    ));
     client.define(&service("top", vec![top])).await.unwrap();
     client.start("top", None).await.unwrap();
     let events = events_until(&mut client, LIMIT, |e| has(e, "top/t", "ready")).await;
     // Both branches were spawned before either became ready: neither waited for the other.
     for spawned in ["left/l", "right/r"] {
         for ready in ["left/l", "right/r"] {
-            assert!(
-                before(&events, (spawned, "spawned"), (ready, "ready")),
-                "{events:#?}"
-            );
+            assert!(before(&events, (spawned, "spawned"), (ready, "ready")), "{events:#?}");
         }
     }
 }
@@ -234,26 +157,15 @@ async fn stop_runs_in_reverse_order_and_says_why() {
     let h = Harness::new();
     let mut client = define_chain(&h, 0).await;
     client.start("svc_c", None).await.unwrap();
-    assert!(all_ready(
-        &client.wait_settled("svc_c", 20_000).await.unwrap()
-    ));
+    assert!(all_ready(&client.wait_settled("svc_c", 20_000).await.unwrap()));
     let report = client.stop("svc_a", None).await.unwrap();
     assert_eq!(
         report.notes,
-        [
-            "stopping svc_b/b first: it requires svc_a/a",
-            "stopping svc_c/c first: it requires svc_b/b"
-        ]
+        ["stopping svc_b/b first: it requires svc_a/a", "stopping svc_c/c first: it requires svc_b/b"]
     );
     let events = events_until(&mut client, LIMIT, |e| has(e, "svc_a/a", "exited")).await;
-    assert!(
-        before(&events, ("svc_c/c", "exited"), ("svc_b/b", "stopping")),
-        "{events:#?}"
-    );
-    assert!(
-        before(&events, ("svc_b/b", "exited"), ("svc_a/a", "stopping")),
-        "{events:#?}"
-    );
+    assert!(before(&events, ("svc_c/c", "exited"), ("svc_b/b", "stopping")), "{events:#?}");
+    assert!(before(&events, ("svc_b/b", "exited"), ("svc_a/a", "stopping")), "{events:#?}");
     for s in client.status(None).await.unwrap() {
         assert!(!s.state.is_alive() && s.pid.is_none(), "{s:#?}");
     }
@@ -270,11 +182,7 @@ async fn sigkill_mid_start_then_restart_converges_without_duplicates() {
     h.start_supervisor();
     let mut client = h.client().await;
     let statuses = client.wait_settled("svc_c", 20_000).await.unwrap();
-    assert!(
-        all_ready(&statuses),
-        "{statuses:#?}\n{}",
-        h.supervisor_log()
-    );
+    assert!(all_ready(&statuses), "{statuses:#?}\n{}", h.supervisor_log());
     let events = client.events(0, 0).await.unwrap();
     assert!(has(&events, "svc_c/c", "adopted"), "{events:#?}");
     for name in ["a", "b", "c"] {
@@ -285,37 +193,25 @@ async fn sigkill_mid_start_then_restart_converges_without_duplicates() {
     h.kill_supervisor();
     h.start_supervisor();
     let mut client = h.client().await;
-    assert!(all_ready(
-        &client.wait_settled("svc_c", 20_000).await.unwrap()
-    ));
+    assert!(all_ready(&client.wait_settled("svc_c", 20_000).await.unwrap()));
     let events = client.events(0, 0).await.unwrap();
-    assert!(
-        !events.iter().any(|e| kind_name(&e.kind) == "spawned"),
-        "{events:#?}"
-    );
+    assert!(!events.iter().any(|e| kind_name(&e.kind) == "spawned"), "{events:#?}");
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn registrations_and_wanted_state_survive_a_clean_restart() {
     let mut h = Harness::new();
     let mut client = h.client().await;
-    client
-        .define(&service("svc_a", vec![h.served("svc_a", "a", 0)]))
-        .await
-        .unwrap();
+    client.define(&service("svc_a", vec![h.served("svc_a", "a", 0)])).await.unwrap();
     client.start("svc_a", None).await.unwrap();
-    assert!(all_ready(
-        &client.wait_settled("svc_a", 20_000).await.unwrap()
-    ));
+    assert!(all_ready(&client.wait_settled("svc_a", 20_000).await.unwrap()));
     client.shutdown().await.unwrap();
     assert_eq!(h.processes_of("a"), 0, "shutdown stops everything");
     h.kill_supervisor();
     h.start_supervisor();
     let mut client = h.client().await;
     assert_eq!(client.list().await.unwrap()[0].name, "svc_a");
-    assert!(all_ready(
-        &client.wait_settled("svc_a", 20_000).await.unwrap()
-    ));
+    assert!(all_ready(&client.wait_settled("svc_a", 20_000).await.unwrap()));
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -323,22 +219,18 @@ async fn same_ordering_whether_started_directly_by_raw_request_or_pulled_in() {
     use std::io::{BufRead, Write};
     let h = Harness::new();
     let mut client = define_chain(&h, 0).await;
-    let top =
-        h.served("svc_top", "top", 0)
-            .depends_on(requires("svc_c", "c", &h.sock("svc_c", "c")));
+    let top = h.served("svc_top", "top", 0).depends_on(requires("svc_c", "c", &h.sock("svc_c", "c")));
     client.define(&service("svc_top", vec![top])).await.unwrap();
     for how in ["client", "raw", "pulled in"] {
-        let seen = client
-            .events(0, 0)
-            .await
-            .unwrap()
-            .last()
-            .map_or(0, |e| e.seq);
+        let seen = client.events(0, 0).await.unwrap().last().map_or(0, |e| e.seq);
         match how {
             "client" => drop(client.start("svc_c", None).await.unwrap()),
             "raw" => {
                 let mut raw = std::os::unix::net::UnixStream::connect(&h.socket).unwrap();
-                raw.write_all(b"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"start\",\"params\":{\"service\":\"svc_c\"}}\n").unwrap();
+                raw.write_all(
+                    b"{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"start\",\"params\":{\"service\":\"svc_c\"}}\n",
+                )
+                .unwrap();
                 let mut answer = String::new();
                 std::io::BufReader::new(raw).read_line(&mut answer).unwrap();
                 assert!(answer.contains("\"result\""), "{answer}");
@@ -346,19 +238,12 @@ async fn same_ordering_whether_started_directly_by_raw_request_or_pulled_in() {
             _ => drop(client.start("svc_top", None).await.unwrap()),
         }
         let events = events_until(&mut client, LIMIT, |e| {
-            e.iter()
-                .any(|x| x.seq > seen && x.action == "svc_c/c" && kind_name(&x.kind) == "ready")
+            e.iter().any(|x| x.seq > seen && x.action == "svc_c/c" && kind_name(&x.kind) == "ready")
         })
         .await;
         let events: Vec<_> = events.into_iter().filter(|e| e.seq > seen).collect();
-        assert!(
-            before(&events, ("svc_a/a", "ready"), ("svc_b/b", "spawned")),
-            "{how}: {events:#?}"
-        );
-        assert!(
-            before(&events, ("svc_b/b", "ready"), ("svc_c/c", "spawned")),
-            "{how}: {events:#?}"
-        );
+        assert!(before(&events, ("svc_a/a", "ready"), ("svc_b/b", "spawned")), "{how}: {events:#?}");
+        assert!(before(&events, ("svc_b/b", "ready"), ("svc_c/c", "spawned")), "{how}: {events:#?}");
         client.stop("svc_a", None).await.unwrap();
     }
 }
@@ -369,59 +254,39 @@ async fn requires_registers_a_dependency_from_its_declaration_when_its_binary_is
     std::os::unix::fs::symlink(TESTD, h.bin_dir.join("hero_proxy_server")).unwrap();
     let mut client = h.client().await;
     let proxy = h.sock("hero_proxy", "proxy");
-    let collab = h
-        .served("hero_collab", "server", 0)
-        .args(["--require", path(&proxy)])
-        .depends_on(requires("hero_proxy", "hero_proxy_server", &proxy));
-    client
-        .define(&service("hero_collab", vec![collab]))
-        .await
-        .unwrap();
+    let collab = h.served("hero_collab", "server", 0).args(["--require", path(&proxy)]).depends_on(requires(
+        "hero_proxy",
+        "hero_proxy_server",
+        &proxy,
+    ));
+    client.define(&service("hero_collab", vec![collab])).await.unwrap();
     client.start("hero_collab", None).await.unwrap();
     let statuses = client.wait_settled("hero_collab", 20_000).await.unwrap();
     assert!(all_ready(&statuses), "{statuses:#?}");
-    assert_eq!(
-        state_of(&statuses, "hero_proxy", "hero_proxy_server").state,
-        RunState::Ready
-    );
+    assert_eq!(state_of(&statuses, "hero_proxy", "hero_proxy_server").state, RunState::Ready);
 
     // Not installed: the dependent fails and says where it looked.
-    let missing = h.served("lonely", "l", 0).depends_on(requires(
-        "nowhere",
-        "nowhere_server",
-        &h.sock("nowhere", "n"),
-    ));
-    client
-        .define(&service("lonely", vec![missing]))
-        .await
-        .unwrap();
+    let missing = h.served("lonely", "l", 0).depends_on(requires("nowhere", "nowhere_server", &h.sock("nowhere", "n")));
+    client.define(&service("lonely", vec![missing])).await.unwrap();
     client.start("lonely", None).await.unwrap();
     let statuses = client.wait_settled("lonely", 20_000).await.unwrap();
-    let reason = state_of(&statuses, "lonely", "l")
-        .reason
-        .clone()
-        .unwrap_or_default();
-    assert!(reason.contains("requires nowhere/nowhere_server: not defined, and `nowhere_server` is not in the bin directory"), "{reason}");
+    let reason = state_of(&statuses, "lonely", "l").reason.clone().unwrap_or_default();
+    assert!(
+        reason
+            .contains("requires nowhere/nowhere_server: not defined, and `nowhere_server` is not in the bin directory"),
+        "{reason}"
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn on_failure_restarts_with_backoff_until_the_start_limit() {
     let h = Harness::new();
     let mut client = h.client().await;
-    let crash = h
-        .daemon("crash", 0)
-        .args(["--exit", "7"])
-        .restart(RestartPolicy::OnFailure);
-    client
-        .define(&service("svc_crash", vec![crash]))
-        .await
-        .unwrap();
+    let crash = h.daemon("crash", 0).args(["--exit", "7"]).restart(RestartPolicy::OnFailure);
+    client.define(&service("svc_crash", vec![crash])).await.unwrap();
     client.start("svc_crash", None).await.unwrap();
     let events = events_until(&mut client, LIMIT, |e| {
-        e.iter()
-            .filter(|x| x.action == "svc_crash/crash" && kind_name(&x.kind) == "failed")
-            .count()
-            == 5
+        e.iter().filter(|x| x.action == "svc_crash/crash" && kind_name(&x.kind) == "failed").count() == 5
     })
     .await;
     let restarts: Vec<u64> = events
@@ -434,49 +299,24 @@ async fn on_failure_restarts_with_backoff_until_the_start_limit() {
     assert_eq!(restarts, [100, 200, 400, 800], "exponential backoff");
     let status = client.wait_settled("svc_crash", 20_000).await.unwrap();
     let reason = status[0].reason.as_deref().unwrap_or_default();
-    assert!(
-        reason.contains("exited with status 7") && reason.contains("start limit"),
-        "{reason}"
-    );
+    assert!(reason.contains("exited with status 7") && reason.contains("start limit"), "{reason}");
     let log = client.logs("svc_crash", "crash", None).await.unwrap();
-    assert_eq!(
-        log.matches("sm-testd: done, exiting with 7").count(),
-        5,
-        "{log}"
-    );
+    assert_eq!(log.matches("sm-testd: done, exiting with 7").count(), 5, "{log}");
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn cycles_across_services_are_rejected_naming_the_cycle_and_define_is_idempotent() {
     let h = Harness::new();
     let mut client = h.client().await;
-    let a = h
-        .served("ca", "a", 0)
-        .depends_on(requires("cb", "b", &h.sock("cb", "b")));
-    assert!(
-        client
-            .define(&service("ca", vec![a.clone()]))
-            .await
-            .unwrap()
-            .changed
-    );
-    assert!(
-        !client
-            .define(&service("ca", vec![a]))
-            .await
-            .unwrap()
-            .changed,
-        "same spec twice changes nothing"
-    );
-    let b = h
-        .served("cb", "b", 0)
-        .depends_on(requires("ca", "a", &h.sock("ca", "a")));
+    let a = h.served("ca", "a", 0).depends_on(requires("cb", "b", &h.sock("cb", "b")));
+    assert!(client.define(&service("ca", vec![a.clone()])).await.unwrap().changed);
+    assert!(!client.define(&service("ca", vec![a])).await.unwrap().changed, "same spec twice changes nothing");
+    let b = h.served("cb", "b", 0).depends_on(requires("ca", "a", &h.sock("ca", "a")));
     match client.define(&service("cb", vec![b])).await {
         Err(ClientError::Rpc(e)) => {
             assert_eq!(e.code, codes::REJECTED);
             assert!(
-                e.message.contains("cycle: ca/a → cb/b → ca/a")
-                    || e.message.contains("cycle: cb/b → ca/a → cb/b"),
+                e.message.contains("cycle: ca/a → cb/b → ca/a") || e.message.contains("cycle: cb/b → ca/a → cb/b"),
                 "{}",
                 e.message
             );
@@ -493,37 +333,29 @@ async fn bad_requests_get_errors_and_the_daemon_keeps_serving() {
     let ask = |stream: &mut UnixStream, bytes: &[u8]| {
         stream.write_all(bytes).unwrap();
         let mut line = String::new();
-        BufReader::new(stream.try_clone().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        BufReader::new(stream.try_clone().unwrap()).read_line(&mut line).unwrap();
         serde_json::from_str::<serde_json::Value>(&line).unwrap()
     };
     let mut s = UnixStream::connect(&h.socket).unwrap();
+    assert_eq!(ask(&mut s, b"garbage\n")["error"]["code"], codes::PARSE_ERROR);
     assert_eq!(
-        ask(&mut s, b"garbage\n")["error"]["code"],
-        codes::PARSE_ERROR
-    );
-    assert_eq!(
-        ask(
-            &mut s,
-            b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"explode\"}\n"
-        )["error"]["code"],
+        ask(&mut s, b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"explode\"}\n")["error"]["code"],
         codes::METHOD_NOT_FOUND
     );
-    assert_eq!(ask(&mut s, b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"start\",\"params\":{\"service\":\"ghost\"}}\n")["error"]["code"], codes::REJECTED);
     assert_eq!(
-        ask(
-            &mut s,
-            b"{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"version\"}\n"
-        )["result"]["api"],
+        ask(&mut s, b"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"start\",\"params\":{\"service\":\"ghost\"}}\n")["error"]
+            ["code"],
+        codes::REJECTED
+    );
+    assert_eq!(
+        ask(&mut s, b"{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"version\"}\n")["result"]["api"],
         1,
         "same connection still served"
     );
 
     // Truncated: the peer hangs up in the middle of a request.
     let mut t = UnixStream::connect(&h.socket).unwrap();
-    t.write_all(b"{\"jsonrpc\":\"2.0\",\"id\":4,\"meth")
-        .unwrap();
+    t.write_all(b"{\"jsonrpc\":\"2.0\",\"id\":4,\"meth").unwrap();
     t.shutdown(std::net::Shutdown::Write).unwrap();
     let mut answer = String::new();
     t.read_to_string(&mut answer).unwrap();
@@ -545,11 +377,7 @@ async fn bad_requests_get_errors_and_the_daemon_keeps_serving() {
     let _ = writer.join();
 
     let mut client = h.client().await;
-    assert_eq!(
-        client.version().await.unwrap().api,
-        1,
-        "the daemon still serves everyone else"
-    );
+    assert_eq!(client.version().await.unwrap().api, 1, "the daemon still serves everyone else");
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -557,9 +385,7 @@ async fn another_user_is_refused() {
     use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
     if !rustix::process::getuid().is_root() {
-        eprintln!(
-            "skipped: creating a second user's process needs root, and this test runs as another user"
-        );
+        eprintln!("skipped: creating a second user's process needs root, and this test runs as another user");
         return;
     }
     let h = Harness::new();
@@ -567,17 +393,9 @@ async fn another_user_is_refused() {
     for dir in [h.dir.path(), h.socket.as_path()] {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
     }
-    let out = std::process::Command::new(TESTD)
-        .args(["--probe", path(&h.socket)])
-        .uid(65534)
-        .gid(65534)
-        .output()
-        .unwrap();
+    let out =
+        std::process::Command::new(TESTD).args(["--probe", path(&h.socket)]).uid(65534).gid(65534).output().unwrap();
     let answer = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        answer.contains(&codes::FORBIDDEN.to_string()),
-        "{answer} {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(answer.contains(&codes::FORBIDDEN.to_string()), "{answer} {}", String::from_utf8_lossy(&out.stderr));
     assert!(answer.contains("another user"), "{answer}");
 }

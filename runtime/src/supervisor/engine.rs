@@ -100,10 +100,7 @@ impl Action {
 
     /// Not running and not on its way: a start request moves it to waiting.
     fn is_idle(&self) -> bool {
-        matches!(
-            self.state,
-            RunState::Created | RunState::Exited | RunState::Failed
-        ) && self.restart_at.is_none()
+        matches!(self.state, RunState::Created | RunState::Exited | RunState::Failed) && self.restart_at.is_none()
     }
 
     fn view(&self) -> TargetView<'_> {
@@ -119,28 +116,17 @@ impl Action {
 
 enum Then {
     Reply,
+    /// Answer `wait` with the service's statuses.
+    Settled(String),
     Start(Target),
     Forget(String),
     Exit,
 }
 
 enum Waiter {
-    Events {
-        since: u64,
-        deadline: Instant,
-        reply: Reply,
-    },
-    Settled {
-        service: String,
-        deadline: Instant,
-        reply: Reply,
-    },
-    Stopped {
-        keys: Vec<Key>,
-        report: ChangeReport,
-        then: Then,
-        reply: Reply,
-    },
+    Events { since: u64, deadline: Instant, reply: Reply },
+    Settled { service: String, deadline: Instant, reply: Reply },
+    Stopped { keys: Vec<Key>, report: ChangeReport, then: Then, reply: Reply },
 }
 
 pub(crate) type Reply = oneshot::Sender<Result<Value, RpcError>>;
@@ -165,8 +151,7 @@ pub(crate) struct Engine {
 }
 
 fn to_value<T: serde::Serialize>(value: T) -> Result<Value, RpcError> {
-    serde_json::to_value(value)
-        .map_err(|e| RpcError::rejected(format!("cannot encode the answer: {e}")))
+    serde_json::to_value(value).map_err(|e| RpcError::rejected(format!("cannot encode the answer: {e}")))
 }
 
 impl Engine {
@@ -206,12 +191,8 @@ impl Engine {
             };
             engine.adopt((s.to_owned(), a.to_owned()), p);
         }
-        let idle_wanted: Vec<Key> = engine
-            .actions
-            .iter()
-            .filter(|(_, a)| a.wanted && a.is_idle())
-            .map(|(k, _)| k.clone())
-            .collect();
+        let idle_wanted: Vec<Key> =
+            engine.actions.iter().filter(|(_, a)| a.wanted && a.is_idle()).map(|(k, _)| k.clone()).collect();
         for key in idle_wanted {
             engine.enter_waiting(&key);
         }
@@ -241,12 +222,7 @@ impl Engine {
         let k = key.clone();
         tokio::spawn(async move {
             process::wait_for_exit(pid).await;
-            let _ = tx.send(Msg::Exited {
-                key: k,
-                generation,
-                code: None,
-                signal: None,
-            });
+            let _ = tx.send(Msg::Exited { key: k, generation, code: None, signal: None });
         });
         self.record(&key, EventKind::Adopted { pid: saved.pid });
     }
@@ -254,10 +230,7 @@ impl Engine {
     fn install(&mut self, spec: ServiceSpec) {
         for action in &spec.actions {
             let key = (spec.name.clone(), action.name.clone());
-            let socket = action
-                .socket
-                .as_deref()
-                .map(|s| resolve_socket(&self.cfg.socket_dir, s));
+            let socket = action.socket.as_deref().map(|s| resolve_socket(&self.cfg.socket_dir, s));
             match self.actions.get_mut(&key) {
                 Some(existing) => {
                     existing.spec = action.clone();
@@ -265,8 +238,7 @@ impl Engine {
                     existing.removing = false;
                 }
                 None => {
-                    self.actions
-                        .insert(key, Action::new(action.clone(), socket));
+                    self.actions.insert(key, Action::new(action.clone(), socket));
                 }
             }
         }
@@ -275,12 +247,7 @@ impl Engine {
 
     fn record(&mut self, key: &Key, kind: EventKind) {
         tracing::info!(action = %label(key), ?kind);
-        let event = Event {
-            seq: self.next_seq,
-            at_ms: now_ms(),
-            action: label(key),
-            kind,
-        };
+        let event = Event { seq: self.next_seq, at_ms: now_ms(), action: label(key), kind };
         self.next_seq += 1;
         if self.journal.len() == JOURNAL_LEN {
             self.journal.pop_front();
@@ -302,10 +269,7 @@ impl Engine {
 
     pub(crate) fn call(&mut self, request: Request, reply: Reply) {
         let answer = match request {
-            Request::Version => to_value(VersionInfo {
-                api: API_VERSION,
-                pid: std::process::id(),
-            }),
+            Request::Version => to_value(VersionInfo { api: API_VERSION, pid: std::process::id() }),
             Request::Define(spec) => self.define(spec),
             Request::Start(target) => self.start(&target),
             Request::Stop(target) => return self.stop(&target, Then::Reply, reply),
@@ -314,25 +278,14 @@ impl Engine {
             }
             Request::Remove(target) => {
                 let service = target.service.clone();
-                return self.stop(
-                    &Target {
-                        service: service.clone(),
-                        action: None,
-                    },
-                    Then::Forget(service),
-                    reply,
-                );
+                return self.stop(&Target { service: service.clone(), action: None }, Then::Forget(service), reply);
             }
             Request::Status(scope) => to_value(self.status(scope.service.as_deref())),
             Request::List => to_value(self.services.values().collect::<Vec<_>>()),
             Request::Logs(p) => self.logs(&p),
             Request::Events(p) => {
                 let deadline = Instant::now() + Duration::from_millis(p.wait_ms.min(600_000));
-                self.waiters.push(Waiter::Events {
-                    since: p.since,
-                    deadline,
-                    reply,
-                });
+                self.waiters.push(Waiter::Events { since: p.since, deadline, reply });
                 return self.check_waiters();
             }
             Request::Wait(p) => {
@@ -342,15 +295,11 @@ impl Engine {
                 }
                 let deadline = Instant::now() + Duration::from_millis(p.timeout_ms.min(3_600_000));
                 let waiter = match p.until {
-                    WaitFor::Settled => Waiter::Settled {
-                        service: p.service,
-                        deadline,
-                        reply,
-                    },
+                    WaitFor::Settled => Waiter::Settled { service: p.service, deadline, reply },
                     WaitFor::Stopped => Waiter::Stopped {
                         keys: self.keys_of(&p.service),
                         report: ChangeReport::default(),
-                        then: Then::Reply,
+                        then: Then::Settled(p.service),
                         reply,
                     },
                 };
@@ -366,20 +315,12 @@ impl Engine {
         let known: Vec<&str> = self.services.keys().map(String::as_str).collect();
         RpcError::rejected(format!(
             "no service `{name}` is defined (defined: {})",
-            if known.is_empty() {
-                "none".to_owned()
-            } else {
-                known.join(", ")
-            }
+            if known.is_empty() { "none".to_owned() } else { known.join(", ") }
         ))
     }
 
     fn keys_of(&self, service: &str) -> Vec<Key> {
-        self.actions
-            .keys()
-            .filter(|k| k.0 == service)
-            .cloned()
-            .collect()
+        self.actions.keys().filter(|k| k.0 == service).cloned().collect()
     }
 
     fn targets(&self, target: &Target) -> Result<Vec<Key>, RpcError> {
@@ -393,10 +334,7 @@ impl Engine {
                 if self.actions.contains_key(&key) {
                     Ok(vec![key])
                 } else {
-                    Err(RpcError::rejected(format!(
-                        "service `{}` has no action `{action}`",
-                        target.service
-                    )))
+                    Err(RpcError::rejected(format!("service `{}` has no action `{action}`", target.service)))
                 }
             }
         }
@@ -410,11 +348,7 @@ impl Engine {
         if self.services.get(&spec.name) == Some(&spec) {
             return to_value(DefineReport { changed: false });
         }
-        let mut all: Vec<&ServiceSpec> = self
-            .services
-            .values()
-            .filter(|s| s.name != spec.name)
-            .collect();
+        let mut all: Vec<&ServiceSpec> = self.services.values().filter(|s| s.name != spec.name).collect();
         all.push(&spec);
         if let Some(cycle) = graph::find_cycle(&all) {
             return Err(RpcError::rejected(format!(
@@ -423,11 +357,7 @@ impl Engine {
                 cycle.join(" → ")
             )));
         }
-        let dropped: Vec<Key> = self
-            .keys_of(&spec.name)
-            .into_iter()
-            .filter(|k| spec.action(&k.1).is_none())
-            .collect();
+        let dropped: Vec<Key> = self.keys_of(&spec.name).into_iter().filter(|k| spec.action(&k.1).is_none()).collect();
         self.install(spec);
         for key in dropped {
             if let Some(a) = self.actions.get_mut(&key) {
@@ -447,10 +377,7 @@ impl Engine {
         let keys = self.targets(target)?;
         let mut report = ChangeReport::default();
         for key in keys {
-            let a = self
-                .actions
-                .get_mut(&key)
-                .ok_or_else(|| RpcError::rejected("action vanished"))?;
+            let a = self.actions.get_mut(&key).ok_or_else(|| RpcError::rejected("action vanished"))?;
             a.wanted = true;
             a.stop_reason = None;
             if a.is_idle() || a.state == RunState::Failed {
@@ -459,9 +386,7 @@ impl Engine {
                 self.enter_waiting(&key);
                 report.notes.push(format!("starting {}", label(&key)));
             } else {
-                report
-                    .notes
-                    .push(format!("{} is already {}", label(&key), a.state));
+                report.notes.push(format!("{} is already {}", label(&key), a.state));
             }
             report.actions.push(label(&key));
         }
@@ -498,16 +423,13 @@ impl Engine {
                 if set.contains(key) || !(a.wanted || a.state.is_alive()) {
                     continue;
                 }
-                let requires = a.spec.depends_on.iter().any(|d| {
-                    d.relation == Relation::Requires
-                        && self.resolve(d).as_ref() == Some(&dependency)
-                });
+                let requires = a
+                    .spec
+                    .depends_on
+                    .iter()
+                    .any(|d| d.relation == Relation::Requires && self.resolve(d).as_ref() == Some(&dependency));
                 if requires {
-                    notes.push(format!(
-                        "stopping {} first: it requires {}",
-                        label(key),
-                        label(&dependency)
-                    ));
+                    notes.push(format!("stopping {} first: it requires {}", label(key), label(&dependency)));
                     set.insert(key.clone());
                     order.push(key.clone());
                 }
@@ -535,17 +457,9 @@ impl Engine {
                 }
             }
         }
-        let report = ChangeReport {
-            notes,
-            actions: keys.iter().map(label).collect(),
-        };
+        let report = ChangeReport { notes, actions: keys.iter().map(label).collect() };
         self.dirty = true;
-        self.waiters.push(Waiter::Stopped {
-            keys,
-            report,
-            then,
-            reply,
-        });
+        self.waiters.push(Waiter::Stopped { keys, report, then, reply });
         self.check_waiters();
     }
 
@@ -559,19 +473,10 @@ impl Engine {
         for a in self.actions.values_mut() {
             a.wanted = false;
             a.restart_at = None;
-            a.stop_reason
-                .get_or_insert_with(|| "the supervisor is shutting down".into());
+            a.stop_reason.get_or_insert_with(|| "the supervisor is shutting down".into());
         }
-        let report = ChangeReport {
-            notes: Vec::new(),
-            actions: keys.iter().map(label).collect(),
-        };
-        self.waiters.push(Waiter::Stopped {
-            keys,
-            report,
-            then: Then::Exit,
-            reply,
-        });
+        let report = ChangeReport { notes: Vec::new(), actions: keys.iter().map(label).collect() };
+        self.waiters.push(Waiter::Stopped { keys, report, then: Then::Exit, reply });
         self.check_waiters();
     }
 
@@ -594,11 +499,7 @@ impl Engine {
     }
 
     fn log_path(&self, key: &Key) -> PathBuf {
-        self.cfg
-            .state_dir
-            .join("logs")
-            .join(&key.0)
-            .join(format!("{}.log", key.1))
+        self.cfg.state_dir.join("logs").join(&key.0).join(format!("{}.log", key.1))
     }
 
     fn logs(&self, p: &LogsParams) -> Result<Value, RpcError> {
@@ -609,22 +510,13 @@ impl Engine {
         match process::read_tail(&self.log_path(&key), p.tail_bytes.unwrap_or(64 * 1024)) {
             Ok(text) => to_value(text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => to_value(String::new()),
-            Err(e) => Err(RpcError::rejected(format!(
-                "cannot read the log of {}: {e}",
-                label(&key)
-            ))),
+            Err(e) => Err(RpcError::rejected(format!("cannot read the log of {}: {e}", label(&key)))),
         }
     }
 
     // ---- events from processes and sockets ---------------------------------------------
 
-    pub(crate) fn exited(
-        &mut self,
-        key: Key,
-        generation: u64,
-        code: Option<i32>,
-        signal: Option<i32>,
-    ) {
+    pub(crate) fn exited(&mut self, key: Key, generation: u64, code: Option<i32>, signal: Option<i32>) {
         let Some(a) = self.actions.get_mut(&key) else {
             return;
         };
@@ -640,9 +532,7 @@ impl Engine {
         let how = match (code, signal) {
             (Some(c), _) => format!("exited with status {c}"),
             (None, Some(s)) => format!("killed by signal {s}"),
-            (None, None) => {
-                "exited (status unknown: adopted after a supervisor restart)".to_owned()
-            }
+            (None, None) => "exited (status unknown: adopted after a supervisor restart)".to_owned(),
         };
         let log = self.log_path(&key);
         let Some(a) = self.actions.get_mut(&key) else {
@@ -668,9 +558,7 @@ impl Engine {
                 self.schedule_restart(&key);
             }
         } else {
-            let detail = process::last_log_line(&log)
-                .map(|l| format!(": {l}"))
-                .unwrap_or_default();
+            let detail = process::last_log_line(&log).map(|l| format!(": {l}")).unwrap_or_default();
             self.fail(&key, format!("{how}{detail}"));
             if policy != RestartPolicy::Never {
                 self.schedule_restart(&key);
@@ -688,11 +576,7 @@ impl Engine {
         let Some(a) = self.actions.get_mut(key) else {
             return;
         };
-        while a
-            .recent_starts
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > START_LIMIT_WINDOW)
-        {
+        while a.recent_starts.front().is_some_and(|t| now.duration_since(*t) > START_LIMIT_WINDOW) {
             a.recent_starts.pop_front();
         }
         if a.recent_starts.len() >= START_LIMIT {
@@ -705,9 +589,7 @@ impl Engine {
             a.reason = Some(reason);
             return;
         }
-        let exponent = u32::try_from(a.recent_starts.len().saturating_sub(1))
-            .unwrap_or(16)
-            .min(16);
+        let exponent = u32::try_from(a.recent_starts.len().saturating_sub(1)).unwrap_or(16).min(16);
         let delay = Duration::from_millis(100 * 2u64.pow(exponent)).min(Duration::from_secs(10));
         a.restart_at = Some(now + delay);
         let in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
@@ -728,9 +610,7 @@ impl Engine {
     fn dep_socket(&self, dep: &ActionDep, target: Option<&Key>) -> Option<PathBuf> {
         match &dep.socket {
             Some(s) => Some(resolve_socket(&self.cfg.socket_dir, s)),
-            None => target
-                .and_then(|k| self.actions.get(k))
-                .and_then(|a| a.socket.clone()),
+            None => target.and_then(|k| self.actions.get(k)).and_then(|a| a.socket.clone()),
         }
     }
 
@@ -758,9 +638,7 @@ impl Engine {
             return false;
         };
         match (a.wanted, a.state) {
-            (true, RunState::Exited | RunState::Failed)
-                if a.restart_at.is_some_and(|t| t <= now) =>
-            {
+            (true, RunState::Exited | RunState::Failed) if a.restart_at.is_some_and(|t| t <= now) => {
                 if let Some(a) = self.actions.get_mut(key) {
                     a.restarts += 1;
                 }
@@ -770,20 +648,14 @@ impl Engine {
             (true, RunState::Waiting) => self.try_start(key, now),
             (true, RunState::Running) => self.check_ready(key, now),
             (false, RunState::Waiting) => {
-                self.set_state(
-                    key,
-                    RunState::Exited,
-                    Some("stopped before it started".into()),
-                );
+                self.set_state(key, RunState::Exited, Some("stopped before it started".into()));
                 self.record(key, EventKind::Exited { code: None });
                 if self.actions.get(key).is_some_and(|a| a.removing) {
                     self.actions.remove(key);
                 }
                 true
             }
-            (false, RunState::Running | RunState::Ready | RunState::Starting) => {
-                self.begin_stop(key, now)
-            }
+            (false, RunState::Running | RunState::Ready | RunState::Starting) => self.begin_stop(key, now),
             (_, RunState::Stopping) => {
                 if a.kill_at.is_some_and(|t| t <= now) {
                     if let Some(pid) = a.pid {
@@ -795,9 +667,7 @@ impl Engine {
                 }
                 false
             }
-            (false, RunState::Created | RunState::Exited | RunState::Failed)
-                if a.removing && a.pid.is_none() =>
-            {
+            (false, RunState::Created | RunState::Exited | RunState::Failed) if a.removing && a.pid.is_none() => {
                 self.actions.remove(key);
                 true
             }
@@ -811,9 +681,7 @@ impl Engine {
             return false;
         };
         let deps = a.spec.depends_on.clone();
-        let waited = a
-            .wait_started
-            .map_or(Duration::ZERO, |t| now.duration_since(t));
+        let waited = a.wait_started.map_or(Duration::ZERO, |t| now.duration_since(t));
         let mut changed = false;
         let mut pending = Vec::new();
         for dep in &deps {
@@ -825,33 +693,23 @@ impl Engine {
             if let Some(path) = &socket {
                 self.watcher.watch(path);
             }
-            let view = target
-                .as_ref()
-                .and_then(|k| self.actions.get(k))
-                .map(Action::view);
-            let mut gate =
-                if target.is_none() && dep.action.is_some() && dep.relation != Relation::After {
-                    self.unresolvable(dep)
-                } else {
-                    gates::evaluate(dep, socket.as_deref(), view.as_ref())
-                };
+            let view = target.as_ref().and_then(|k| self.actions.get(k)).map(Action::view);
+            let mut gate = if target.is_none() && dep.action.is_some() && dep.relation != Relation::After {
+                self.unresolvable(dep)
+            } else {
+                gates::evaluate(dep, socket.as_deref(), view.as_ref())
+            };
             if let Gate::Pending(why) = &gate {
-                let timeout =
-                    Duration::from_millis(dep.timeout_ms.unwrap_or(self.cfg.default_timeout_ms));
+                let timeout = Duration::from_millis(dep.timeout_ms.unwrap_or(self.cfg.default_timeout_ms));
                 if waited >= timeout {
-                    gate =
-                        Gate::Broken(format!("timed out after {} waiting: {why}", human(timeout)));
+                    gate = Gate::Broken(format!("timed out after {} waiting: {why}", human(timeout)));
                 }
             }
             match gates::settle(dep.relation, gate) {
                 Gate::Holds => {}
                 Gate::Pending(why) => pending.push(format!("{}: {why}", dep.label())),
                 Gate::Broken(why) => {
-                    let reason = format!(
-                        "cannot start {}: requires {}: {why}",
-                        label(key),
-                        dep.label()
-                    );
+                    let reason = format!("cannot start {}: requires {}: {why}", label(key), dep.label());
                     self.fail(key, reason);
                     return true;
                 }
@@ -874,15 +732,9 @@ impl Engine {
     fn unresolvable(&self, dep: &ActionDep) -> Gate {
         let bin = dep.action.as_deref().unwrap_or_default();
         if self.services.contains_key(&dep.service) {
-            Gate::Broken(format!(
-                "not an action of the defined service `{}`",
-                dep.service
-            ))
+            Gate::Broken(format!("not an action of the defined service `{}`", dep.service))
         } else {
-            Gate::Broken(format!(
-                "not defined, and `{bin}` is not in the bin directory {}",
-                self.cfg.bin_dir.display()
-            ))
+            Gate::Broken(format!("not defined, and `{bin}` is not in the bin directory {}", self.cfg.bin_dir.display()))
         }
     }
 
@@ -903,10 +755,7 @@ impl Engine {
             }
             let mut spec = ActionSpec::new(action.clone(), BinaryKind::Server);
             spec.socket = dep.socket.clone();
-            self.install(ServiceSpec {
-                name: dep.service.clone(),
-                actions: vec![spec],
-            });
+            self.install(ServiceSpec { name: dep.service.clone(), actions: vec![spec] });
             self.dirty = true;
         }
         let asked_at = self.actions.get(by).map_or(0, |d| d.entered_seq);
@@ -939,11 +788,7 @@ impl Engine {
         };
         let program = resolve_exec(&self.cfg.bin_dir, &a.spec.exec);
         if !program.is_file() {
-            let reason = format!(
-                "cannot start {}: `{}` not found",
-                label(key),
-                program.display()
-            );
+            let reason = format!("cannot start {}: `{}` not found", label(key), program.display());
             self.fail(key, reason);
             return;
         }
@@ -957,33 +802,18 @@ impl Engine {
         let mut env = vec![
             ("SERVICE_MANIFEST_SERVICE".to_owned(), key.0.clone()),
             ("SERVICE_MANIFEST_ACTION".to_owned(), key.1.clone()),
-            (
-                crate::paths::SOCKET_DIR_ENV.to_owned(),
-                self.cfg.socket_dir.display().to_string(),
-            ),
+            (crate::paths::SOCKET_DIR_ENV.to_owned(), self.cfg.socket_dir.display().to_string()),
         ];
         if let Some(path) = &socket {
-            env.push((
-                "SERVICE_MANIFEST_SOCKET".to_owned(),
-                path.display().to_string(),
-            ));
+            env.push(("SERVICE_MANIFEST_SOCKET".to_owned(), path.display().to_string()));
         }
         env.extend(a.spec.env.iter().cloned());
         let log = self.log_path(key);
-        let launch = Launch {
-            program: &program,
-            args: &a.spec.args,
-            env,
-            log: &log,
-        };
+        let launch = Launch { program: &program, args: &a.spec.args, env, log: &log };
         let child = match process::spawn(&launch) {
             Ok(child) => child,
             Err(e) => {
-                let reason = format!(
-                    "cannot start {}: spawning {} failed: {e}",
-                    label(key),
-                    program.display()
-                );
+                let reason = format!("cannot start {}: spawning {} failed: {e}", label(key), program.display());
                 self.fail(key, reason);
                 return;
             }
@@ -1006,20 +836,11 @@ impl Engine {
             let status = child.wait().await.ok();
             use std::os::unix::process::ExitStatusExt;
             let (code, signal) = status.map_or((None, None), |s| (s.code(), s.signal()));
-            let _ = tx.send(Msg::Exited {
-                key: k,
-                generation,
-                code,
-                signal,
-            });
+            let _ = tx.send(Msg::Exited { key: k, generation, code, signal });
         });
         self.record(key, EventKind::Spawned { pid });
         if socket.is_some() {
-            self.set_state(
-                key,
-                RunState::Running,
-                Some("waiting for its socket to accept connections".into()),
-            );
+            self.set_state(key, RunState::Running, Some("waiting for its socket to accept connections".into()));
             if let Some(a) = self.actions.get_mut(key) {
                 a.ready_deadline = Some(Instant::now() + start_timeout);
             }
@@ -1049,12 +870,8 @@ impl Engine {
         }
         if a.ready_deadline.is_some_and(|t| t <= now) {
             let timeout = self.cfg.start_timeout(&a.spec);
-            let reason = format!(
-                "{} did not accept connections on {} within {}",
-                label(key),
-                socket.display(),
-                human(timeout)
-            );
+            let reason =
+                format!("{} did not accept connections on {} within {}", label(key), socket.display(), human(timeout));
             let grace = self.cfg.stop_grace;
             if let Some(a) = self.actions.get_mut(key) {
                 a.fail_on_exit = Some(reason.clone());
@@ -1077,10 +894,7 @@ impl Engine {
             other != key
                 && !a.wanted
                 && a.state.is_alive()
-                && a.spec
-                    .depends_on
-                    .iter()
-                    .any(|d| self.resolve(d).as_ref() == Some(key))
+                && a.spec.depends_on.iter().any(|d| self.resolve(d).as_ref() == Some(key))
         });
         if blocked {
             return false;
@@ -1089,10 +903,7 @@ impl Engine {
         let Some(a) = self.actions.get_mut(key) else {
             return false;
         };
-        let reason = a
-            .stop_reason
-            .clone()
-            .unwrap_or_else(|| "stop requested".into());
+        let reason = a.stop_reason.clone().unwrap_or_else(|| "stop requested".into());
         a.kill_at = Some(now + grace);
         a.ready_deadline = None;
         if let Some(pid) = a.pid {
@@ -1108,64 +919,41 @@ impl Engine {
         let waiters = std::mem::take(&mut self.waiters);
         for waiter in waiters {
             match waiter {
-                Waiter::Events {
-                    since,
-                    deadline,
-                    reply,
-                } => {
+                Waiter::Events { since, deadline, reply } => {
                     let new: Vec<&Event> = self.journal.iter().filter(|e| e.seq > since).collect();
                     if !new.is_empty() || deadline <= now {
                         let _ = reply.send(to_value(new));
                     } else {
-                        self.waiters.push(Waiter::Events {
-                            since,
-                            deadline,
-                            reply,
-                        });
+                        self.waiters.push(Waiter::Events { since, deadline, reply });
                     }
                 }
-                Waiter::Settled {
-                    service,
-                    deadline,
-                    reply,
-                } => {
-                    if self.is_settled(&service) || deadline <= now {
+                Waiter::Settled { service, deadline, reply } => {
+                    let settled = self.is_settled(&service);
+                    if settled || deadline <= now {
                         let closure = self.closure(&service);
-                        let statuses: Vec<ActionStatus> = self
+                        let actions: Vec<ActionStatus> = self
                             .status(None)
                             .into_iter()
                             .filter(|s| closure.contains(&(s.service.clone(), s.action.clone())))
                             .collect();
-                        let _ = reply.send(to_value(statuses));
+                        let _ = reply.send(to_value(Settled { settled, actions }));
                     } else {
-                        self.waiters.push(Waiter::Settled {
-                            service,
-                            deadline,
-                            reply,
-                        });
+                        self.waiters.push(Waiter::Settled { service, deadline, reply });
                     }
                 }
-                Waiter::Stopped {
-                    keys,
-                    report,
-                    then,
-                    reply,
-                } => {
-                    let alive = keys
-                        .iter()
-                        .any(|k| self.actions.get(k).is_some_and(|a| a.state.is_alive()));
+                Waiter::Stopped { keys, report, then, reply } => {
+                    let alive = keys.iter().any(|k| self.actions.get(k).is_some_and(|a| a.state.is_alive()));
                     if alive {
-                        self.waiters.push(Waiter::Stopped {
-                            keys,
-                            report,
-                            then,
-                            reply,
-                        });
+                        self.waiters.push(Waiter::Stopped { keys, report, then, reply });
                         continue;
                     }
                     match then {
                         Then::Reply => {
                             let _ = reply.send(to_value(report));
+                        }
+                        Then::Settled(service) => {
+                            let actions = self.status(Some(&service));
+                            let _ = reply.send(to_value(Settled { settled: true, actions }));
                         }
                         Then::Start(target) => {
                             let _ = reply.send(self.start(&target).and(to_value(report)));
@@ -1221,45 +1009,25 @@ impl Engine {
             if a.failed_for_good() {
                 return true;
             }
-            let up = a.state == RunState::Ready
-                || (a.state == RunState::Exited && a.exit_code == Some(0));
+            let up = a.state == RunState::Ready || (a.state == RunState::Exited && a.exit_code == Some(0));
             all_up &= up;
         }
         all_up
     }
 
     fn wanted_labels(&self) -> Vec<String> {
-        self.actions
-            .iter()
-            .filter(|(_, a)| a.wanted)
-            .map(|(k, _)| label(k))
-            .collect()
+        self.actions.iter().filter(|(_, a)| a.wanted).map(|(k, _)| label(k)).collect()
     }
 
     fn persist(&mut self) {
         self.dirty = false;
-        let wanted = self
-            .wanted_before_shutdown
-            .clone()
-            .unwrap_or_else(|| self.wanted_labels());
+        let wanted = self.wanted_before_shutdown.clone().unwrap_or_else(|| self.wanted_labels());
         let processes = self
             .actions
             .iter()
-            .filter_map(|(k, a)| {
-                Some((
-                    label(k),
-                    SavedProcess {
-                        pid: a.pid?,
-                        start_time: a.start_time?,
-                    },
-                ))
-            })
+            .filter_map(|(k, a)| Some((label(k), SavedProcess { pid: a.pid?, start_time: a.start_time? })))
             .collect();
-        let saved = Saved {
-            services: self.services.values().cloned().collect(),
-            wanted,
-            processes,
-        };
+        let saved = Saved { services: self.services.values().cloned().collect(), wanted, processes };
         if let Err(e) = self.store.save(&saved) {
             tracing::error!("cannot save the supervisor state: {e}");
         }
@@ -1273,11 +1041,7 @@ impl Engine {
         let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
         let mut socket_pending = false;
         for a in self.actions.values() {
-            a.restart_at
-                .into_iter()
-                .chain(a.kill_at)
-                .chain(a.ready_deadline)
-                .for_each(&mut consider);
+            a.restart_at.into_iter().chain(a.kill_at).chain(a.ready_deadline).for_each(&mut consider);
             if a.state == RunState::Running && a.socket.is_some() {
                 socket_pending = true;
             }
@@ -1285,30 +1049,20 @@ impl Engine {
                 socket_pending = true;
                 let started = a.wait_started.unwrap_or(now);
                 for dep in &a.spec.depends_on {
-                    consider(
-                        started
-                            + Duration::from_millis(
-                                dep.timeout_ms.unwrap_or(self.cfg.default_timeout_ms),
-                            ),
-                    );
+                    consider(started + Duration::from_millis(dep.timeout_ms.unwrap_or(self.cfg.default_timeout_ms)));
                 }
             }
         }
         for w in &self.waiters {
             match w {
-                Waiter::Events { deadline, .. } | Waiter::Settled { deadline, .. } => {
-                    consider(*deadline)
-                }
+                Waiter::Events { deadline, .. } | Waiter::Settled { deadline, .. } => consider(*deadline),
                 Waiter::Stopped { .. } => {}
             }
         }
         if socket_pending {
-            let quick = self.last_wake.and_then(|wake| {
-                QUICK_RETRY_MS
-                    .iter()
-                    .map(|ms| wake + Duration::from_millis(*ms))
-                    .find(|t| *t > now)
-            });
+            let quick = self
+                .last_wake
+                .and_then(|wake| QUICK_RETRY_MS.iter().map(|ms| wake + Duration::from_millis(*ms)).find(|t| *t > now));
             consider(quick.unwrap_or(now + FALLBACK_POLL));
         }
         next
@@ -1326,21 +1080,12 @@ fn check_spec(spec: &ServiceSpec, socket_dir: &Path) -> Result<(), RpcError> {
     let mut names = BTreeSet::new();
     for a in &spec.actions {
         if let Some(problem) = service_manifest_core::validate_name(&a.name) {
-            return Err(RpcError::rejected(format!(
-                "action name `{}` {problem}",
-                a.name.escape_debug()
-            )));
+            return Err(RpcError::rejected(format!("action name `{}` {problem}", a.name.escape_debug())));
         }
         if !names.insert(&a.name) {
-            return Err(RpcError::rejected(format!(
-                "action `{}` is defined twice",
-                a.name
-            )));
+            return Err(RpcError::rejected(format!("action `{}` is defined twice", a.name)));
         }
-        let sockets = a
-            .socket
-            .iter()
-            .chain(a.depends_on.iter().filter_map(|d| d.socket.as_ref()));
+        let sockets = a.socket.iter().chain(a.depends_on.iter().filter_map(|d| d.socket.as_ref()));
         for s in sockets {
             let path = resolve_socket(socket_dir, s);
             if path.as_os_str().len() > service_manifest_core::MAX_SOCKET_PATH {
@@ -1359,9 +1104,5 @@ fn check_spec(spec: &ServiceSpec, socket_dir: &Path) -> Result<(), RpcError> {
 }
 
 fn human(d: Duration) -> String {
-    if d.as_millis().is_multiple_of(1000) {
-        format!("{}s", d.as_secs())
-    } else {
-        format!("{}ms", d.as_millis())
-    }
+    if d.as_millis().is_multiple_of(1000) { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
 }

@@ -30,11 +30,7 @@ pub(crate) struct TargetView<'a> {
 }
 
 /// Evaluates the readiness gate of `dep`; `socket` is its resolved socket path.
-pub(crate) fn evaluate(
-    dep: &ActionDep,
-    socket: Option<&Path>,
-    target: Option<&TargetView<'_>>,
-) -> Gate {
+pub(crate) fn evaluate(dep: &ActionDep, socket: Option<&Path>, target: Option<&TargetView<'_>>) -> Gate {
     if dep.relation == Relation::After && !target.is_some_and(|t| t.wanted) {
         // `after` only orders against a dependency that is being started; it never pulls one in.
         return Gate::Holds;
@@ -42,18 +38,12 @@ pub(crate) fn evaluate(
     if let Some(t) = target
         && t.failed_for_good
     {
-        return Gate::Broken(format!(
-            "failed: {}",
-            t.reason.unwrap_or("no reason recorded")
-        ));
+        return Gate::Broken(format!("failed: {}", t.reason.unwrap_or("no reason recorded")));
     }
     match dep.ready {
         ReadyGate::Socket => match socket {
             Some(path) if readiness::accepts(path) => Gate::Holds,
-            Some(path) => Gate::Pending(format!(
-                "socket {} is not accepting connections",
-                path.display()
-            )),
+            Some(path) => Gate::Pending(format!("socket {} is not accepting connections", path.display())),
             None => running(target),
         },
         ReadyGate::Running => running(target),
@@ -61,8 +51,7 @@ pub(crate) fn evaluate(
             Some(t) if t.state == RunState::Exited && t.exit_code == Some(0) => Gate::Holds,
             Some(t) if t.state == RunState::Exited => Gate::Broken(format!(
                 "did not complete: exited with status {}",
-                t.exit_code
-                    .map_or_else(|| "unknown".to_owned(), |c| c.to_string())
+                t.exit_code.map_or_else(|| "unknown".to_owned(), |c| c.to_string())
             )),
             _ => Gate::Pending("has not completed yet".to_owned()),
         },

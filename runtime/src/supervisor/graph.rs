@@ -10,11 +10,8 @@ pub(crate) fn find_cycle(services: &[&ServiceSpec]) -> Option<Vec<String>> {
     let mut edges: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for s in services {
         for a in &s.actions {
-            let targets = a
-                .depends_on
-                .iter()
-                .filter_map(|d| Some(format!("{}/{}", d.service, d.action.as_ref()?)))
-                .collect();
+            let targets =
+                a.depends_on.iter().filter_map(|d| Some(format!("{}/{}", d.service, d.action.as_ref()?))).collect();
             edges.insert(format!("{}/{}", s.name, a.name), targets);
         }
     }
@@ -64,10 +61,7 @@ mod tests {
         for (s, d) in deps {
             a = a.depends_on(ActionDep::new(*s).action(*d));
         }
-        ServiceSpec {
-            name: name.into(),
-            actions: vec![a],
-        }
+        ServiceSpec { name: name.into(), actions: vec![a] }
     }
 
     #[test]
@@ -75,10 +69,7 @@ mod tests {
         let a = service("a", "a1", &[("b", "b1")]);
         let b = service("b", "b1", &[("c", "c1")]);
         let c = service("c", "c1", &[("a", "a1")]);
-        assert_eq!(
-            find_cycle(&[&a, &b, &c]).unwrap(),
-            ["a/a1", "b/b1", "c/c1", "a/a1"]
-        );
+        assert_eq!(find_cycle(&[&a, &b, &c]).unwrap(), ["a/a1", "b/b1", "c/c1", "a/a1"]);
     }
 
     #[test]

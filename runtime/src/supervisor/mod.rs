@@ -56,10 +56,7 @@ impl Config {
     }
 
     fn start_timeout(&self, spec: &ActionSpec) -> Duration {
-        Duration::from_millis(
-            spec.start_timeout_ms
-                .unwrap_or(self.default_start_timeout_ms),
-        )
+        Duration::from_millis(spec.start_timeout_ms.unwrap_or(self.default_start_timeout_ms))
     }
 }
 
@@ -83,10 +80,7 @@ pub enum SupervisorError {
 }
 
 pub(crate) enum Msg {
-    Call(
-        Request,
-        oneshot::Sender<Result<serde_json::Value, RpcError>>,
-    ),
+    Call(Request, oneshot::Sender<Result<serde_json::Value, RpcError>>),
     Exited {
         key: engine::Key,
         generation: u64,
@@ -105,16 +99,18 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> SupervisorError
     move |source| SupervisorError::Io { what, source }
 }
 
+/// Creates the state directory (mode 0700) if it does not exist.
+pub fn create_state_dir(cfg: &Config) -> Result<(), SupervisorError> {
+    readiness::create_private_dir(&cfg.state_dir).map_err(io(format!("creating {}", cfg.state_dir.display())))
+}
+
 /// Runs the supervisor on the current tokio runtime until it is shut down.
 pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
-    readiness::create_private_dir(&cfg.state_dir)
-        .map_err(io(format!("creating {}", cfg.state_dir.display())))?;
+    create_state_dir(&cfg)?;
     let _lock = lock(&cfg)?;
-    let listener =
-        server::bind(&cfg.socket).map_err(io(format!("binding {}", cfg.socket.display())))?;
+    let listener = server::bind(&cfg.socket).map_err(io(format!("binding {}", cfg.socket.display())))?;
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut engine =
-        engine::Engine::load(cfg.clone(), tx.clone()).map_err(SupervisorError::State)?;
+    let mut engine = engine::Engine::load(cfg.clone(), tx.clone()).map_err(SupervisorError::State)?;
     let server = tokio::spawn(server::serve(listener, tx.clone()));
     tokio::spawn(forward_signals(tx.clone()));
     tracing::info!("supervisor listening on {}", cfg.socket.display());
@@ -130,12 +126,7 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
         };
         match msg {
             Some(Msg::Call(request, reply)) => engine.call(request, reply),
-            Some(Msg::Exited {
-                key,
-                generation,
-                code,
-                signal,
-            }) => engine.exited(key, generation, code, signal),
+            Some(Msg::Exited { key, generation, code, signal }) => engine.exited(key, generation, code, signal),
             Some(Msg::Wake) => engine.woken(),
             Some(Msg::Terminate) if !terminating => {
                 terminating = true;
@@ -160,19 +151,14 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
 
 /// Runs the supervisor on a runtime of its own (for a `main` that has none).
 pub fn run_blocking(cfg: Config) -> Result<(), SupervisorError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(io("starting the async runtime"))?;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(io("starting the async runtime"))?;
     runtime.block_on(run(cfg))
 }
 
 async fn forward_signals(tx: mpsc::UnboundedSender<Msg>) {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
         return;
     };
     loop {

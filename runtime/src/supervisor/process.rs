@@ -29,10 +29,7 @@ pub fn spawn(launch: &Launch<'_>) -> std::io::Result<Child> {
     if let Some(dir) = launch.log.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(launch.log)?;
+    let log = OpenOptions::new().create(true).append(true).open(launch.log)?;
     let mut command = Command::new(launch.program);
     command
         .args(launch.args)
@@ -76,8 +73,7 @@ pub fn is_same_process(pid: u32, started: u64) -> bool {
 
 /// Resolves when the (non-child) process `pid` exits, via a pidfd.
 pub async fn wait_for_exit(pid: u32) {
-    let Some(fd) = to_pid(pid)
-        .and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok())
+    let Some(fd) = to_pid(pid).and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok())
     else {
         return;
     };
@@ -98,11 +94,7 @@ pub fn last_log_line(log: &Path) -> Option<String> {
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).ok()?;
     tail.push_str(&String::from_utf8_lossy(&bytes));
-    tail.lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(str::to_owned)
+    tail.lines().rev().map(str::trim).find(|l| !l.is_empty()).map(str::to_owned)
 }
 
 /// The last `max` bytes of a log file.

@@ -32,10 +32,7 @@ impl SocketWatcher {
         if let Err(e) = &watcher {
             tracing::warn!("no file watcher ({e}); readiness falls back to polling");
         }
-        Self {
-            watcher: watcher.ok(),
-            watched: HashSet::new(),
-        }
+        Self { watcher: watcher.ok(), watched: HashSet::new() }
     }
 
     /// Watches the directory of `socket`, creating it (mode 0700) if needed.
@@ -61,8 +58,5 @@ impl SocketWatcher {
 /// Creates `dir` and its parents; new directories get mode 0700.
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }

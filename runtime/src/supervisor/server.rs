@@ -47,13 +47,8 @@ async fn connection(stream: UnixStream, tx: mpsc::UnboundedSender<Msg>, uid: u32
     let peer = stream.peer_cred().map(|c| c.uid());
     let (read, mut write) = stream.into_split();
     if peer.as_ref().ok() != Some(&uid) {
-        let error = RpcError::new(
-            codes::FORBIDDEN,
-            "connections from another user are refused",
-        );
-        let _ = write
-            .write_all(format!("{}\n", encode_response(&Value::Null, Err(error))).as_bytes())
-            .await;
+        let error = RpcError::new(codes::FORBIDDEN, "connections from another user are refused");
+        let _ = write.write_all(format!("{}\n", encode_response(&Value::Null, Err(error))).as_bytes()).await;
         return;
     }
     let mut reader = BufReader::new(read);
@@ -65,10 +60,7 @@ async fn connection(stream: UnixStream, tx: mpsc::UnboundedSender<Msg>, uid: u32
             Line::Eof => return,
             Line::TooLong => (
                 Value::Null,
-                Err(RpcError::new(
-                    codes::INVALID_REQUEST,
-                    format!("request larger than {MAX_REQUEST_BYTES} bytes"),
-                )),
+                Err(RpcError::new(codes::INVALID_REQUEST, format!("request larger than {MAX_REQUEST_BYTES} bytes"))),
                 false,
                 true,
             ),
@@ -83,17 +75,15 @@ async fn connection(stream: UnixStream, tx: mpsc::UnboundedSender<Msg>, uid: u32
                         if tx.send(Msg::Call(request, reply)).is_err() {
                             return;
                         }
-                        let result = answer.await.unwrap_or_else(|_| {
-                            Err(RpcError::rejected("the supervisor is exiting"))
-                        });
+                        let result =
+                            answer.await.unwrap_or_else(|_| Err(RpcError::rejected("the supervisor is exiting")));
                         (id, result, shutdown, truncated)
                     }
                 }
             }
         };
         let response = format!("{}\n", encode_response(&id, result));
-        let written =
-            write.write_all(response.as_bytes()).await.is_ok() && write.flush().await.is_ok();
+        let written = write.write_all(response.as_bytes()).await.is_ok() && write.flush().await.is_ok();
         if shutdown {
             let _ = tx.send(Msg::ExitNow);
         }

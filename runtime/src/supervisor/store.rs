@@ -37,16 +37,13 @@ pub struct Store {
 impl Store {
     /// The store in `dir`.
     pub fn new(dir: &Path) -> Self {
-        Self {
-            path: dir.join("state.json"),
-        }
+        Self { path: dir.join("state.json") }
     }
 
     /// Reads the saved state; a missing file is an empty state, a corrupt one is an error.
     pub fn load(&self) -> Result<Saved, String> {
         match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| format!("{} is corrupt: {e}", self.path.display())),
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| format!("{} is corrupt: {e}", self.path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Saved::default()),
             Err(e) => Err(format!("cannot read {}: {e}", self.path.display())),
         }

@@ -6,9 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use service_manifest_runtime::api::{ActionStatus, Event, EventKind, RunState};
-use service_manifest_runtime::{
-    ActionDep, ActionSpec, BinaryKind, Client, ReadyGate, Relation, ServiceSpec,
-};
+use service_manifest_runtime::{ActionDep, ActionSpec, BinaryKind, Client, ReadyGate, Relation, ServiceSpec};
 
 pub const TESTD: &str = env!("CARGO_BIN_EXE_sm-testd");
 pub const SUPERVISOR: &str = env!("CARGO_BIN_EXE_service-supervisor");
@@ -24,10 +22,7 @@ pub struct Harness {
 
 impl Harness {
     pub fn new() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("sm")
-            .tempdir_in("/tmp")
-            .unwrap();
+        let dir = tempfile::Builder::new().prefix("sm").tempdir_in("/tmp").unwrap();
         let root = dir.path().to_path_buf();
         std::fs::create_dir_all(root.join("bin")).unwrap();
         let tag = format!("tag-{}", root.file_name().unwrap().to_string_lossy());
@@ -63,11 +58,7 @@ impl Harness {
         self.daemon = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::os::unix::net::UnixStream::connect(&self.socket).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the supervisor did not come up:\n{}",
-                self.supervisor_log()
-            );
+            assert!(Instant::now() < deadline, "the supervisor did not come up:\n{}", self.supervisor_log());
             std::thread::sleep(Duration::from_millis(5));
         }
     }
@@ -96,44 +87,32 @@ impl Harness {
     pub fn daemon(&self, name: &str, delay_ms: u64) -> ActionSpec {
         ActionSpec::new(name, BinaryKind::Server)
             .exec(TESTD)
-            .args([
-                "--delay-ms",
-                &delay_ms.to_string(),
-                "--tag",
-                &format!("{}@{name}", self.tag),
-            ])
+            .args(["--delay-ms", &delay_ms.to_string(), "--tag", &format!("{}@{name}", self.tag)])
             .restart(service_manifest_runtime::RestartPolicy::Never)
     }
 
     /// A daemon with a socket `<service>/<name>.sock` in the socket directory.
     pub fn served(&self, service: &str, name: &str, delay_ms: u64) -> ActionSpec {
-        self.daemon(name, delay_ms)
-            .socket(format!("{service}/{name}.sock"))
+        self.daemon(name, delay_ms).socket(format!("{service}/{name}.sock"))
     }
 
     /// Counts the live processes of the daemon `name` started by this harness.
     pub fn processes_of(&self, name: &str) -> usize {
         let marker = format!("{}@{name}", self.tag);
-        live_processes()
-            .filter(|cmd| cmd.split(' ').any(|arg| arg == marker))
-            .count()
+        live_processes().filter(|cmd| cmd.split(' ').any(|arg| arg == marker)).count()
     }
 }
 
 fn live_processes() -> impl Iterator<Item = String> {
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            if stat.rfind(')').and_then(|i| stat.get(i + 2..i + 3)) == Some("Z") {
-                return None;
-            }
-            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-            Some(String::from_utf8_lossy(&cmd).replace('\0', " "))
-        })
+    std::fs::read_dir("/proc").into_iter().flatten().flatten().filter_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        if stat.rfind(')').and_then(|i| stat.get(i + 2..i + 3)) == Some("Z") {
+            return None;
+        }
+        let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        Some(String::from_utf8_lossy(&cmd).replace('\0', " "))
+    })
 }
 
 impl Drop for Harness {
@@ -144,11 +123,7 @@ impl Drop for Harness {
         }
         // After a SIGKILL test nothing stopped the daemons: end every process we tagged.
         for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|p| p.parse::<u32>().ok())
-            else {
+            let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else {
                 continue;
             };
             let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
@@ -162,11 +137,7 @@ impl Drop for Harness {
 fn rustix_kill(pid: u32, signal: i32) -> std::io::Result<()> {
     let pid = rustix::process::Pid::from_raw(i32::try_from(pid).map_err(std::io::Error::other)?)
         .ok_or_else(|| std::io::Error::other("pid 0"))?;
-    let signal = if signal == 9 {
-        rustix::process::Signal::KILL
-    } else {
-        rustix::process::Signal::TERM
-    };
+    let signal = if signal == 9 { rustix::process::Signal::KILL } else { rustix::process::Signal::TERM };
     Ok(rustix::process::kill_process(pid, signal)?)
 }
 
@@ -175,26 +146,15 @@ pub fn path(p: &Path) -> &str {
 }
 
 pub fn requires(service: &str, action: &str, socket: &Path) -> ActionDep {
-    ActionDep::new(service)
-        .action(action)
-        .socket(path(socket))
-        .relation(Relation::Requires)
-        .ready(ReadyGate::Socket)
+    ActionDep::new(service).action(action).socket(path(socket)).relation(Relation::Requires).ready(ReadyGate::Socket)
 }
 
 pub fn service(name: &str, actions: Vec<ActionSpec>) -> ServiceSpec {
-    ServiceSpec {
-        name: name.into(),
-        actions,
-    }
+    ServiceSpec { name: name.into(), actions }
 }
 
 /// Follows the journal until `done` holds for what has been seen, or panics after `limit`.
-pub async fn events_until(
-    client: &mut Client,
-    limit: Duration,
-    done: impl Fn(&[Event]) -> bool,
-) -> Vec<Event> {
+pub async fn events_until(client: &mut Client, limit: Duration, done: impl Fn(&[Event]) -> bool) -> Vec<Event> {
     let deadline = Instant::now() + limit;
     let mut seen: Vec<Event> = Vec::new();
     loop {
@@ -202,10 +162,7 @@ pub async fn events_until(
             return seen;
         }
         let left = deadline.saturating_duration_since(Instant::now());
-        assert!(
-            !left.is_zero(),
-            "gave up waiting; journal so far:\n{seen:#?}"
-        );
+        assert!(!left.is_zero(), "gave up waiting; journal so far:\n{seen:#?}");
         let since = seen.last().map_or(0, |e| e.seq);
         let wait = u64::try_from(left.as_millis()).unwrap_or(u64::MAX).max(1);
         seen.extend(client.events(since, wait).await.unwrap());
@@ -214,9 +171,7 @@ pub async fn events_until(
 
 /// The position in `events` of the first `kind` of `action`.
 pub fn first(events: &[Event], action: &str, kind: &str) -> Option<usize> {
-    events
-        .iter()
-        .position(|e| e.action == action && kind_name(&e.kind) == kind)
+    events.iter().position(|e| e.action == action && kind_name(&e.kind) == kind)
 }
 
 pub fn kind_name(kind: &EventKind) -> &'static str {
