@@ -54,6 +54,17 @@ pub fn run_as_daemon() -> Option<ExitCode> {
     })
 }
 
+/// Before a start: links the daemons into the bin directory the start will use.
+pub fn install_if_starting(args: &service_manifest::cli::ServiceArgs) -> Result<(), ExitCode> {
+    if !(args.start || args.restart || args.foreground) {
+        return Ok(());
+    }
+    install(&args.bin_dir()).map_err(|e| {
+        eprintln!("error: cannot install the demo daemons into {}: {e}", args.bin_dir().display());
+        ExitCode::FAILURE
+    })
+}
+
 /// Links every daemon name in `bin_dir` to this executable.
 pub fn install(bin_dir: &Path) -> std::io::Result<()> {
     let exe = std::env::current_exe()?;

@@ -30,14 +30,10 @@ fn main() -> ExitCode {
         return code;
     }
     let cli = Cli::parse();
-    let s = &cli.service;
-    if s.start || s.restart || s.foreground {
-        if let Err(e) = demo::install(&s.bin_dir()) {
-            eprintln!("error: cannot install the demo daemons into {}: {e}", s.bin_dir().display());
-            return ExitCode::FAILURE;
-        }
+    if let Err(code) = demo::install_if_starting(&cli.service) {
+        return code;
     }
-    if let Some(code) = s.run(proxy::service_builder(), &proxy::MANIFEST) {
+    if let Some(code) = cli.service.run(proxy::service_builder(), &proxy::MANIFEST) {
         return code;
     }
     if cli.binaries {

@@ -12,6 +12,7 @@ mod client;
 pub mod paths;
 mod spec;
 pub mod supervisor;
+mod text;
 
 pub use builder::ServiceBuilder;
 pub use client::{Client, ClientError};

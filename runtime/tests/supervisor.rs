@@ -37,6 +37,21 @@ async fn chain_starts_in_order_through_socket_gates() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_dependent_is_never_spawned_before_its_dependency_is_recorded_ready() {
+    // Names sort dependent-first, so one reconcile pass visits the dependent before the dependency.
+    let h = Harness::new();
+    let mut client = h.client().await;
+    let sz = h.sock("zz_dep", "z");
+    client.define(&service("zz_dep", vec![h.served("zz_dep", "z", 150)])).await.unwrap();
+    let a = h.served("aa_app", "a", 0).args(["--require", path(&sz)]).depends_on(requires("zz_dep", "z", &sz));
+    client.define(&service("aa_app", vec![a])).await.unwrap();
+    client.start("aa_app", None).await.unwrap();
+    assert!(all_ready(&client.wait_settled("aa_app", 20_000).await.unwrap()));
+    let events = events_until(&mut client, LIMIT, |e| has(e, "aa_app/a", "ready")).await;
+    assert!(before(&events, ("zz_dep/z", "ready"), ("aa_app/a", "spawned")), "{events:#?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn dependency_that_never_becomes_ready_fails_the_dependent_naming_it() {
     let h = Harness::new();
     let mut client = h.client().await;

@@ -58,13 +58,9 @@ fn gate(dep: &ActionDep) -> String {
         let _ = write!(text, " {socket}");
     }
     if let Some(ms) = dep.timeout_ms {
-        let _ = write!(text, ", timeout {}", human_ms(ms));
+        let _ = write!(text, ", timeout {}", crate::text::duration_ms(ms));
     }
     text
-}
-
-fn human_ms(ms: u64) -> String {
-    if ms % 1000 == 0 { format!("{}s", ms / 1000) } else { format!("{ms}ms") }
 }
 
 /// The start order as a tree: each step with the gates it waits on, then the

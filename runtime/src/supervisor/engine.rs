@@ -110,6 +110,7 @@ impl Action {
             failed_for_good: self.failed_for_good(),
             exit_code: self.exit_code,
             reason: self.reason.as_deref(),
+            socket: self.socket.as_deref(),
         }
     }
 }
@@ -124,9 +125,24 @@ enum Then {
 }
 
 enum Waiter {
-    Events { since: u64, deadline: Instant, reply: Reply },
-    Settled { service: String, deadline: Instant, reply: Reply },
-    Stopped { keys: Vec<Key>, report: ChangeReport, then: Then, reply: Reply },
+    Events {
+        since: u64,
+        deadline: Instant,
+        reply: Reply,
+    },
+    Settled {
+        service: String,
+        deadline: Instant,
+        reply: Reply,
+    },
+    /// `since`: the journal position when the stop began, to report the order things stopped in.
+    Stopped {
+        keys: Vec<Key>,
+        since: u64,
+        report: ChangeReport,
+        then: Then,
+        reply: Reply,
+    },
 }
 
 pub(crate) type Reply = oneshot::Sender<Result<Value, RpcError>>;
@@ -297,6 +313,7 @@ impl Engine {
                 let waiter = match p.until {
                     WaitFor::Settled => Waiter::Settled { service: p.service, deadline, reply },
                     WaitFor::Stopped => Waiter::Stopped {
+                        since: self.next_seq,
                         keys: self.keys_of(&p.service),
                         report: ChangeReport::default(),
                         then: Then::Settled(p.service),
@@ -459,7 +476,7 @@ impl Engine {
         }
         let report = ChangeReport { notes, actions: keys.iter().map(label).collect() };
         self.dirty = true;
-        self.waiters.push(Waiter::Stopped { keys, report, then, reply });
+        self.waiters.push(Waiter::Stopped { keys, since: self.next_seq, report, then, reply });
         self.check_waiters();
     }
 
@@ -476,7 +493,7 @@ impl Engine {
             a.stop_reason.get_or_insert_with(|| "the supervisor is shutting down".into());
         }
         let report = ChangeReport { notes: Vec::new(), actions: keys.iter().map(label).collect() };
-        self.waiters.push(Waiter::Stopped { keys, report, then: Then::Exit, reply });
+        self.waiters.push(Waiter::Stopped { keys, since: self.next_seq, report, then: Then::Exit, reply });
         self.check_waiters();
     }
 
@@ -702,7 +719,10 @@ impl Engine {
             if let Gate::Pending(why) = &gate {
                 let timeout = Duration::from_millis(dep.timeout_ms.unwrap_or(self.cfg.default_timeout_ms));
                 if waited >= timeout {
-                    gate = Gate::Broken(format!("timed out after {} waiting: {why}", human(timeout)));
+                    gate = Gate::Broken(format!(
+                        "timed out after {} waiting: {why}",
+                        crate::text::duration_ms(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX))
+                    ));
                 }
             }
             match gates::settle(dep.relation, gate) {
@@ -870,8 +890,12 @@ impl Engine {
         }
         if a.ready_deadline.is_some_and(|t| t <= now) {
             let timeout = self.cfg.start_timeout(&a.spec);
-            let reason =
-                format!("{} did not accept connections on {} within {}", label(key), socket.display(), human(timeout));
+            let reason = format!(
+                "{} did not accept connections on {} within {}",
+                label(key),
+                socket.display(),
+                crate::text::duration_ms(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX))
+            );
             let grace = self.cfg.stop_grace;
             if let Some(a) = self.actions.get_mut(key) {
                 a.fail_on_exit = Some(reason.clone());
@@ -941,12 +965,13 @@ impl Engine {
                         self.waiters.push(Waiter::Settled { service, deadline, reply });
                     }
                 }
-                Waiter::Stopped { keys, report, then, reply } => {
+                Waiter::Stopped { keys, since, mut report, then, reply } => {
                     let alive = keys.iter().any(|k| self.actions.get(k).is_some_and(|a| a.state.is_alive()));
                     if alive {
-                        self.waiters.push(Waiter::Stopped { keys, report, then, reply });
+                        self.waiters.push(Waiter::Stopped { keys, since, report, then, reply });
                         continue;
                     }
+                    report.actions = self.stop_order(&keys, since);
                     match then {
                         Then::Reply => {
                             let _ = reply.send(to_value(report));
@@ -972,6 +997,25 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// `keys` in the order they exited after journal position `since`; those that were
+    /// not running come first, as they had nothing to stop.
+    fn stop_order(&self, keys: &[Key], since: u64) -> Vec<String> {
+        let labels: Vec<String> = keys.iter().map(label).collect();
+        let exits: Vec<String> = self
+            .journal
+            .iter()
+            .filter(|e| e.seq >= since && matches!(e.kind, EventKind::Exited { .. }) && labels.contains(&e.action))
+            .map(|e| e.action.clone())
+            .collect();
+        let mut order: Vec<String> = labels.iter().filter(|l| !exits.contains(l)).cloned().collect();
+        for l in exits {
+            if !order.contains(&l) {
+                order.push(l);
+            }
+        }
+        order
     }
 
     /// The service's actions and everything they pull in, transitively.
@@ -1101,8 +1145,4 @@ fn check_spec(spec: &ServiceSpec, socket_dir: &Path) -> Result<(), RpcError> {
         }
     }
     Ok(())
-}
-
-fn human(d: Duration) -> String {
-    if d.as_millis().is_multiple_of(1000) { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
 }

@@ -27,6 +27,8 @@ pub(crate) struct TargetView<'a> {
     pub failed_for_good: bool,
     pub exit_code: Option<i32>,
     pub reason: Option<&'a str>,
+    /// The socket the dependency serves itself, if any.
+    pub socket: Option<&'a Path>,
 }
 
 /// Evaluates the readiness gate of `dep`; `socket` is its resolved socket path.
@@ -42,6 +44,12 @@ pub(crate) fn evaluate(dep: &ActionDep, socket: Option<&Path>, target: Option<&T
     }
     match dep.ready {
         ReadyGate::Socket => match socket {
+            // The dependency's own socket: readiness is decided once, when the engine marks it
+            // ready, so a dependent never runs ahead of what the journal and `status` say.
+            Some(path) if target.is_some_and(|t| t.socket == Some(path)) => match target {
+                Some(t) if t.state == RunState::Ready => Gate::Holds,
+                _ => Gate::Pending(format!("socket {} is not accepting connections", path.display())),
+            },
             Some(path) if readiness::accepts(path) => Gate::Holds,
             Some(path) => Gate::Pending(format!("socket {} is not accepting connections", path.display())),
             None => running(target),
