@@ -174,6 +174,8 @@ pub struct Event {
     pub seq: u64,
     /// Milliseconds since the Unix epoch.
     pub at_ms: u64,
+    /// Microseconds since the Unix epoch (for latency measurements).
+    pub at_us: u64,
     /// `service/action`.
     pub action: String,
     /// What happened.
@@ -362,9 +364,14 @@ pub fn encode_response(id: &Value, result: Result<Value, RpcError>) -> String {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
+    now_us() / 1000
+}
+
+/// Microseconds since the Unix epoch.
+pub fn now_us() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]

@@ -1,15 +1,15 @@
+#[doc(hidden)]
+#[allow(unused_imports)]
+use ::service_manifest::__private as __service_manifest;
 /// The service's name, from `[service] name` (or the package name).
 #[allow(dead_code)]
 pub const SERVICE_NAME: &str = "hero_collab";
 /// The binaries declared in `service.toml`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[allow(dead_code)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Binary {
-    ///hero_collab_server
     HeroCollabServer,
-    ///hero_collab_admin
     HeroCollabAdmin,
-    ///hero_collab
     HeroCollab,
 }
 #[allow(dead_code)]
@@ -29,40 +29,28 @@ impl Binary {
         }
     }
     /// The binary's kind.
-    pub const fn kind(self) -> ::service_manifest::__private::core::BinaryKind {
+    pub const fn kind(self) -> __service_manifest::core::BinaryKind {
+        use __service_manifest::core::BinaryKind as K;
         match self {
-            Self::HeroCollabServer => {
-                ::service_manifest::__private::core::BinaryKind::Server
-            }
-            Self::HeroCollabAdmin => {
-                ::service_manifest::__private::core::BinaryKind::Admin
-            }
-            Self::HeroCollab => ::service_manifest::__private::core::BinaryKind::Cli,
+            Self::HeroCollabServer => K::Server,
+            Self::HeroCollabAdmin => K::Admin,
+            Self::HeroCollab => K::Cli,
         }
     }
     /// The sibling that spawns and owns this binary, if any.
-    pub const fn spawned_by(self) -> ::core::option::Option<Binary> {
+    #[allow(clippy::match_single_binding)]
+    pub const fn spawned_by(self) -> __service_manifest::Option<Binary> {
         match self {
-            Self::HeroCollabServer => ::core::option::Option::None,
-            Self::HeroCollabAdmin => ::core::option::Option::None,
-            Self::HeroCollab => ::core::option::Option::None,
+            _ => __service_manifest::None,
         }
     }
     /// Whether the supervisor starts this binary (a daemon kind, not spawned by a sibling).
     pub const fn is_started(self) -> bool {
-        ::service_manifest::__private::core::is_started(
-            self.kind(),
-            self.spawned_by().is_some(),
-        )
+        __service_manifest::core::is_started(self.kind(), self.spawned_by().is_some())
     }
     /// Looks a binary up by its `service.toml` name.
-    pub fn from_name(name: &str) -> ::core::option::Option<Self> {
-        match name {
-            "hero_collab_server" => ::core::option::Option::Some(Self::HeroCollabServer),
-            "hero_collab_admin" => ::core::option::Option::Some(Self::HeroCollabAdmin),
-            "hero_collab" => ::core::option::Option::Some(Self::HeroCollab),
-            _ => ::core::option::Option::None,
-        }
+    pub fn from_name(name: &str) -> __service_manifest::Option<Self> {
+        Self::ALL.iter().copied().find(|b| b.name() == name)
     }
 }
 /// The binaries the supervisor starts.
@@ -71,135 +59,15 @@ pub const STARTED: &[Binary] = &[Binary::HeroCollabServer, Binary::HeroCollabAdm
 /// The binaries that are installed but never started.
 #[allow(dead_code)]
 pub const INSTALL_ONLY: &[Binary] = &[Binary::HeroCollab];
-/// The validated manifest, as static data.
+/// The validated manifest, decoded once on first use from the copy the macro embedded.
 #[allow(dead_code)]
-pub const MANIFEST: ::service_manifest::__private::core::Manifest = ::service_manifest::__private::core::Manifest {
-    service: ::service_manifest::__private::core::ServiceInfo {
-        name: ::std::borrow::Cow::Borrowed("hero_collab"),
-        description: ::core::option::Option::Some(
-            ::std::borrow::Cow::Borrowed(
-                "Collaborative documents, served behind hero_proxy",
-            ),
-        ),
-    },
-    binaries: ::std::borrow::Cow::Borrowed(
-        &[
-            ::service_manifest::__private::core::Binary {
-                name: ::std::borrow::Cow::Borrowed("hero_collab_server"),
-                kind: ::service_manifest::__private::core::BinaryKind::Server,
-                spawned_by: ::core::option::Option::None,
-                socket: ::core::option::Option::Some(
-                    ::std::borrow::Cow::Borrowed("hero_collab/server.sock"),
-                ),
-                args: ::std::borrow::Cow::Borrowed(&[]),
-                env: ::std::borrow::Cow::Borrowed(&[]),
-                after: ::std::borrow::Cow::Borrowed(&[]),
-                start_timeout_ms: ::core::option::Option::Some(10000u64),
-                restart: ::service_manifest::__private::core::RestartPolicy::OnFailure,
-                description: ::core::option::Option::Some(
-                    ::std::borrow::Cow::Borrowed("The collaboration API"),
-                ),
-            },
-            ::service_manifest::__private::core::Binary {
-                name: ::std::borrow::Cow::Borrowed("hero_collab_admin"),
-                kind: ::service_manifest::__private::core::BinaryKind::Admin,
-                spawned_by: ::core::option::Option::None,
-                socket: ::core::option::Option::Some(
-                    ::std::borrow::Cow::Borrowed("hero_collab/admin.sock"),
-                ),
-                args: ::std::borrow::Cow::Borrowed(&[]),
-                env: ::std::borrow::Cow::Borrowed(&[]),
-                after: ::std::borrow::Cow::Borrowed(
-                    &[::std::borrow::Cow::Borrowed("hero_collab_server")],
-                ),
-                start_timeout_ms: ::core::option::Option::None,
-                restart: ::service_manifest::__private::core::RestartPolicy::OnFailure,
-                description: ::core::option::Option::Some(
-                    ::std::borrow::Cow::Borrowed("The admin UI; talks to the server"),
-                ),
-            },
-            ::service_manifest::__private::core::Binary {
-                name: ::std::borrow::Cow::Borrowed("hero_collab"),
-                kind: ::service_manifest::__private::core::BinaryKind::Cli,
-                spawned_by: ::core::option::Option::None,
-                socket: ::core::option::Option::None,
-                args: ::std::borrow::Cow::Borrowed(&[]),
-                env: ::std::borrow::Cow::Borrowed(&[]),
-                after: ::std::borrow::Cow::Borrowed(&[]),
-                start_timeout_ms: ::core::option::Option::None,
-                restart: ::service_manifest::__private::core::RestartPolicy::OnFailure,
-                description: ::core::option::Option::Some(
-                    ::std::borrow::Cow::Borrowed(
-                        "This command-line tool: installed, never started",
-                    ),
-                ),
-            },
-        ],
-    ),
-    dependencies: ::std::borrow::Cow::Borrowed(
-        &[
-            ::service_manifest::__private::core::Dependency {
-                repo: ::std::borrow::Cow::Borrowed("hero_proxy"),
-                crate_name: ::core::option::Option::Some(
-                    ::std::borrow::Cow::Borrowed("hero_proxy_server"),
-                ),
-                bin: ::core::option::Option::Some(
-                    ::std::borrow::Cow::Borrowed("hero_proxy_server"),
-                ),
-                socket: ::core::option::Option::Some(
-                    ::std::borrow::Cow::Borrowed("hero_proxy/proxy.sock"),
-                ),
-                relation: ::service_manifest::__private::core::Relation::Requires,
-                ready: ::service_manifest::__private::core::ReadyGate::Socket,
-                timeout_ms: ::core::option::Option::Some(15000u64),
-                applies_to: ::std::borrow::Cow::Borrowed(
-                    &[::std::borrow::Cow::Borrowed("hero_collab_server")],
-                ),
-            },
-        ],
-    ),
-};
+pub static MANIFEST: __service_manifest::LazyLock<__service_manifest::core::Manifest> = __service_manifest::LazyLock::new(||
+__service_manifest::runtime::decode_embedded(
+    "{\"service\":{\"name\":\"hero_collab\",\"description\":\"Collaborative documents, served behind hero_proxy\"},\"binaries\":[{\"name\":\"hero_collab_server\",\"kind\":\"server\",\"spawned_by\":null,\"socket\":\"hero_collab/server.sock\",\"args\":[],\"env\":[],\"after\":[],\"start_timeout_ms\":10000,\"restart\":\"on-failure\",\"description\":\"The collaboration API\"},{\"name\":\"hero_collab_admin\",\"kind\":\"admin\",\"spawned_by\":null,\"socket\":\"hero_collab/admin.sock\",\"args\":[],\"env\":[],\"after\":[\"hero_collab_server\"],\"start_timeout_ms\":null,\"restart\":\"on-failure\",\"description\":\"The admin UI; talks to the server\"},{\"name\":\"hero_collab\",\"kind\":\"cli\",\"spawned_by\":null,\"socket\":null,\"args\":[],\"env\":[],\"after\":[],\"start_timeout_ms\":null,\"restart\":\"on-failure\",\"description\":\"This command-line tool: installed, never started\"}],\"dependencies\":[{\"repo\":\"hero_proxy\",\"crate_name\":\"hero_proxy_server\",\"bin\":\"hero_proxy_server\",\"socket\":\"hero_proxy/proxy.sock\",\"relation\":\"requires\",\"ready\":\"socket\",\"timeout_ms\":15000,\"applies_to\":[\"hero_collab_server\"]}]}",
+));
 /// The registration for the supervisor: one action per started binary, each
 /// carrying its `depends_on` edges. Install-only binaries have no action.
 #[allow(dead_code)]
-pub fn service_builder() -> ::service_manifest::__private::runtime::ServiceBuilder {
-    ::service_manifest::__private::runtime::ServiceBuilder::new(SERVICE_NAME)
-        .action(
-            ::service_manifest::__private::runtime::ActionSpec::new(
-                    "hero_collab_server",
-                    ::service_manifest::__private::core::BinaryKind::Server,
-                )
-                .socket("hero_collab/server.sock")
-                .restart(::service_manifest::__private::core::RestartPolicy::OnFailure)
-                .start_timeout_ms(10000u64)
-                .depends_on(
-                    ::service_manifest::__private::runtime::ActionDep::new("hero_proxy")
-                        .action("hero_proxy_server")
-                        .socket("hero_proxy/proxy.sock")
-                        .relation(
-                            ::service_manifest::__private::core::Relation::Requires,
-                        )
-                        .ready(::service_manifest::__private::core::ReadyGate::Socket)
-                        .timeout_ms(15000u64)
-                        .crate_name("hero_proxy_server"),
-                ),
-        )
-        .action(
-            ::service_manifest::__private::runtime::ActionSpec::new(
-                    "hero_collab_admin",
-                    ::service_manifest::__private::core::BinaryKind::Admin,
-                )
-                .socket("hero_collab/admin.sock")
-                .restart(::service_manifest::__private::core::RestartPolicy::OnFailure)
-                .depends_on(
-                    ::service_manifest::__private::runtime::ActionDep::new("hero_collab")
-                        .action("hero_collab_server")
-                        .socket("hero_collab/server.sock")
-                        .relation(
-                            ::service_manifest::__private::core::Relation::Requires,
-                        )
-                        .ready(::service_manifest::__private::core::ReadyGate::Socket)
-                        .timeout_ms(10000u64),
-                ),
-        )
+pub fn service_builder() -> __service_manifest::runtime::ServiceBuilder {
+    __service_manifest::runtime::ServiceBuilder::from_manifest(&MANIFEST)
 }

@@ -4,7 +4,8 @@
 //! `sm-testd [--delay-ms N] [--socket PATH] [--require PATH]... [--exit CODE] [--tag T]`
 //! `--socket` defaults to `$SERVICE_MANIFEST_SOCKET`; with neither, it runs until
 //! killed, or exits with `--exit CODE` after the delay (a one-shot job). `--tag` is
-//! ignored: it marks processes so tests can count them. `sm-testd --probe SOCKET`
+//! ignored: it marks processes so tests can count them. `--stamp FILE` writes the
+//! microsecond (Unix epoch) at which the socket started listening, for benchmarks. `sm-testd --probe SOCKET`
 //! sends one `version` request and prints the answer (the peer-credential test).
 
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    let (mut delay, mut socket, mut require, mut exit) = (0u64, None, Vec::new(), None);
+    let (mut delay, mut socket, mut require, mut exit, mut stamp) = (0u64, None, Vec::new(), None, None);
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_default();
         match arg.as_str() {
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
             "--socket" => socket = Some(value()),
             "--require" => require.push(value()),
             "--exit" => exit = value().parse::<u8>().ok(),
+            "--stamp" => stamp = Some(value()),
             "--tag" => {
                 value();
             }
@@ -56,6 +58,10 @@ fn main() -> ExitCode {
             return ExitCode::from(4);
         }
     };
+    if let Some(file) = stamp {
+        // bind() has returned, so listen() has too: the socket accepts from this moment.
+        let _ = std::fs::write(file, format!("{}\n", now_us()));
+    }
     println!("sm-testd: listening on {path}");
     for stream in listener.incoming() {
         drop(stream);
@@ -74,4 +80,8 @@ fn probe(socket: &str) -> ExitCode {
     let _ = std::io::BufReader::new(stream).read_line(&mut line);
     print!("{line}");
     ExitCode::SUCCESS
+}
+
+fn now_us() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros())
 }

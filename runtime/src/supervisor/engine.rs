@@ -263,7 +263,8 @@ impl Engine {
 
     fn record(&mut self, key: &Key, kind: EventKind) {
         tracing::info!(action = %label(key), ?kind);
-        let event = Event { seq: self.next_seq, at_ms: now_ms(), action: label(key), kind };
+        let at_us = now_us();
+        let event = Event { seq: self.next_seq, at_ms: at_us / 1000, at_us, action: label(key), kind };
         self.next_seq += 1;
         if self.journal.len() == JOURNAL_LEN {
             self.journal.pop_front();
