@@ -3,6 +3,7 @@
 //! distribution measured within this one run; nothing here is asserted.
 //!
 //! Flags (after `--`): `--quick` (fewer repetitions, no build-cost section),
+//! `--only SECTION` (codegen, start, latency, scale or build),
 //! `--json PATH` (default `target/service_manifest-bench.json`).
 
 use std::collections::BTreeMap;
@@ -27,15 +28,25 @@ fn main() {
         .position(|a| a == "--json")
         .and_then(|i| args.get(i + 1))
         .map_or_else(|| workspace().join("target/service_manifest-bench.json"), PathBuf::from);
+    let only = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
+    let run = |section: &str| only.as_deref().is_none_or(|o| o == section);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
 
     let mut report = BTreeMap::new();
     report.insert("machine", machine());
-    report.insert("codegen", codegen(if quick { 0.2 } else { 1.0 }));
-    report.insert("start_overhead", runtime.block_on(start_overhead(if quick { 2 } else { 5 })));
-    report.insert("readiness_latency", runtime.block_on(readiness_latency(if quick { 50 } else { 250 })));
-    report.insert("scale", runtime.block_on(scale(if quick { 200 } else { 1000 }, if quick { 2 } else { 10 })));
-    if !quick {
+    if run("codegen") {
+        report.insert("codegen", codegen(if quick { 0.2 } else { 1.0 }));
+    }
+    if run("start") {
+        report.insert("start_overhead", runtime.block_on(start_overhead(if quick { 2 } else { 5 })));
+    }
+    if run("latency") {
+        report.insert("readiness_latency", runtime.block_on(readiness_latency(if quick { 50 } else { 250 })));
+    }
+    if run("scale") {
+        report.insert("scale", runtime.block_on(scale(if quick { 200 } else { 1000 }, if quick { 2 } else { 10 })));
+    }
+    if run("build") && (!quick || only.is_some()) {
         report.insert("build_cost", build_cost());
     }
     let json = serde_json::to_string_pretty(&report).expect("json");
@@ -58,8 +69,10 @@ fn machine() -> Value {
         })
         .unwrap_or_default();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!("machine: {cpu}, {cores} cores");
-    json!({ "cpu": cpu, "cores": cores })
+    let base = home_base();
+    let fs = file_system(&base);
+    println!("machine: {cpu}, {cores} cores; supervisor files in {} ({fs})", base.display());
+    json!({ "cpu": cpu, "cores": cores, "supervisor_dir": base, "supervisor_fs": fs })
 }
 
 // ---- 1. codegen ---------------------------------------------------------------------------
@@ -124,6 +137,31 @@ fn codegen(budget: f64) -> Value {
 
 // ---- a supervisor process on private sockets ----------------------------------------------
 
+/// Where the supervisor's files go: where it keeps them by default, `$XDG_RUNTIME_DIR`
+/// (a tmpfs on a systemd machine), else `/dev/shm` (tmpfs too), else `/tmp`.
+/// `SM_BENCH_DIR` overrides, e.g. to measure on a disk file system.
+fn home_base() -> PathBuf {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    set("SM_BENCH_DIR")
+        .or_else(|| set("XDG_RUNTIME_DIR"))
+        .map(PathBuf::from)
+        .or_else(|| Path::new("/dev/shm").is_dir().then(|| PathBuf::from("/dev/shm")))
+        .unwrap_or_else(|| PathBuf::from("/tmp"))
+}
+
+fn file_system(dir: &Path) -> String {
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    mounts
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, point, fs) = (f.next()?, f.next()?, f.next()?);
+            dir.starts_with(point).then(|| (point.len(), fs.to_owned()))
+        })
+        .max()
+        .map_or_else(|| "unknown".into(), |(_, fs)| fs)
+}
+
 struct Supervisor {
     dir: tempfile::TempDir,
     child: Child,
@@ -131,7 +169,7 @@ struct Supervisor {
 
 impl Supervisor {
     fn start() -> Self {
-        let dir = tempfile::Builder::new().prefix("smb").tempdir_in("/tmp").expect("tempdir");
+        let dir = tempfile::Builder::new().prefix("smb").tempdir_in(home_base()).expect("tempdir");
         let log = std::fs::File::create(dir.path().join("supervisor.log")).expect("log");
         let child = Command::new(SUPERVISOR)
             .arg("--socket")
@@ -233,8 +271,8 @@ async fn start_overhead(repeats: usize) -> Value {
         "\n2. start overhead: wall time from start to all ready ÷ critical path (each daemon binds {D}ms after spawn)"
     );
     println!(
-        "{:>22}  {:>8}  {:>10}  {:>10}  {:>8}  {:>12}",
-        "shape", "actions", "critical", "wall p50", "ratio", "overhead p50"
+        "{:>22}  {:>8}  {:>10}  {:>10}  {:>8}  {:>12}  {:>12}",
+        "shape", "actions", "critical", "wall p50", "ratio", "overhead p50", "spawn burst"
     );
     let mut rows = Vec::new();
     for shape in ["chain of 10", "fan-out 1+100", "diamond"] {
@@ -274,28 +312,53 @@ async fn start_overhead(repeats: usize) -> Value {
             client.define(spec).await.expect("define");
         }
         let mut walls = Vec::new();
+        let mut bursts = Vec::new();
         for _ in 0..repeats {
+            let since = client.events(0, 0).await.expect("events").last().map_or(0, |e| e.seq);
             walls.push(timed_start(&mut client, &root).await);
+            bursts.push(spawn_burst_ms(&client.events(since, 0).await.expect("events")));
             for spec in &specs {
                 client.stop(&spec.name, None).await.expect("stop");
             }
         }
         walls.sort_by(f64::total_cmp);
+        bursts.sort_by(f64::total_cmp);
         let p50 = walls[walls.len() / 2];
+        let burst = bursts[bursts.len() / 2];
         let critical = critical_ms as f64 / 1000.0;
         println!(
-            "{shape:>22}  {:>8}  {:>8}ms  {:>8.1}ms  {:>7.3}×  {:>10.1}ms",
+            "{shape:>22}  {:>8}  {:>8}ms  {:>8.1}ms  {:>7.3}×  {:>10.1}ms  {:>10.1}ms",
             specs.len(),
             critical_ms,
             p50 * 1e3,
             p50 / critical,
-            (p50 - critical) * 1e3
+            (p50 - critical) * 1e3,
+            burst
         );
         rows.push(json!({ "shape": shape, "actions": specs.len(), "critical_path_ms": critical_ms,
                           "wall_ms": walls.iter().map(|w| w * 1e3).collect::<Vec<_>>(), "wall_p50_ms": p50 * 1e3,
-                          "ratio_p50": p50 / critical, "overhead_p50_ms": (p50 - critical) * 1e3 }));
+                          "ratio_p50": p50 / critical, "overhead_p50_ms": (p50 - critical) * 1e3,
+                          "widest_spawn_burst_p50_ms": burst }));
     }
     Value::Array(rows)
+}
+
+/// The supervisor's own share of a fan-out: from an action becoming ready to the last
+/// of the dependents it released being spawned (the widest such burst in `events`).
+fn spawn_burst_ms(events: &[service_manifest_runtime::api::Event]) -> f64 {
+    let mut widest = 0u64;
+    for (i, ready) in events.iter().enumerate().filter(|(_, e)| matches!(e.kind, EventKind::Ready)) {
+        let burst_end = events[i + 1..]
+            .iter()
+            .take_while(|e| !matches!(e.kind, EventKind::Ready))
+            .filter(|e| matches!(e.kind, EventKind::Spawned { .. }))
+            .map(|e| e.at_us)
+            .max();
+        if let Some(end) = burst_end {
+            widest = widest.max(end.saturating_sub(ready.at_us));
+        }
+    }
+    widest as f64 / 1000.0
 }
 
 // ---- 3. readiness detection latency ----------------------------------------------------------

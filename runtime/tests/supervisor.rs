@@ -114,8 +114,7 @@ async fn after_orders_but_never_pulls_anything_in() {
     let seen = client.events(0, 0).await.unwrap().last().unwrap().seq;
     client.start("svc_e", None).await.unwrap();
     client.start("svc_d", None).await.unwrap();
-    let events = events_until(&mut client, LIMIT, |e| has(e, "svc_d/d", "ready")).await;
-    let events: Vec<_> = events.into_iter().filter(|e| e.seq > seen).collect();
+    let events = events_after(&mut client, seen, "svc_d/d", "ready").await;
     assert!(before(&events, ("svc_e/e", "ready"), ("svc_d/d", "spawned")), "{events:#?}");
 }
 
@@ -252,11 +251,7 @@ async fn same_ordering_whether_started_directly_by_raw_request_or_pulled_in() {
             }
             _ => drop(client.start("svc_top", None).await.unwrap()),
         }
-        let events = events_until(&mut client, LIMIT, |e| {
-            e.iter().any(|x| x.seq > seen && x.action == "svc_c/c" && kind_name(&x.kind) == "ready")
-        })
-        .await;
-        let events: Vec<_> = events.into_iter().filter(|e| e.seq > seen).collect();
+        let events = events_after(&mut client, seen, "svc_c/c", "ready").await;
         assert!(before(&events, ("svc_a/a", "ready"), ("svc_b/b", "spawned")), "{how}: {events:#?}");
         assert!(before(&events, ("svc_b/b", "ready"), ("svc_c/c", "spawned")), "{how}: {events:#?}");
         client.stop("svc_a", None).await.unwrap();

@@ -15,8 +15,8 @@ use tokio::time::Instant;
 use super::gates::{self, Gate, TargetView};
 use super::graph;
 use super::process::{self, Launch};
-use super::readiness::{self, SocketWatcher};
-use super::store::{Saved, SavedProcess, Store};
+use super::readiness::{self, Probes, SocketWatcher};
+use super::store::{ActionRecord, SavedProcess, Store};
 use super::{Config, Msg};
 use crate::api::*;
 use crate::paths::{resolve_exec, resolve_socket};
@@ -32,11 +32,6 @@ pub(crate) fn label(key: &Key) -> String {
 const JOURNAL_LEN: usize = 100_000;
 const START_LIMIT: usize = 5;
 const START_LIMIT_WINDOW: Duration = Duration::from_secs(60);
-/// While a socket event is fresh, the connect is retried on this doubling schedule:
-/// `bind()` creates the file a moment before `listen()` makes it accept.
-const QUICK_RETRY_MS: &[u64] = &[0, 1, 2, 4, 8, 16, 32, 64, 128];
-/// The slow fallback for file systems that send no events.
-const FALLBACK_POLL: Duration = Duration::from_millis(250);
 
 #[derive(Debug)]
 struct Action {
@@ -91,6 +86,19 @@ impl Action {
             stop_reason: None,
             removing: false,
             entered_seq: 0,
+        }
+    }
+
+    /// Whether `step` could change this action: it waits, runs towards ready, stops, is due
+    /// a restart, or must stop or be removed. Kept in line with the arms of `step`.
+    fn can_move(&self) -> bool {
+        match (self.wanted, self.state) {
+            (true, RunState::Waiting | RunState::Running) => true,
+            (true, RunState::Exited | RunState::Failed) => self.restart_at.is_some(),
+            (false, RunState::Waiting | RunState::Running | RunState::Ready | RunState::Starting) => true,
+            (_, RunState::Stopping) => true,
+            (false, RunState::Created | RunState::Exited | RunState::Failed) => self.removing,
+            _ => false,
         }
     }
 
@@ -157,12 +165,18 @@ pub(crate) struct Engine {
     tx: mpsc::UnboundedSender<Msg>,
     waiters: Vec<Waiter>,
     store: Store,
-    dirty: bool,
-    /// When the last socket event arrived: quick connect retries run for a short while after it.
-    last_wake: Option<Instant>,
+    /// Services whose registration must be written (or removed) at the end of this reconcile.
+    dirty_services: BTreeSet<String>,
+    /// Actions whose record must be rewritten, and whether the change must be durable
+    /// (what is wanted) or only outlive the supervisor (a pid).
+    dirty_actions: BTreeMap<Key, bool>,
+    /// What was wanted when shutdown began: saved as wanted, so the next supervisor restores it.
+    wanted_at_shutdown: BTreeSet<Key>,
+    probes: Probes,
+    /// Log directories known to exist, so a spawn does not `mkdir` again.
+    log_dirs: std::collections::HashSet<PathBuf>,
+    /// While shutting down, what is wanted is not saved: the next supervisor restores it.
     shutting_down: bool,
-    /// What was wanted when shutdown began, so that a restart brings it back.
-    wanted_before_shutdown: Option<Vec<String>>,
     pub(crate) exit: bool,
 }
 
@@ -174,8 +188,8 @@ impl Engine {
     /// Loads the saved state, adopting processes an earlier supervisor left running.
     pub(crate) fn load(cfg: Config, tx: mpsc::UnboundedSender<Msg>) -> Result<Self, String> {
         let store = Store::new(&cfg.state_dir);
-        let saved = store.load()?;
-        let watcher = SocketWatcher::new(tx.clone(), || Msg::Wake);
+        let saved = store.load();
+        let watcher = SocketWatcher::new(tx.clone(), Msg::Wake);
         let mut engine = Self {
             cfg,
             services: BTreeMap::new(),
@@ -186,38 +200,37 @@ impl Engine {
             tx,
             waiters: Vec::new(),
             store,
-            dirty: false,
-            last_wake: None,
+            dirty_services: BTreeSet::new(),
+            dirty_actions: BTreeMap::new(),
+            wanted_at_shutdown: BTreeSet::new(),
+            probes: Probes::new(),
+            log_dirs: std::collections::HashSet::new(),
             shutting_down: false,
-            wanted_before_shutdown: None,
             exit: false,
         };
         for spec in saved.services {
             engine.install(spec);
         }
-        for key in saved.wanted.iter().filter_map(|l| l.split_once('/')) {
-            let key = (key.0.to_owned(), key.1.to_owned());
+        for (key, record) in saved.actions {
             if let Some(a) = engine.actions.get_mut(&key) {
-                a.wanted = true;
+                a.wanted = record.wanted;
             }
-        }
-        for (l, p) in saved.processes {
-            let Some((s, a)) = l.split_once('/') else {
-                continue;
-            };
-            engine.adopt((s.to_owned(), a.to_owned()), p);
+            if let Some(p) = record.process {
+                engine.adopt(key, p);
+            }
         }
         let idle_wanted: Vec<Key> =
             engine.actions.iter().filter(|(_, a)| a.wanted && a.is_idle()).map(|(k, _)| k.clone()).collect();
         for key in idle_wanted {
             engine.enter_waiting(&key);
         }
-        engine.dirty = true;
         Ok(engine)
     }
 
     fn adopt(&mut self, key: Key, saved: SavedProcess) {
         if !process::is_same_process(saved.pid, saved.start_time) {
+            // Gone, or its pid reused by another process: forget the pid.
+            self.mark(&key, false);
             return;
         }
         let Some(a) = self.actions.get_mut(&key) else {
@@ -262,8 +275,12 @@ impl Engine {
     }
 
     fn record(&mut self, key: &Key, kind: EventKind) {
+        self.record_at(key, kind, now_us());
+    }
+
+    /// Records an event that happened at `at_us` (a spawn is dated when it began).
+    fn record_at(&mut self, key: &Key, kind: EventKind, at_us: u64) {
         tracing::info!(action = %label(key), ?kind);
-        let at_us = now_us();
         let event = Event { seq: self.next_seq, at_ms: at_us / 1000, at_us, action: label(key), kind };
         self.next_seq += 1;
         if self.journal.len() == JOURNAL_LEN {
@@ -375,6 +392,7 @@ impl Engine {
                 cycle.join(" → ")
             )));
         }
+        let spec_name = spec.name.clone();
         let dropped: Vec<Key> = self.keys_of(&spec.name).into_iter().filter(|k| spec.action(&k.1).is_none()).collect();
         self.install(spec);
         for key in dropped {
@@ -384,7 +402,7 @@ impl Engine {
                 a.stop_reason = Some("its service was redefined without it".into());
             }
         }
-        self.dirty = true;
+        self.dirty_services.insert(spec_name);
         to_value(DefineReport { changed: true })
     }
 
@@ -407,8 +425,8 @@ impl Engine {
                 report.notes.push(format!("{} is already {}", label(&key), a.state));
             }
             report.actions.push(label(&key));
+            self.mark(&key, true);
         }
-        self.dirty = true;
         to_value(report)
     }
 
@@ -424,6 +442,15 @@ impl Engine {
             a.waiting_on.clear();
             a.restart_at = None;
             a.fail_on_exit = None;
+        }
+        // Look at the sockets it waits on right away, not at the next sweep.
+        let now = Instant::now();
+        let deps = self.actions.get(key).map(|a| a.spec.depends_on.clone()).unwrap_or_default();
+        for dep in &deps {
+            let target = self.resolve(dep);
+            if let Some(path) = self.dep_socket(dep, target.as_ref()) {
+                self.probes.freshen(&path, now);
+            }
         }
         self.record(key, EventKind::Waiting { on: Vec::new() });
     }
@@ -476,15 +503,16 @@ impl Engine {
             }
         }
         let report = ChangeReport { notes, actions: keys.iter().map(label).collect() };
-        self.dirty = true;
+        for key in &keys {
+            self.mark(key, true);
+        }
         self.waiters.push(Waiter::Stopped { keys, since: self.next_seq, report, then, reply });
         self.check_waiters();
     }
 
     fn shutdown(&mut self, reply: Reply) {
         if !self.shutting_down {
-            self.wanted_before_shutdown = Some(self.wanted_labels());
-            self.persist();
+            self.wanted_at_shutdown = self.actions.iter().filter(|(_, a)| a.wanted).map(|(k, _)| k.clone()).collect();
             self.shutting_down = true;
         }
         let keys: Vec<Key> = self.actions.keys().cloned().collect();
@@ -546,7 +574,7 @@ impl Engine {
         a.kill_at = None;
         a.ready_deadline = None;
         a.exit_code = code;
-        self.dirty = true;
+        self.mark(&key, false);
         let how = match (code, signal) {
             (Some(c), _) => format!("exited with status {c}"),
             (None, Some(s)) => format!("killed by signal {s}"),
@@ -564,6 +592,7 @@ impl Engine {
             self.set_state(&key, RunState::Exited, Some("stopped".into()));
             self.record(&key, EventKind::Exited { code });
             if self.actions.get(&key).is_some_and(|a| a.removing) {
+                self.mark(&key, false);
                 self.actions.remove(&key);
             }
             return;
@@ -614,8 +643,12 @@ impl Engine {
         self.record(key, EventKind::Restarting { in_ms });
     }
 
-    pub(crate) fn woken(&mut self) {
-        self.last_wake = Some(Instant::now());
+    /// Entries appeared in a watched directory: probe them on the quick schedule.
+    pub(crate) fn woken(&mut self, paths: Vec<PathBuf>) {
+        let now = Instant::now();
+        for path in paths {
+            self.probes.freshen(&path, now);
+        }
     }
 
     // ---- the state machine ---------------------------------------------------------
@@ -634,24 +667,33 @@ impl Engine {
 
     /// Moves every action as far as it can go, until nothing changes.
     pub(crate) fn reconcile(&mut self) {
+        let pending = self.socket_pending();
+        self.probes.begin(Instant::now(), pending);
         loop {
-            let keys: Vec<Key> = self.actions.keys().cloned().collect();
+            // Only actions that can move are visited: a ready, wanted action, or an idle
+            // unwanted one, has nothing to do until something else changes it.
+            let keys: Vec<Key> = self.actions.iter().filter(|(_, a)| a.can_move()).map(|(k, _)| k.clone()).collect();
+            let now = Instant::now();
             let mut changed = false;
             for key in &keys {
-                changed |= self.step(key);
+                changed |= self.step(key, now);
             }
             if !changed {
                 break;
             }
         }
         self.check_waiters();
-        if self.dirty {
-            self.persist();
-        }
+        self.flush();
     }
 
-    fn step(&mut self, key: &Key) -> bool {
-        let now = Instant::now();
+    /// Whether any socket is awaited: an action waiting on gates, or running towards its own.
+    fn socket_pending(&self) -> bool {
+        self.actions
+            .values()
+            .any(|a| (a.wanted && a.state == RunState::Waiting) || (a.state == RunState::Running && a.socket.is_some()))
+    }
+
+    fn step(&mut self, key: &Key, now: Instant) -> bool {
         let Some(a) = self.actions.get(key) else {
             return false;
         };
@@ -669,6 +711,7 @@ impl Engine {
                 self.set_state(key, RunState::Exited, Some("stopped before it started".into()));
                 self.record(key, EventKind::Exited { code: None });
                 if self.actions.get(key).is_some_and(|a| a.removing) {
+                    self.mark(key, false);
                     self.actions.remove(key);
                 }
                 true
@@ -686,6 +729,7 @@ impl Engine {
                 false
             }
             (false, RunState::Created | RunState::Exited | RunState::Failed) if a.removing && a.pid.is_none() => {
+                self.mark(key, false);
                 self.actions.remove(key);
                 true
             }
@@ -715,7 +759,7 @@ impl Engine {
             let mut gate = if target.is_none() && dep.action.is_some() && dep.relation != Relation::After {
                 self.unresolvable(dep)
             } else {
-                gates::evaluate(dep, socket.as_deref(), view.as_ref())
+                gates::evaluate(dep, socket.as_deref(), view.as_ref(), &mut self.probes)
             };
             if let Gate::Pending(why) = &gate {
                 let timeout = Duration::from_millis(dep.timeout_ms.unwrap_or(self.cfg.default_timeout_ms));
@@ -777,7 +821,7 @@ impl Engine {
             let mut spec = ActionSpec::new(action.clone(), BinaryKind::Server);
             spec.socket = dep.socket.clone();
             self.install(ServiceSpec { name: dep.service.clone(), actions: vec![spec] });
-            self.dirty = true;
+            self.dirty_services.insert(dep.service.clone());
         }
         let asked_at = self.actions.get(by).map_or(0, |d| d.entered_seq);
         let Some(a) = self.actions.get_mut(&key) else {
@@ -792,7 +836,7 @@ impl Engine {
         let was_idle = a.is_idle();
         a.wanted = true;
         a.stop_reason = None;
-        self.dirty = true;
+        self.mark(&key, true);
         self.record(&key, EventKind::PulledIn { by: label(by) });
         if was_idle {
             if let Some(a) = self.actions.get_mut(&key) {
@@ -819,6 +863,7 @@ impl Engine {
             if path.exists() && !readiness::accepts(path) {
                 let _ = std::fs::remove_file(path);
             }
+            self.probes.reset(path);
         }
         let mut env = vec![
             ("SERVICE_MANIFEST_SERVICE".to_owned(), key.0.clone()),
@@ -831,6 +876,15 @@ impl Engine {
         env.extend(a.spec.env.iter().cloned());
         let log = self.log_path(key);
         let launch = Launch { program: &program, args: &a.spec.args, env, log: &log };
+        let began_us = now_us();
+        if let Some(dir) = log.parent().filter(|d| !self.log_dirs.contains(*d)) {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                let reason = format!("cannot start {}: cannot create {}: {e}", label(key), dir.display());
+                self.fail(key, reason);
+                return;
+            }
+            self.log_dirs.insert(dir.to_path_buf());
+        }
         let child = match process::spawn(&launch) {
             Ok(child) => child,
             Err(e) => {
@@ -850,7 +904,7 @@ impl Engine {
         a.recent_starts.push_back(Instant::now());
         a.waiting_on.clear();
         let generation = a.generation;
-        self.dirty = true;
+        self.mark(key, false);
         let (tx, k) = (self.tx.clone(), key.clone());
         tokio::spawn(async move {
             let mut child = child;
@@ -859,7 +913,7 @@ impl Engine {
             let (code, signal) = status.map_or((None, None), |s| (s.code(), s.signal()));
             let _ = tx.send(Msg::Exited { key: k, generation, code, signal });
         });
-        self.record(key, EventKind::Spawned { pid });
+        self.record_at(key, EventKind::Spawned { pid }, began_us);
         if socket.is_some() {
             self.set_state(key, RunState::Running, Some("waiting for its socket to accept connections".into()));
             if let Some(a) = self.actions.get_mut(key) {
@@ -881,7 +935,7 @@ impl Engine {
             self.record(key, EventKind::Ready);
             return true;
         };
-        if readiness::accepts(&socket) {
+        if self.probes.accepts(&socket) {
             if let Some(a) = self.actions.get_mut(key) {
                 a.ready_deadline = None;
             }
@@ -987,7 +1041,7 @@ impl Engine {
                         Then::Forget(service) => {
                             self.actions.retain(|k, _| k.0 != service);
                             self.services.remove(&service);
-                            self.dirty = true;
+                            self.dirty_services.insert(service);
                             let _ = reply.send(to_value(report));
                         }
                         Then::Exit => {
@@ -1060,21 +1114,35 @@ impl Engine {
         all_up
     }
 
-    fn wanted_labels(&self) -> Vec<String> {
-        self.actions.iter().filter(|(_, a)| a.wanted).map(|(k, _)| label(k)).collect()
+    /// Notes that an action's record must be rewritten; `durable` when what is wanted changed.
+    fn mark(&mut self, key: &Key, durable: bool) {
+        *self.dirty_actions.entry(key.clone()).or_insert(false) |= durable;
     }
 
-    fn persist(&mut self) {
-        self.dirty = false;
-        let wanted = self.wanted_before_shutdown.clone().unwrap_or_else(|| self.wanted_labels());
-        let processes = self
-            .actions
-            .iter()
-            .filter_map(|(k, a)| Some((label(k), SavedProcess { pid: a.pid?, start_time: a.start_time? })))
-            .collect();
-        let saved = Saved { services: self.services.values().cloned().collect(), wanted, processes };
-        if let Err(e) = self.store.save(&saved) {
-            tracing::error!("cannot save the supervisor state: {e}");
+    /// Writes what changed: each changed registration, and each changed action record.
+    fn flush(&mut self) {
+        for service in std::mem::take(&mut self.dirty_services) {
+            let result = match self.services.get(&service) {
+                Some(spec) => self.store.save_service(spec),
+                None => self.store.remove_service(&service),
+            };
+            if let Err(e) = result {
+                tracing::error!("cannot save service {service}: {e}");
+            }
+        }
+        for (key, durable) in std::mem::take(&mut self.dirty_actions) {
+            let result = match self.actions.get(&key) {
+                None if self.services.contains_key(&key.0) => self.store.remove_action(&key),
+                None => Ok(()),
+                Some(a) => {
+                    let wanted = if self.shutting_down { self.wanted_at_shutdown.contains(&key) } else { a.wanted };
+                    let process = a.pid.zip(a.start_time).map(|(pid, start_time)| SavedProcess { pid, start_time });
+                    self.store.save_action(&key, &ActionRecord { wanted, process }, durable && !self.shutting_down)
+                }
+            };
+            if let Err(e) = result {
+                tracing::error!("cannot save the record of {}: {e}", label(&key));
+            }
         }
     }
 
@@ -1084,14 +1152,9 @@ impl Engine {
         let now = Instant::now();
         let mut next: Option<Instant> = None;
         let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
-        let mut socket_pending = false;
         for a in self.actions.values() {
             a.restart_at.into_iter().chain(a.kill_at).chain(a.ready_deadline).for_each(&mut consider);
-            if a.state == RunState::Running && a.socket.is_some() {
-                socket_pending = true;
-            }
             if a.wanted && a.state == RunState::Waiting {
-                socket_pending = true;
                 let started = a.wait_started.unwrap_or(now);
                 for dep in &a.spec.depends_on {
                     consider(started + Duration::from_millis(dep.timeout_ms.unwrap_or(self.cfg.default_timeout_ms)));
@@ -1104,11 +1167,8 @@ impl Engine {
                 Waiter::Stopped { .. } => {}
             }
         }
-        if socket_pending {
-            let quick = self
-                .last_wake
-                .and_then(|wake| QUICK_RETRY_MS.iter().map(|ms| wake + Duration::from_millis(*ms)).find(|t| *t > now));
-            consider(quick.unwrap_or(now + FALLBACK_POLL));
+        if let Some(t) = self.probes.next_deadline(now, self.socket_pending()) {
+            consider(t);
         }
         next
     }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use service_manifest_core::{ReadyGate, Relation};
 
-use super::readiness;
+use super::readiness::Probes;
 use crate::api::RunState;
 use crate::spec::ActionDep;
 
@@ -32,7 +32,12 @@ pub(crate) struct TargetView<'a> {
 }
 
 /// Evaluates the readiness gate of `dep`; `socket` is its resolved socket path.
-pub(crate) fn evaluate(dep: &ActionDep, socket: Option<&Path>, target: Option<&TargetView<'_>>) -> Gate {
+pub(crate) fn evaluate(
+    dep: &ActionDep,
+    socket: Option<&Path>,
+    target: Option<&TargetView<'_>>,
+    probes: &mut Probes,
+) -> Gate {
     if dep.relation == Relation::After && !target.is_some_and(|t| t.wanted) {
         // `after` only orders against a dependency that is being started; it never pulls one in.
         return Gate::Holds;
@@ -50,7 +55,7 @@ pub(crate) fn evaluate(dep: &ActionDep, socket: Option<&Path>, target: Option<&T
                 Some(t) if t.state == RunState::Ready => Gate::Holds,
                 _ => Gate::Pending(format!("socket {} is not accepting connections", path.display())),
             },
-            Some(path) if readiness::accepts(path) => Gate::Holds,
+            Some(path) if probes.accepts(path) => Gate::Holds,
             Some(path) => Gate::Pending(format!("socket {} is not accepting connections", path.display())),
             None => running(target),
         },

@@ -87,7 +87,8 @@ pub(crate) enum Msg {
         code: Option<i32>,
         signal: Option<i32>,
     },
-    Wake,
+    /// Entries appeared in a watched socket directory.
+    Wake(Vec<PathBuf>),
     /// SIGTERM or SIGINT: stop everything, then exit.
     Terminate,
     /// The answer to `shutdown` has been written.
@@ -127,7 +128,7 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
         match msg {
             Some(Msg::Call(request, reply)) => engine.call(request, reply),
             Some(Msg::Exited { key, generation, code, signal }) => engine.exited(key, generation, code, signal),
-            Some(Msg::Wake) => engine.woken(),
+            Some(Msg::Wake(paths)) => engine.woken(paths),
             Some(Msg::Terminate) if !terminating => {
                 terminating = true;
                 let (reply, _) = oneshot::channel();

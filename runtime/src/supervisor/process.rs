@@ -24,11 +24,9 @@ pub struct Launch<'a> {
     pub log: &'a Path,
 }
 
-/// Spawns the action in a new process group with its output appended to its log.
+/// Spawns the action in a new process group with its output appended to its log
+/// (whose directory the caller has created).
 pub fn spawn(launch: &Launch<'_>) -> std::io::Result<Child> {
-    if let Some(dir) = launch.log.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
     let log = OpenOptions::new().create(true).append(true).open(launch.log)?;
     let mut command = Command::new(launch.program);
     command

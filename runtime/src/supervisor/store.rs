@@ -1,24 +1,22 @@
-//! What survives a supervisor restart: registrations, which actions are wanted up,
-//! and the processes that were running. Every write is atomic (write, fsync, rename).
+//! What survives a supervisor restart, one small file per thing so a change costs the
+//! same however many services are registered:
+//!
+//! - `services/<service>.json`: the registration, written on define (atomic replace
+//!   with fsync: it must survive a power loss);
+//! - `actions/<service>/<action>.json`: whether the action is wanted up and its live
+//!   process. A fixed-size record rewritten in place with one `pwrite`: no temporary
+//!   file, no new inode, and a killed supervisor cannot leave half a record. It is
+//!   fsynced when `wanted` changes; a pid only has to outlive the supervisor, and a
+//!   power loss ends the process too.
 
-use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::spec::ServiceSpec;
-
-/// The persisted state.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Saved {
-    /// Every registered service.
-    pub services: Vec<ServiceSpec>,
-    /// `service/action` of every action wanted up.
-    pub wanted: Vec<String>,
-    /// Live processes by `service/action`.
-    pub processes: BTreeMap<String, SavedProcess>,
-}
 
 /// A process the supervisor started, recognisable after a restart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,32 +27,161 @@ pub struct SavedProcess {
     pub start_time: u64,
 }
 
-/// The state file in `dir`.
+/// An action's durable state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRecord {
+    /// Whether it is wanted up.
+    pub wanted: bool,
+    /// Its live process, if any.
+    pub process: Option<SavedProcess>,
+}
+
+/// The size every action record is padded to: room for two 20-digit numbers and the keys.
+const RECORD_BYTES: usize = 128;
+
+/// Everything read back at start-up.
+#[derive(Debug, Default)]
+pub struct Saved {
+    /// The registered services.
+    pub services: Vec<ServiceSpec>,
+    /// Action records by `(service, action)`.
+    pub actions: Vec<((String, String), ActionRecord)>,
+}
+
+/// The state directory's files.
 pub struct Store {
-    path: PathBuf,
+    services: PathBuf,
+    actions: PathBuf,
+    /// Directories known to exist, so a write does not `mkdir` again.
+    made: HashSet<PathBuf>,
 }
 
 impl Store {
     /// The store in `dir`.
     pub fn new(dir: &Path) -> Self {
-        Self { path: dir.join("state.json") }
+        Self { services: dir.join("services"), actions: dir.join("actions"), made: HashSet::new() }
     }
 
-    /// Reads the saved state; a missing file is an empty state, a corrupt one is an error.
-    pub fn load(&self) -> Result<Saved, String> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| format!("{} is corrupt: {e}", self.path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Saved::default()),
-            Err(e) => Err(format!("cannot read {}: {e}", self.path.display())),
+    /// Reads everything back. A file that cannot be read is reported and skipped, so
+    /// one damaged record does not keep the others from being restored.
+    pub fn load(&self) -> Saved {
+        let mut saved = Saved::default();
+        for path in json_files(&self.services) {
+            match read_json::<ServiceSpec>(&path) {
+                Ok(spec) => saved.services.push(spec),
+                Err(e) => tracing::error!("skipping {}: {e}", path.display()),
+            }
+        }
+        for service_dir in std::fs::read_dir(&self.actions).into_iter().flatten().flatten() {
+            let service = service_dir.file_name().to_string_lossy().into_owned();
+            for path in json_files(&service_dir.path()) {
+                let action = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                match read_json::<ActionRecord>(&path) {
+                    Ok(record) => saved.actions.push(((service.clone(), action), record)),
+                    Err(e) => tracing::error!("skipping {}: {e}", path.display()),
+                }
+            }
+        }
+        saved
+    }
+
+    /// Saves a service's registration.
+    pub fn save_service(&mut self, spec: &ServiceSpec) -> std::io::Result<()> {
+        let dir = self.services.clone();
+        self.make_dir(&dir)?;
+        let path = dir.join(format!("{}.json", spec.name));
+        let tmp = path.with_extension("json.tmp");
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(&serde_json::to_vec(spec).map_err(std::io::Error::other)?)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    }
+
+    /// Forgets a service and its action records.
+    pub fn remove_service(&mut self, name: &str) -> std::io::Result<()> {
+        let dir = self.actions.join(name);
+        self.made.remove(&dir);
+        match std::fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        match std::fs::remove_file(self.services.join(format!("{name}.json"))) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
         }
     }
 
-    /// Replaces the saved state atomically.
-    pub fn save(&self, saved: &Saved) -> std::io::Result<()> {
-        let tmp = self.path.with_extension("json.tmp");
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(&serde_json::to_vec_pretty(saved).map_err(std::io::Error::other)?)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, &self.path)
+    /// Rewrites an action's record in place; `durable` also fsyncs it.
+    pub fn save_action(&mut self, key: &(String, String), record: &ActionRecord, durable: bool) -> std::io::Result<()> {
+        let dir = self.actions.join(&key.0);
+        self.make_dir(&dir)?;
+        let mut bytes = serde_json::to_vec(record).map_err(std::io::Error::other)?;
+        if bytes.len() >= RECORD_BYTES {
+            return Err(std::io::Error::other("action record larger than its slot"));
+        }
+        bytes.resize(RECORD_BYTES - 1, b' ');
+        bytes.push(b'\n');
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(format!("{}.json", key.1)))?;
+        file.write_all_at(&bytes, 0)?;
+        if durable {
+            file.sync_data()?;
+        }
+        Ok(())
+    }
+
+    /// Forgets one action's record (its service was redefined without it).
+    pub fn remove_action(&mut self, key: &(String, String)) -> std::io::Result<()> {
+        match std::fs::remove_file(self.actions.join(&key.0).join(format!("{}.json", key.1))) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    fn make_dir(&mut self, dir: &Path) -> std::io::Result<()> {
+        if !self.made.contains(dir) {
+            std::fs::create_dir_all(dir)?;
+            self.made.insert(dir.to_path_buf());
+        }
+        Ok(())
+    }
+}
+
+fn json_files(dir: &Path) -> impl Iterator<Item = PathBuf> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("corrupt: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_records_are_rewritten_in_place_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::new(dir.path());
+        let key = ("svc".to_owned(), "a".to_owned());
+        let live = ActionRecord { wanted: true, process: Some(SavedProcess { pid: u32::MAX, start_time: u64::MAX }) };
+        store.save_action(&key, &live, true).unwrap();
+        let path = dir.path().join("actions/svc/a.json");
+        let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).unwrap());
+        store.save_action(&key, &ActionRecord { wanted: true, process: None }, false).unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(std::os::unix::fs::MetadataExt::ino(&meta), inode, "same file, no new inode");
+        assert_eq!(meta.len(), RECORD_BYTES as u64);
+        let saved = store.load();
+        assert_eq!(saved.actions, [(key, ActionRecord { wanted: true, process: None })]);
     }
 }

@@ -169,6 +169,16 @@ pub async fn events_until(client: &mut Client, limit: Duration, done: impl Fn(&[
     }
 }
 
+/// Follows the journal from `since` until `action` has a `kind` event after it; returns
+/// only the events after `since`.
+pub async fn events_after(client: &mut Client, since: u64, action: &str, kind: &str) -> Vec<Event> {
+    let events = events_until(client, Duration::from_secs(30), |e| {
+        e.iter().any(|x| x.seq > since && x.action == action && kind_name(&x.kind) == kind)
+    })
+    .await;
+    events.into_iter().filter(|e| e.seq > since).collect()
+}
+
 /// The position in `events` of the first `kind` of `action`.
 pub fn first(events: &[Event], action: &str, kind: &str) -> Option<usize> {
     events.iter().position(|e| e.action == action && kind_name(&e.kind) == kind)
