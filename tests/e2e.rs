@@ -183,6 +183,14 @@ async fn livekit_never_starts_lk_backend_as_an_action() {
     assert!(!w.events().await.iter().any(|e| e.action.ends_with("/lk-backend")));
     // lk-backend runs exactly once: as hero_livekit_server's child.
     assert_eq!(w.processes("lk-backend"), 1);
+    let before = w.client().await.status(Some("hero_livekit")).await.unwrap();
+    let restart = w.run("hero_livekit", &["--restart"]);
+    assert!(restart.status.success(), "{}", text(&restart));
+    let after = w.client().await.status(Some("hero_livekit")).await.unwrap();
+    for (b, a) in before.iter().zip(&after) {
+        assert!(a.state == RunState::Ready && a.pid.is_some() && a.pid != b.pid, "{b:#?} -> {a:#?}");
+    }
+    assert_eq!(w.processes("lk-backend"), 1, "the restarted server brought its own lk-backend back");
     let plan = text(&w.run("hero_livekit", &["--plan"]));
     assert!(plan.contains("lk-backend [server]  spawned by hero_livekit_server"), "{plan}");
 }
@@ -245,4 +253,42 @@ fn status_without_a_supervisor_says_how_to_start_one() {
         "{}",
         text(&out)
     );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn foreground_runs_until_ctrl_c_then_stops_everything() {
+    let w = World::new();
+    let child = w
+        .command("hero_collab", &["--foreground"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let socket = w.dir.path().join("supervisor.sock");
+    let mut client = loop {
+        // The supervisor comes up inside the CLI's own process; wait for its socket.
+        match Client::connect(&socket).await {
+            Ok(c) => break c,
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(5)).await,
+        }
+    };
+    let mut settled = client.wait("hero_collab", service_manifest::api::WaitFor::Settled, 20_000).await;
+    while settled.as_ref().is_err() {
+        // `wait` answers "no such service" until the CLI has defined it.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        settled = client.wait("hero_collab", service_manifest::api::WaitFor::Settled, 20_000).await;
+    }
+    let settled = settled.unwrap();
+    assert!(settled.settled && settled.actions.iter().all(|s| s.state == RunState::Ready), "{settled:#?}");
+    assert_eq!(w.processes("hero_collab_server"), 1);
+    drop(client);
+
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).unwrap()).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("running in the foreground; Ctrl-C stops everything"), "{}", text(&out));
+    for program in ["hero_proxy_server", "hero_collab_server", "hero_collab_admin"] {
+        assert_eq!(w.processes(program), 0, "{program} outlived the foreground supervisor");
+    }
 }

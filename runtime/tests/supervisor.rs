@@ -312,6 +312,7 @@ async fn on_failure_restarts_with_backoff_until_the_start_limit() {
     assert!(reason.contains("exited with status 7") && reason.contains("start limit"), "{reason}");
     let log = client.logs("svc_crash", "crash", None).await.unwrap();
     assert_eq!(log.matches("sm-testd: done, exiting with 7").count(), 5, "{log}");
+    assert_eq!(h.zombie_children(), 0, "every exited child was reaped");
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -400,7 +401,8 @@ async fn another_user_is_refused() {
     }
     let h = Harness::new();
     // Open the path up so the only thing standing in the way is the peer-credential check.
-    for dir in [h.dir.path(), h.socket.as_path()] {
+    // (The 0700 directory alone already keeps the other user out.)
+    for dir in [h.dir.path(), h.socket.parent().unwrap(), h.socket.as_path()] {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
     }
     let out =
@@ -408,4 +410,30 @@ async fn another_user_is_refused() {
     let answer = String::from_utf8_lossy(&out.stdout);
     assert!(answer.contains(&codes::FORBIDDEN.to_string()), "{answer} {}", String::from_utf8_lossy(&out.stderr));
     assert!(answer.contains("another user"), "{answer}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_process_that_ignores_sigterm_is_killed_after_the_grace_period() {
+    let h = Harness::new();
+    let mut client = h.client().await;
+    client.define(&service("svc_stubborn", vec![h.stubborn("mule")])).await.unwrap();
+    client.start("svc_stubborn", None).await.unwrap();
+    assert!(all_ready(&client.wait_settled("svc_stubborn", 20_000).await.unwrap()));
+    assert_eq!(h.processes_of("mule"), 1);
+    client.stop("svc_stubborn", None).await.unwrap();
+    let events = client.events(0, 0).await.unwrap();
+    let exit = events.iter().find(|e| e.action == "svc_stubborn/mule" && kind_name(&e.kind) == "exited").unwrap();
+    // SIGTERM was ignored; the exit has no status code because SIGKILL ended it.
+    assert_eq!(exit.kind, service_manifest_runtime::api::EventKind::Exited { code: None }, "{events:#?}");
+    assert_eq!(h.processes_of("mule"), 0);
+    assert_eq!(h.zombie_children(), 0);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_api_socket_is_private_to_its_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = Harness::new();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&h.socket), 0o600, "socket");
+    assert_eq!(mode(h.socket.parent().unwrap()), 0o700, "its directory");
 }

@@ -22,6 +22,9 @@ struct Args {
     /// Where relative socket names are resolved.
     #[arg(long, env = paths::SOCKET_DIR_ENV)]
     socket_dir: Option<PathBuf>,
+    /// How long a stopping process has between SIGTERM and SIGKILL, in milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    stop_grace_ms: u64,
 }
 
 fn main() -> ExitCode {
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     if let Some(dir) = args.socket_dir {
         cfg.socket_dir = dir;
     }
+    cfg.stop_grace = std::time::Duration::from_millis(args.stop_grace_ms);
     match supervisor::run_blocking(cfg) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

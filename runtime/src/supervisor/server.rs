@@ -17,6 +17,15 @@ pub(crate) fn bind(path: &Path) -> std::io::Result<UnixListener> {
     use std::os::unix::fs::PermissionsExt;
     if let Some(dir) = path.parent() {
         super::readiness::create_private_dir(dir)?;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                "{} is open to other users (mode {:o}); the socket is 0600 and peers of another uid are refused, \
+                 but a directory of its own is safer",
+                dir.display(),
+                mode & 0o777
+            );
+        }
     }
     if path.exists() {
         std::fs::remove_file(path)?;

@@ -27,7 +27,8 @@ impl Harness {
         std::fs::create_dir_all(root.join("bin")).unwrap();
         let tag = format!("tag-{}", root.file_name().unwrap().to_string_lossy());
         let mut h = Self {
-            socket: root.join("sup.sock"),
+            // A directory the supervisor creates itself, as it does for its default home.
+            socket: root.join("run").join("sup.sock"),
             socket_dir: root.join("s"),
             bin_dir: root.join("bin"),
             tag,
@@ -49,6 +50,8 @@ impl Harness {
                 path(&self.bin_dir),
                 "--socket-dir",
                 path(&self.socket_dir),
+                "--stop-grace-ms",
+                "300",
             ])
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
@@ -94,6 +97,31 @@ impl Harness {
     /// A daemon with a socket `<service>/<name>.sock` in the socket directory.
     pub fn served(&self, service: &str, name: &str, delay_ms: u64) -> ActionSpec {
         self.daemon(name, delay_ms).socket(format!("{service}/{name}.sock"))
+    }
+
+    /// The supervisor's children that exited and were never reaped.
+    pub fn zombie_children(&self) -> usize {
+        let Some(supervisor) = self.daemon.as_ref().map(Child::id) else { return 0 };
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+            .filter(|stat| {
+                let Some(rest) = stat.rfind(')').and_then(|i| stat.get(i + 2..)) else { return false };
+                let mut fields = rest.split(' ');
+                let (state, ppid) = (fields.next(), fields.next().and_then(|p| p.parse::<u32>().ok()));
+                state == Some("Z") && ppid == Some(supervisor)
+            })
+            .count()
+    }
+
+    /// A process that ignores SIGTERM, tagged `name`: only SIGKILL ends it.
+    pub fn stubborn(&self, name: &str) -> ActionSpec {
+        ActionSpec::new(name, BinaryKind::Server)
+            .exec("/bin/sh")
+            .args(["-c", "trap '' TERM; sleep 600 & wait", &format!("{}@{name}", self.tag)])
+            .restart(service_manifest_runtime::RestartPolicy::Never)
     }
 
     /// Counts the live processes of the daemon `name` started by this harness.
