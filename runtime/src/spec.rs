@@ -119,11 +119,6 @@ impl ActionSpec {
         self.depends_on.push(dep);
         self
     }
-
-    /// The gate a dependent of this action waits on.
-    pub fn ready_gate(&self) -> ReadyGate {
-        if self.socket.is_some() { ReadyGate::Socket } else { ReadyGate::Running }
-    }
 }
 
 /// One edge: what must hold before the action may leave "waiting".

@@ -84,14 +84,7 @@ pub async fn wait_for_exit(pid: u32) {
 
 /// The last non-empty line of a log file, for failure reasons.
 pub fn last_log_line(log: &Path) -> Option<String> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut file = std::fs::File::open(log).ok()?;
-    let len = file.metadata().ok()?.len();
-    file.seek(SeekFrom::Start(len.saturating_sub(4096))).ok()?;
-    let mut tail = String::new();
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).ok()?;
-    tail.push_str(&String::from_utf8_lossy(&bytes));
+    let tail = read_tail(log, 4096).ok()?;
     tail.lines().rev().map(str::trim).find(|l| !l.is_empty()).map(str::to_owned)
 }
 

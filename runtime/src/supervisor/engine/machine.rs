@@ -152,9 +152,7 @@ impl Engine {
 
     /// Whether any socket is awaited: an action waiting on gates, or running towards its own.
     pub(super) fn socket_pending(&self) -> bool {
-        self.actions
-            .values()
-            .any(|a| (a.wanted && a.state == RunState::Waiting) || (a.state == RunState::Running && a.socket.is_some()))
+        self.actions.values().any(Action::awaits_socket)
     }
 
     pub(super) fn step(&mut self, key: &Key, now: Instant) -> bool {
@@ -378,16 +376,12 @@ impl Engine {
             let _ = tx.send(Msg::Exited { key: k, generation, code, signal });
         });
         self.record_at(key, EventKind::Spawned { pid }, began_us);
-        if socket.is_some() {
-            self.set_state(key, RunState::Running, Some("waiting for its socket to accept connections".into()));
-            if let Some(a) = self.actions.get_mut(key) {
-                a.ready_deadline = Some(Instant::now() + start_timeout);
-            }
-            self.check_ready(key, Instant::now());
-        } else {
-            self.set_state(key, RunState::Ready, None);
-            self.record(key, EventKind::Ready);
+        self.set_state(key, RunState::Running, Some("waiting for its socket to accept connections".into()));
+        if let Some(a) = self.actions.get_mut(key) {
+            a.ready_deadline = socket.is_some().then(|| Instant::now() + start_timeout);
         }
+        // check_ready makes a socket-less action ready at once, and a served one when it accepts.
+        self.check_ready(key, Instant::now());
     }
 
     pub(super) fn check_ready(&mut self, key: &Key, now: Instant) -> bool {

@@ -108,6 +108,11 @@ impl Action {
         }
     }
 
+    /// Whether it waits on a socket: on its gates, or running towards its own socket.
+    fn awaits_socket(&self) -> bool {
+        (self.wanted && self.state == RunState::Waiting) || (self.state == RunState::Running && self.socket.is_some())
+    }
+
     fn failed_for_good(&self) -> bool {
         self.state == RunState::Failed && self.restart_at.is_none()
     }

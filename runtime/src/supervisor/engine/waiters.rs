@@ -130,7 +130,9 @@ impl Engine {
         let now = Instant::now();
         let mut next: Option<Instant> = None;
         let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
+        let mut socket_pending = false;
         for a in self.actions.values() {
+            socket_pending |= a.awaits_socket();
             a.restart_at.into_iter().chain(a.kill_at).chain(a.ready_deadline).for_each(&mut consider);
             if a.wanted && a.state == RunState::Waiting {
                 let started = a.wait_started.unwrap_or(now);
@@ -145,7 +147,7 @@ impl Engine {
                 Waiter::Stopped { .. } => {}
             }
         }
-        if let Some(t) = self.probes.next_deadline(now, self.socket_pending()) {
+        if let Some(t) = self.probes.next_deadline(now, socket_pending) {
             consider(t);
         }
         next
