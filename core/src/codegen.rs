@@ -30,6 +30,11 @@ impl Default for Settings {
     }
 }
 
+/// The enum variant for a binary (or kind) name, as an identifier.
+fn variant(name: &str) -> proc_macro2::Ident {
+    format_ident!("{}", variant_name(name))
+}
+
 /// The one name every generated path starts from: a private alias of `<krate>::__private`.
 fn alias() -> TokenStream {
     quote!(__service_manifest)
@@ -51,17 +56,17 @@ pub fn expand(manifest: &Manifest, settings: &Settings) -> TokenStream {
     let sm = alias();
     let prelude = prelude(settings);
     let name = manifest.service.name.as_ref();
-    let variants: Vec<_> = manifest.binaries.iter().map(|b| format_ident!("{}", variant_name(&b.name))).collect();
+    let variants: Vec<_> = manifest.binaries.iter().map(|b| variant(&b.name)).collect();
     let names: Vec<&str> = manifest.binaries.iter().map(|b| b.name.as_ref()).collect();
-    let kinds: Vec<_> = manifest.binaries.iter().map(|b| format_ident!("{}", variant_name(b.kind.as_str()))).collect();
+    let kinds: Vec<_> = manifest.binaries.iter().map(|b| variant(b.kind.as_str())).collect();
     // Arms only for the few spawned binaries; every other binary falls to `_ => None`.
     let spawned = manifest.binaries.iter().filter_map(|b| {
-        let (child, parent) = (format_ident!("{}", variant_name(&b.name)), b.spawned_by.as_deref()?);
-        let parent = format_ident!("{}", variant_name(parent));
+        let (child, parent) = (variant(&b.name), b.spawned_by.as_deref()?);
+        let parent = variant(parent);
         Some(quote!(Self::#child => #sm::Some(Self::#parent),))
     });
-    let started: Vec<_> = manifest.started().map(|b| format_ident!("{}", variant_name(&b.name))).collect();
-    let install_only: Vec<_> = manifest.install_only().map(|b| format_ident!("{}", variant_name(&b.name))).collect();
+    let started: Vec<_> = manifest.started().map(|b| variant(&b.name)).collect();
+    let install_only: Vec<_> = manifest.install_only().map(|b| variant(&b.name)).collect();
     // The model as JSON: one literal instead of hundreds of tokens a binary, which is
     // what an expansion's cost is made of. Serialising plain data cannot fail.
     let embedded = serde_json::to_string(manifest).unwrap_or_default();
