@@ -24,6 +24,9 @@ pub enum Request {
     Version,
     /// Defines or replaces a service; defining the same spec twice changes nothing.
     Define(ServiceSpec),
+    /// Defines (or replaces) a service and, with `start`, starts it in the same step, so no
+    /// client ever sees it defined but not yet asked to start.
+    Apply(ApplyParams),
     /// Starts a service (or one action), pulling in what it requires.
     Start(Target),
     /// Stops a service (or one action) after stopping what depends on it.
@@ -44,6 +47,53 @@ pub enum Request {
     Wait(WaitParams),
     /// Stops every action in reverse dependency order and exits.
     Shutdown,
+    /// The supervisor's own state: pid, socket, directories, uptime, API version.
+    Info,
+}
+
+/// Parameters of `apply`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyParams {
+    /// The registration.
+    pub spec: ServiceSpec,
+    /// Also start every action of the service.
+    #[serde(default)]
+    pub start: bool,
+}
+
+/// What `apply` answers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyReport {
+    /// Whether the registration changed.
+    pub changed: bool,
+    /// One line for each thing done, in order: restarts of running actions whose definition
+    /// changed (and why), conflicts stopped, actions started.
+    pub notes: Vec<String>,
+    /// The actions asked to start, as `service/action`.
+    pub actions: Vec<String>,
+}
+
+/// What `info` answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupervisorInfo {
+    /// [`API_VERSION`] of the daemon.
+    pub api: u32,
+    /// The daemon's process id.
+    pub pid: u32,
+    /// Its API socket.
+    pub socket: std::path::PathBuf,
+    /// Where it keeps registrations, records and logs.
+    pub state_dir: std::path::PathBuf,
+    /// Where bare program names are found.
+    pub bin_dir: std::path::PathBuf,
+    /// Where relative socket names are resolved.
+    pub socket_dir: std::path::PathBuf,
+    /// When it started, in milliseconds since the Unix epoch.
+    pub started_ms: u64,
+    /// How long it has been running, in milliseconds.
+    pub uptime_ms: u64,
+    /// How many services are defined.
+    pub services: usize,
 }
 
 /// A service, or one of its actions.
@@ -102,8 +152,14 @@ pub struct WaitParams {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WaitFor {
-    /// Every wanted action is ready, or one has failed for good.
+    /// Nothing of the service (and of what it pulls in) is on its way anywhere: every
+    /// action whose goal is up is ready, completed or failed for good, and every action
+    /// whose goal is down is stopped. True for a service nobody started only once it is
+    /// stopped, never because nothing was asked of it.
     Settled,
+    /// Every action of the service and everything it pulls in is up: ready, or completed
+    /// for a one-shot. `settled` is false when one failed for good first.
+    Up,
     /// No action of the service has a live process.
     Stopped,
 }
@@ -350,7 +406,8 @@ pub fn decode_request(line: &[u8]) -> (Value, Result<Request, RpcError>) {
 
 /// Every method name.
 pub const METHODS: &[&str] = &[
-    "version", "define", "start", "stop", "restart", "status", "list", "remove", "logs", "events", "wait", "shutdown",
+    "version", "define", "apply", "start", "stop", "restart", "status", "list", "remove", "logs", "events", "wait",
+    "shutdown", "info",
 ];
 
 /// Encodes a response line (without the newline).

@@ -102,6 +102,16 @@ impl Client {
         self.call(&Request::Define(spec.clone())).await
     }
 
+    /// Defines (or replaces) a service and, with `start`, starts it, in one request.
+    pub async fn apply(&mut self, spec: &ServiceSpec, start: bool) -> Result<ApplyReport, ClientError> {
+        self.call(&Request::Apply(ApplyParams { spec: spec.clone(), start })).await
+    }
+
+    /// The supervisor's own state: pid, socket, directories, uptime.
+    pub async fn info(&mut self) -> Result<SupervisorInfo, ClientError> {
+        self.call(&Request::Info).await
+    }
+
     /// Starts a service, or one action of it.
     pub async fn start(&mut self, service: &str, action: Option<&str>) -> Result<ChangeReport, ClientError> {
         self.call(&Request::Start(target(service, action))).await

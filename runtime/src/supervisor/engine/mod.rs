@@ -189,6 +189,7 @@ pub(crate) struct Engine {
     /// While shutting down, what is wanted is not saved: the next supervisor restores it.
     shutting_down: bool,
     pub(crate) exit: bool,
+    started_ms: u64,
 }
 
 fn to_value<T: serde::Serialize>(value: T) -> Result<Value, RpcError> {
@@ -218,6 +219,7 @@ impl Engine {
             log_dirs: std::collections::HashSet::new(),
             shutting_down: false,
             exit: false,
+            started_ms: now_ms(),
         };
         for spec in saved.services {
             engine.install(spec);

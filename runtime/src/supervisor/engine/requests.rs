@@ -7,6 +7,29 @@ impl Engine {
         let answer = match request {
             Request::Version => to_value(VersionInfo { api: API_VERSION, pid: std::process::id() }),
             Request::Define(spec) => self.define(spec),
+            Request::Apply(p) => {
+                let service = p.spec.name.clone();
+                self.define(p.spec).and_then(|d| {
+                    let changed = serde_json::from_value::<DefineReport>(d).map(|d| d.changed).unwrap_or(true);
+                    if !p.start {
+                        return to_value(ApplyReport { changed, ..ApplyReport::default() });
+                    }
+                    let started: ChangeReport =
+                        serde_json::from_value(self.start(&Target { service, action: None })?).unwrap_or_default();
+                    to_value(ApplyReport { changed, notes: started.notes, actions: started.actions })
+                })
+            }
+            Request::Info => to_value(SupervisorInfo {
+                api: API_VERSION,
+                pid: std::process::id(),
+                socket: self.cfg.socket.clone(),
+                state_dir: self.cfg.state_dir.clone(),
+                bin_dir: self.cfg.bin_dir.clone(),
+                socket_dir: self.cfg.socket_dir.clone(),
+                started_ms: self.started_ms,
+                uptime_ms: now_ms().saturating_sub(self.started_ms),
+                services: self.services.len(),
+            }),
             Request::Start(target) => self.start(&target),
             Request::Stop(target) => return self.stop(&target, Then::Reply, reply),
             Request::Restart(target) => {
@@ -31,7 +54,7 @@ impl Engine {
                 }
                 let deadline = Instant::now() + Duration::from_millis(p.timeout_ms.min(3_600_000));
                 let waiter = match p.until {
-                    WaitFor::Settled => Waiter::Settled { service: p.service, deadline, reply },
+                    WaitFor::Settled | WaitFor::Up => Waiter::Settled { service: p.service, deadline, reply },
                     WaitFor::Stopped => Waiter::Stopped {
                         since: self.next_seq,
                         keys: self.keys_of(&p.service),
