@@ -75,7 +75,10 @@ impl World {
             .flatten()
             .filter(|e| {
                 let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-                cmd.split(|b| *b == 0).any(|a| a == b"--run-supervisor")
+                // Monitors are forks of the supervisor: same command line, their own name.
+                let monitor = std::fs::read(e.path().join("comm")).is_ok_and(|c| c.starts_with(b"sm-monitor"));
+                !monitor
+                    && cmd.split(|b| *b == 0).any(|a| a == b"--run-supervisor")
                     && cmd.split(|b| *b == 0).any(|a| a == needle.as_slice())
             })
             .count()
@@ -198,7 +201,10 @@ async fn livekit_never_starts_lk_backend_as_an_action() {
 #[tokio::test(flavor = "current_thread")]
 async fn collab_fails_naming_hero_proxy_when_it_cannot_start() {
     let w = World::new();
-    let out = w.command("hero_collab", &["--start"]).env("HERO_PROXY_FAIL", "1").output().unwrap();
+    // The daemon does not inherit the CLI's environment: the failure is asked for with a file.
+    std::fs::create_dir_all(w.dir.path().join("sockets")).unwrap();
+    std::fs::write(w.dir.path().join("sockets/hero_proxy.fail"), "").unwrap();
+    let out = w.command("hero_collab", &["--start"]).output().unwrap();
     assert!(!out.status.success(), "{}", text(&out));
     let message = text(&out);
     assert!(

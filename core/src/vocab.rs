@@ -95,6 +95,8 @@ vocabulary! {
         Wants = "wants",
         /// Only order: wait for the dependency if it is being started, never pull it in.
         After = "after",
+        /// Never together: starting either stops the other first, as systemd's `Conflicts=`.
+        Conflicts = "conflicts",
     }
 }
 

@@ -2,7 +2,8 @@
 //! the behaviour that makes ordering visible:
 //!
 //! - `hero_proxy_server` binds its socket after a start-up delay
-//!   (`HERO_PROXY_START_DELAY_MS`, default 300; `HERO_PROXY_FAIL=1` makes it fail);
+//!   (`HERO_PROXY_START_DELAY_MS`, default 300; `HERO_PROXY_FAIL=1`, or a file
+//!   `hero_proxy.fail` in the socket directory, makes it fail);
 //! - `hero_collab_server` refuses to start unless hero_proxy's socket accepts;
 //! - `hero_livekit_server` spawns and owns `lk-backend`, which refuses to run standalone.
 //!
@@ -110,7 +111,10 @@ fn serve(socket: &Path, reply: impl Fn() -> String) -> Result<(), String> {
 }
 
 fn proxy_server(own: &Path) -> Result<(), String> {
-    if std::env::var_os("HERO_PROXY_FAIL").is_some() {
+    // Daemons get a clean environment, so a test asks for a failure with a file the
+    // daemon can find: `hero_proxy.fail` in the socket directory.
+    let fail_marker = std::env::var_os("SERVICE_MANIFEST_SOCKET_DIR").map(|d| Path::new(&d).join("hero_proxy.fail"));
+    if std::env::var_os("HERO_PROXY_FAIL").is_some() || fail_marker.is_some_and(|m| m.exists()) {
         return Err("cannot start: HERO_PROXY_FAIL is set".into());
     }
     let delay = std::env::var("HERO_PROXY_START_DELAY_MS").ok().and_then(|d| d.parse().ok()).unwrap_or(300);

@@ -221,6 +221,12 @@ pub struct ActionStatus {
     pub waiting_on: Vec<String>,
     /// How often it has been restarted.
     pub restarts: u32,
+    /// The exit code of its last process, when it exited with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// Why the supervisor's last save failed, while it does: what is shown may not survive a restart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub save_error: Option<String>,
 }
 
 /// A journal entry: the supervisor's record of what happened, in order.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use service_manifest_core::{BinaryKind, ReadyGate, Relation, RestartPolicy};
 
 /// A service: its name and one action per started binary.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceSpec {
     /// The service's name (the repository name).
     pub name: String,
@@ -16,6 +16,18 @@ pub struct ServiceSpec {
 }
 
 impl ServiceSpec {
+    /// A service with these actions; every other field keeps its default.
+    ///
+    /// ```
+    /// use service_manifest::{ActionSpec, BinaryKind, ServiceSpec};
+    /// let spec = ServiceSpec::new("hero_proxy", vec![ActionSpec::new("hero_proxy_server", BinaryKind::Server)]);
+    /// assert_eq!(spec.actions.len(), 1);
+    /// ```
+    #[allow(clippy::needless_update)] // not needless once the type has more fields than these
+    pub fn new(name: impl Into<String>, actions: Vec<ActionSpec>) -> Self {
+        Self { name: name.into(), actions, ..Self::default() }
+    }
+
     /// Looks an action up by name.
     pub fn action(&self, name: &str) -> Option<&ActionSpec> {
         self.actions.iter().find(|a| a.name == name)

@@ -105,7 +105,7 @@ async fn after_orders_but_never_pulls_anything_in() {
     client.define(&service("svc_d", vec![d])).await.unwrap();
     client.start("svc_d", None).await.unwrap();
     let statuses = client.wait_settled("svc_d", 20_000).await.unwrap();
-    assert_eq!(state_of(&statuses, "svc_d", "d").state, RunState::Ready);
+    assert_eq!(state_of(&statuses, "svc_d", "d").state, RunState::Ready, "{statuses:#?}");
     let e = client.status(Some("svc_e")).await.unwrap();
     assert_eq!(e[0].state, RunState::Created, "after pulled svc_e in: {e:#?}");
 
@@ -225,7 +225,8 @@ async fn registrations_and_wanted_state_survive_a_clean_restart() {
     h.start_supervisor();
     let mut client = h.client().await;
     assert_eq!(client.list().await.unwrap()[0].name, "svc_a");
-    assert!(all_ready(&client.wait_settled("svc_a", 20_000).await.unwrap()));
+    let statuses = client.wait_settled("svc_a", 20_000).await.unwrap();
+    assert!(all_ready(&statuses), "{statuses:#?}\n{}", h.supervisor_log());
 }
 
 #[tokio::test(flavor = "current_thread")]

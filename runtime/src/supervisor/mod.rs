@@ -2,11 +2,14 @@
 //! their `depends_on` edges itself, whichever client starts a service.
 //!
 //! [`run`] serves the API on a Unix socket until `shutdown`, SIGTERM or SIGINT, then
-//! stops every action in reverse dependency order.
+//! stops every action in reverse dependency order. The state machine is a pure
+//! reconciler (`engine`); the actor (`actor`) feeds it inputs and carries out its
+//! effects, off the engine's thread wherever they block.
 
+mod actor;
 mod engine;
-mod gates;
 mod graph;
+mod monitor;
 mod process;
 mod readiness;
 mod server;
@@ -15,10 +18,7 @@ mod store;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
-
-use crate::api::{Request, RpcError};
-use crate::spec::ActionSpec;
+pub use actor::run;
 pub use readiness::accepts as socket_accepts;
 
 /// Where the supervisor keeps things, and its timeouts.
@@ -38,6 +38,13 @@ pub struct Config {
     pub default_start_timeout_ms: u64,
     /// Between SIGTERM and SIGKILL.
     pub stop_grace: Duration,
+    /// A log file is rotated when it would grow past this many bytes.
+    pub log_max_bytes: u64,
+    /// How many log files an action keeps, the live one included.
+    pub log_files: u32,
+    /// The environment every daemon starts with, before the supervisor's own variables
+    /// and the manifest's `env`: never the launching shell's.
+    pub base_env: Vec<(String, String)>,
 }
 
 impl Config {
@@ -52,12 +59,25 @@ impl Config {
             default_timeout_ms: 30_000,
             default_start_timeout_ms: 30_000,
             stop_grace: Duration::from_secs(5),
+            log_max_bytes: 1 << 20,
+            log_files: 3,
+            base_env: base_env(),
         }
     }
+}
 
-    fn start_timeout(&self, spec: &ActionSpec) -> Duration {
-        Duration::from_millis(spec.start_timeout_ms.unwrap_or(self.default_start_timeout_ms))
+/// The fixed environment of a daemon: a standard `PATH`, and who and where the user is
+/// (`HOME`, `USER`, `LOGNAME`, `LANG`, `XDG_RUNTIME_DIR` when the supervisor has them).
+/// Everything else the launching shell had (secrets included) stays out.
+pub fn base_env() -> Vec<(String, String)> {
+    let mut env = vec![("PATH".to_owned(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_owned())];
+    for key in ["HOME", "USER", "LOGNAME", "XDG_RUNTIME_DIR"] {
+        if let Ok(value) = std::env::var(key) {
+            env.push((key.to_owned(), value));
+        }
     }
+    env.push(("LANG".to_owned(), std::env::var("LANG").unwrap_or_else(|_| "C.UTF-8".to_owned())));
+    env
 }
 
 /// Why the supervisor could not run.
@@ -79,22 +99,6 @@ pub enum SupervisorError {
     State(String),
 }
 
-pub(crate) enum Msg {
-    Call(Request, oneshot::Sender<Result<serde_json::Value, RpcError>>),
-    Exited {
-        key: engine::Key,
-        generation: u64,
-        code: Option<i32>,
-        signal: Option<i32>,
-    },
-    /// Entries appeared in a watched socket directory.
-    Wake(Vec<PathBuf>),
-    /// SIGTERM or SIGINT: stop everything, then exit.
-    Terminate,
-    /// The answer to `shutdown` has been written.
-    ExitNow,
-}
-
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> SupervisorError {
     let what = what.into();
     move |source| SupervisorError::Io { what, source }
@@ -105,72 +109,11 @@ pub fn create_state_dir(cfg: &Config) -> Result<(), SupervisorError> {
     readiness::create_private_dir(&cfg.state_dir).map_err(io(format!("creating {}", cfg.state_dir.display())))
 }
 
-/// Runs the supervisor on the current tokio runtime until it is shut down.
-pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
-    create_state_dir(&cfg)?;
-    let _lock = lock(&cfg)?;
-    let listener = server::bind(&cfg.socket).map_err(io(format!("binding {}", cfg.socket.display())))?;
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut engine = engine::Engine::load(cfg.clone(), tx.clone()).map_err(SupervisorError::State)?;
-    let server = tokio::spawn(server::serve(listener, tx.clone()));
-    tokio::spawn(forward_signals(tx.clone()));
-    tracing::info!("supervisor listening on {}", cfg.socket.display());
-    engine.reconcile();
-    let mut terminating = false;
-    loop {
-        let msg = match engine.next_deadline() {
-            Some(deadline) => tokio::select! {
-                msg = rx.recv() => msg,
-                () = tokio::time::sleep_until(deadline) => None,
-            },
-            None => rx.recv().await,
-        };
-        match msg {
-            Some(Msg::Call(request, reply)) => engine.call(request, reply),
-            Some(Msg::Exited { key, generation, code, signal }) => engine.exited(key, generation, code, signal),
-            Some(Msg::Wake(paths)) => engine.woken(paths),
-            Some(Msg::Terminate) if !terminating => {
-                terminating = true;
-                let (reply, _) = oneshot::channel();
-                engine.call(Request::Shutdown, reply);
-            }
-            Some(Msg::Terminate) => {}
-            Some(Msg::ExitNow) if engine.exit => break,
-            Some(Msg::ExitNow) => {}
-            // A deadline passed: reconcile below does what is due.
-            None => {}
-        }
-        engine.reconcile();
-        if terminating && engine.exit {
-            break;
-        }
-    }
-    server.abort();
-    let _ = std::fs::remove_file(&cfg.socket);
-    Ok(())
-}
-
 /// Runs the supervisor on a runtime of its own (for a `main` that has none).
 pub fn run_blocking(cfg: Config) -> Result<(), SupervisorError> {
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(io("starting the async runtime"))?;
     runtime.block_on(run(cfg))
-}
-
-async fn forward_signals(tx: mpsc::UnboundedSender<Msg>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        return;
-    };
-    loop {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
-        if tx.send(Msg::Terminate).is_err() {
-            return;
-        }
-    }
 }
 
 /// One supervisor per state directory: an exclusive lock held for the process's life.

@@ -1,49 +1,25 @@
-//! Spawning, signalling and adopting action processes.
+//! Signalling and recognising action processes, and reading their logs.
 //!
-//! Every action runs in its own process group, so a stop reaches the children it
-//! spawned itself (hero_livekit_server's lk-backend) and the group outlives a
-//! supervisor that is killed: a restarted supervisor adopts it instead of starting a
+//! Every action runs in its own process group (see `monitor`), so a stop reaches the
+//! children it spawned itself (hero_livekit_server's lk-backend), and the group outlives
+//! a supervisor that is killed: a restarted supervisor adopts it instead of starting a
 //! second copy.
 
-use std::fs::OpenOptions;
 use std::path::Path;
-use std::process::Stdio;
 
 use rustix::process::{Pid, Signal};
-use tokio::process::{Child, Command};
-
-/// What the supervisor passes every action, besides the spec's own environment.
-pub struct Launch<'a> {
-    /// The program.
-    pub program: &'a Path,
-    /// Its arguments.
-    pub args: &'a [String],
-    /// Its extra environment.
-    pub env: Vec<(String, String)>,
-    /// Where stdout and stderr go (appended).
-    pub log: &'a Path,
-}
-
-/// Spawns the action in a new process group with its output appended to its log
-/// (whose directory the caller has created).
-pub fn spawn(launch: &Launch<'_>) -> std::io::Result<Child> {
-    let log = OpenOptions::new().create(true).append(true).open(launch.log)?;
-    let mut command = Command::new(launch.program);
-    command
-        .args(launch.args)
-        .envs(launch.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .process_group(0)
-        .kill_on_drop(false);
-    command.spawn()
-}
 
 /// Sends `signal` to the process group led by `pid`.
 pub fn signal_group(pid: u32, signal: Signal) {
     if let Some(pid) = to_pid(pid) {
         let _ = rustix::process::kill_process_group(pid, signal);
+    }
+}
+
+/// Sends `signal` to the process `pid` alone.
+pub fn signal_process(pid: u32, signal: Signal) {
+    if let Some(pid) = to_pid(pid) {
+        let _ = rustix::process::kill_process(pid, signal);
     }
 }
 
@@ -97,4 +73,23 @@ pub fn read_tail(log: &Path, max: u64) -> std::io::Result<String> {
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The marker that starts a log tail which does not begin at the start of the log.
+pub const CUT_MARKER: &str = "[… earlier output cut …]\n";
+
+/// The last `max` bytes of a log, from a line boundary, with [`CUT_MARKER`] first when
+/// anything was left out. A log not written yet is empty.
+pub fn read_log_tail(log: &Path, max: u64) -> std::io::Result<String> {
+    let len = match std::fs::metadata(log) {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(String::new()),
+        Err(e) => return Err(e),
+    };
+    let text = read_tail(log, max)?;
+    if len <= max {
+        return Ok(text);
+    }
+    let from = text.find('\n').map_or(text.len(), |i| i + 1);
+    Ok(format!("{CUT_MARKER}{}", &text[from..]))
 }

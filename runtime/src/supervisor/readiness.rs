@@ -1,8 +1,12 @@
 //! Socket readiness: a socket is ready when it accepts a connection.
 //!
 //! The supervisor does not poll on a fixed beat. It watches the directory of every
-//! socket it waits on (inotify, through `notify`) and tries to connect when an entry
-//! appears ([`Probes`]); a slow fallback sweep covers file systems that send no events.
+//! socket it awaits (inotify, through `notify`) and connects when an entry appears there,
+//! whether it was bound in place or renamed into place. `bind()` creates the file a
+//! moment before `listen()` makes it accept, so after an event the connect is retried on
+//! a short doubling schedule; a slow sweep covers file systems that send no events.
+//! Every probe is a non-blocking connect: a listener with a full backlog cannot stall
+//! the supervisor.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -12,12 +16,20 @@ use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
-/// Whether something accepts connections on `path` right now.
+/// Whether something accepts connections on `path` right now, without blocking:
+/// a listener whose backlog is full (`EAGAIN`) is alive but not accepting yet.
 pub fn accepts(path: &Path) -> bool {
-    std::os::unix::net::UnixStream::connect(path).is_ok()
+    use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType, connect, socket_with};
+    let Ok(addr) = SocketAddrUnix::new(path) else { return false };
+    let Ok(fd) =
+        socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::NONBLOCK | SocketFlags::CLOEXEC, None)
+    else {
+        return false;
+    };
+    connect(&fd, &addr).is_ok()
 }
 
-/// Watches socket directories and reports each new entry's path.
+/// Watches socket directories and reports each entry that appears.
 pub struct SocketWatcher {
     watcher: Option<RecommendedWatcher>,
     watched: HashSet<PathBuf>,
@@ -26,15 +38,25 @@ pub struct SocketWatcher {
 impl SocketWatcher {
     /// A watcher that sends `wake(paths)` into `tx` when entries appear in a watched directory.
     pub fn new<M: Send + 'static>(tx: UnboundedSender<M>, wake: fn(Vec<PathBuf>) -> M) -> Self {
+        use notify::EventKind;
+        use notify::event::{ModifyKind, RenameMode};
         let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            if let Ok(event) = event
-                && event.kind.is_create()
-            {
+            let Ok(event) = event else { return };
+            // A socket bound in place is a create; one renamed into place is a rename "to"
+            // (or "both", with the old and the new name).
+            let appeared = match event.kind {
+                EventKind::Create(_) => true,
+                EventKind::Modify(ModifyKind::Name(mode)) => {
+                    matches!(mode, RenameMode::To | RenameMode::Both | RenameMode::Any)
+                }
+                _ => false,
+            };
+            if appeared {
                 let _ = tx.send(wake(event.paths));
             }
         });
         if let Err(e) = &watcher {
-            tracing::warn!("no file watcher ({e}); readiness falls back to polling");
+            tracing::warn!("no file watcher ({e}); readiness falls back to the slow sweep");
         }
         Self { watcher: watcher.ok(), watched: HashSet::new() }
     }
@@ -65,77 +87,91 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }
 
-/// After a socket event, the connect is retried on this doubling schedule: `bind()`
-/// creates the file a moment before `listen()` makes it accept.
-const QUICK_RETRY_MS: &[u64] = &[0, 1, 2, 4, 8, 16, 32, 64, 128];
-/// How long a socket stays fresh after its event: the span of the quick schedule.
-const FRESH_FOR: Duration = Duration::from_millis(256);
-/// The slow fallback sweep, while anything waits, for file systems that send no events.
+/// After an event, the connect is retried on this schedule (ms after the event): the
+/// gap between `bind()` and `listen()` is short in nearly every daemon.
+const QUICK_RETRY_MS: &[u64] = &[0, 1, 2, 4, 8, 16, 32, 64, 128, 256];
+/// The fallback sweep over every awaited socket, for file systems that send no events
+/// and for a `listen()` that comes long after its `bind()`.
 const SWEEP_EVERY: Duration = Duration::from_millis(250);
 
-/// Decides when a socket is worth a `connect()`, and remembers the last answer.
+/// The sockets the engine awaits, and when each is worth a `connect()`.
 ///
-/// A socket is probed while it is fresh (an event named it, or a dependent just began
-/// waiting on it) and on the fallback sweep; otherwise its last answer stands. So the
-/// cost of a pass grows with what just happened, not with how many sockets exist.
-pub struct Probes {
-    fresh: HashMap<PathBuf, Instant>,
-    known: HashMap<PathBuf, bool>,
+/// A socket is probed when it is first awaited, on the quick schedule after an event
+/// names it, and on the sweep. So the cost grows with what just happened, not with how
+/// many sockets are awaited.
+pub struct Awaited {
+    /// Awaited paths and, when an event named one, the time of that event.
+    paths: HashMap<PathBuf, Option<Instant>>,
     sweep_due: Instant,
-    sweeping: bool,
 }
 
-impl Probes {
-    /// Nothing fresh, nothing known; the first pass that has something pending sweeps.
+impl Awaited {
+    /// Nothing awaited.
     pub fn new() -> Self {
-        Self { fresh: HashMap::new(), known: HashMap::new(), sweep_due: Instant::now(), sweeping: false }
+        Self { paths: HashMap::new(), sweep_due: Instant::now() }
     }
 
-    /// Probes `path` on the quick schedule from now.
-    pub fn freshen(&mut self, path: &Path, now: Instant) {
-        self.fresh.insert(path.to_path_buf(), now);
-    }
-
-    /// Forgets that `path` accepted (a new server is about to bind it).
-    pub fn reset(&mut self, path: &Path) {
-        self.known.remove(path);
-    }
-
-    /// Starts a reconcile: decides whether it sweeps every socket, and drops stale fresh entries.
-    pub fn begin(&mut self, now: Instant, pending: bool) {
-        self.sweeping = pending && now >= self.sweep_due;
-        if self.sweeping {
+    /// Awaits `path`; returns true when it accepts already (and is then not awaited).
+    pub fn add(&mut self, path: PathBuf, now: Instant) -> bool {
+        if accepts(&path) {
+            self.paths.remove(&path);
+            return true;
+        }
+        if self.paths.is_empty() {
             self.sweep_due = now + SWEEP_EVERY;
         }
-        self.fresh.retain(|_, since| now.duration_since(*since) < FRESH_FOR);
+        self.paths.insert(path, None);
+        false
     }
 
-    /// Whether `path` accepts connections, connecting only when it is fresh or a sweep is on.
-    pub fn accepts(&mut self, path: &Path) -> bool {
-        if !(self.sweeping || self.fresh.contains_key(path)) {
-            return self.known.get(path).copied().unwrap_or(false);
+    /// Entries appeared: awaited ones go on the quick schedule.
+    pub fn woken(&mut self, paths: &[PathBuf], now: Instant) {
+        for p in paths {
+            if let Some(since) = self.paths.get_mut(p) {
+                *since = Some(now);
+            }
         }
-        let ok = accepts(path);
-        self.known.insert(path.to_path_buf(), ok);
-        if ok {
-            self.fresh.remove(path);
-        }
-        ok
     }
 
-    /// The next quick retry or sweep; `None` when nothing is fresh and nothing pending.
-    pub fn next_deadline(&self, now: Instant, pending: bool) -> Option<Instant> {
+    /// Probes what is due; returns the paths that now accept (no longer awaited).
+    pub fn probe_due(&mut self, now: Instant) -> Vec<PathBuf> {
+        let sweeping = now >= self.sweep_due;
+        if sweeping {
+            self.sweep_due = now + SWEEP_EVERY;
+        }
+        let mut ready = Vec::new();
+        for (path, since) in &mut self.paths {
+            let due = sweeping || since.is_some();
+            if due && accepts(path) {
+                ready.push(path.clone());
+            } else if since.is_some_and(|t| {
+                now.duration_since(t) > Duration::from_millis(QUICK_RETRY_MS[QUICK_RETRY_MS.len() - 1])
+            }) {
+                *since = None;
+            }
+        }
+        for p in &ready {
+            self.paths.remove(p);
+        }
+        ready
+    }
+
+    /// The next quick retry or sweep; `None` when nothing is awaited.
+    pub fn next_deadline(&self, now: Instant) -> Option<Instant> {
+        if self.paths.is_empty() {
+            return None;
+        }
         let quick = self
-            .fresh
+            .paths
             .values()
+            .flatten()
             .filter_map(|since| QUICK_RETRY_MS.iter().map(|ms| *since + Duration::from_millis(*ms)).find(|t| *t > now))
             .min();
-        let sweep = pending.then_some(self.sweep_due.max(now));
-        quick.into_iter().chain(sweep).min()
+        Some(quick.map_or(self.sweep_due, |q| q.min(self.sweep_due)))
     }
 }
 
-impl Default for Probes {
+impl Default for Awaited {
     fn default() -> Self {
         Self::new()
     }

@@ -9,8 +9,10 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufRead
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 
-use super::Msg;
+use super::actor::{Msg, Reply};
 use crate::api::{MAX_REQUEST_BYTES, Request, RpcError, codes, decode_request, encode_response};
+
+type Calls = mpsc::Sender<(Request, Reply)>;
 
 /// Binds the socket with mode 0600 inside a 0700 directory.
 pub(crate) fn bind(path: &Path) -> std::io::Result<UnixListener> {
@@ -30,29 +32,27 @@ pub(crate) fn bind(path: &Path) -> std::io::Result<UnixListener> {
     if path.exists() {
         std::fs::remove_file(path)?;
     }
-    // Bind under a tight umask-free rename: create with a temporary name, fix the mode, then move into place,
-    // so no client can ever connect to a socket with looser permissions.
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    let listener = UnixListener::bind(&tmp)?;
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
-    std::fs::rename(&tmp, path)?;
-    Ok(listener)
+    // Bound under a tight umask, so no client can ever connect to a socket with looser
+    // permissions. Nothing else runs yet that could create a file meanwhile.
+    let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
+    let listener = UnixListener::bind(path);
+    rustix::process::umask(old);
+    listener
 }
 
-pub(crate) async fn serve(listener: UnixListener, tx: mpsc::UnboundedSender<Msg>) {
+pub(crate) async fn serve(listener: UnixListener, calls: Calls, tx: mpsc::UnboundedSender<Msg>) {
     let uid = rustix::process::getuid().as_raw();
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                tokio::spawn(connection(stream, tx.clone(), uid));
+                tokio::spawn(connection(stream, calls.clone(), tx.clone(), uid));
             }
             Err(e) => tracing::warn!("accept failed: {e}"),
         }
     }
 }
 
-async fn connection(stream: UnixStream, tx: mpsc::UnboundedSender<Msg>, uid: u32) {
+async fn connection(stream: UnixStream, calls: Calls, tx: mpsc::UnboundedSender<Msg>, uid: u32) {
     let peer = stream.peer_cred().map(|c| c.uid());
     let (read, mut write) = stream.into_split();
     if peer.as_ref().ok() != Some(&uid) {
@@ -80,12 +80,21 @@ async fn connection(stream: UnixStream, tx: mpsc::UnboundedSender<Msg>, uid: u32
                     Err(e) => (id, Err(e), false, truncated),
                     Ok(request) => {
                         let shutdown = request == Request::Shutdown;
-                        let (reply, answer) = oneshot::channel();
-                        if tx.send(Msg::Call(request, reply)).is_err() {
+                        let (reply, mut answer) = oneshot::channel();
+                        // A full queue makes this client wait: back-pressure, not unbounded memory.
+                        if calls.send((request, reply)).await.is_err() {
                             return;
                         }
-                        let result =
-                            answer.await.unwrap_or_else(|_| Err(RpcError::rejected("the supervisor is exiting")));
+                        // A client that hangs up while it waits (a long `wait` or `events`)
+                        // drops the answer, and the engine forgets the request.
+                        let result = tokio::select! {
+                            r = &mut answer => r,
+                            more = reader.fill_buf() => match more {
+                                Ok([]) | Err(_) => return,
+                                Ok(_) => answer.await,
+                            },
+                        };
+                        let result = result.unwrap_or_else(|_| Err(RpcError::rejected("the supervisor is exiting")));
                         (id, result, shutdown, truncated)
                     }
                 }

@@ -18,13 +18,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::spec::ServiceSpec;
 
-/// A process the supervisor started, recognisable after a restart.
+/// A process group the supervisor started, recognisable after a restart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedProcess {
-    /// Its pid (also its process group).
+    /// The group leader's pid (also the process group).
     pub pid: u32,
     /// Its kernel start time, to tell it from a later process with the same pid.
     pub start_time: u64,
+    /// The monitor process that waits for the group and records its exit.
+    pub monitor: u32,
+    /// The monitor's kernel start time.
+    pub monitor_start: u64,
 }
 
 /// An action's durable state.
@@ -32,12 +36,15 @@ pub struct SavedProcess {
 pub struct ActionRecord {
     /// Whether it is wanted up.
     pub wanted: bool,
-    /// Its live process, if any.
+    /// The generation of its last spawn.
+    #[serde(default)]
+    pub run: u64,
+    /// Its live process group, if any.
     pub process: Option<SavedProcess>,
 }
 
-/// The size every action record is padded to: room for two 20-digit numbers and the keys.
-const RECORD_BYTES: usize = 128;
+/// The size every action record is padded to: room for five 20-digit numbers and the keys.
+const RECORD_BYTES: usize = 256;
 
 /// Everything read back at start-up.
 #[derive(Debug, Default)]
@@ -46,12 +53,15 @@ pub struct Saved {
     pub services: Vec<ServiceSpec>,
     /// Action records by `(service, action)`.
     pub actions: Vec<((String, String), ActionRecord)>,
+    /// Every journal sequence number handed out so far is below this.
+    pub seq_floor: u64,
 }
 
 /// The state directory's files.
 pub struct Store {
     services: PathBuf,
     actions: PathBuf,
+    seq: PathBuf,
     /// Directories known to exist, so a write does not `mkdir` again.
     made: HashSet<PathBuf>,
 }
@@ -59,13 +69,19 @@ pub struct Store {
 impl Store {
     /// The store in `dir`.
     pub fn new(dir: &Path) -> Self {
-        Self { services: dir.join("services"), actions: dir.join("actions"), made: HashSet::new() }
+        Self {
+            services: dir.join("services"),
+            actions: dir.join("actions"),
+            seq: dir.join("journal.seq"),
+            made: HashSet::new(),
+        }
     }
 
     /// Reads everything back. A file that cannot be read is reported and skipped, so
     /// one damaged record does not keep the others from being restored.
     pub fn load(&self) -> Saved {
-        let mut saved = Saved::default();
+        let seq_floor = std::fs::read_to_string(&self.seq).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(1);
+        let mut saved = Saved { seq_floor, ..Saved::default() };
         for path in json_files(&self.services) {
             match read_json::<ServiceSpec>(&path) {
                 Ok(spec) => saved.services.push(spec),
@@ -141,6 +157,13 @@ impl Store {
         }
     }
 
+    /// Records that sequence numbers below `floor` may have been handed out.
+    pub fn save_seq_floor(&mut self, floor: u64) -> std::io::Result<()> {
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&self.seq)?;
+        file.write_all_at(format!("{floor:020}\n").as_bytes(), 0)?;
+        file.sync_data()
+    }
+
     fn make_dir(&mut self, dir: &Path) -> std::io::Result<()> {
         if !self.made.contains(dir) {
             std::fs::create_dir_all(dir)?;
@@ -173,15 +196,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::new(dir.path());
         let key = ("svc".to_owned(), "a".to_owned());
-        let live = ActionRecord { wanted: true, process: Some(SavedProcess { pid: u32::MAX, start_time: u64::MAX }) };
+        let process = SavedProcess { pid: u32::MAX, start_time: u64::MAX, monitor: u32::MAX, monitor_start: u64::MAX };
+        let live = ActionRecord { wanted: true, run: u64::MAX, process: Some(process) };
         store.save_action(&key, &live, true).unwrap();
         let path = dir.path().join("actions/svc/a.json");
         let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).unwrap());
-        store.save_action(&key, &ActionRecord { wanted: true, process: None }, false).unwrap();
+        store.save_action(&key, &ActionRecord { wanted: true, run: 1, process: None }, false).unwrap();
         let meta = std::fs::metadata(&path).unwrap();
         assert_eq!(std::os::unix::fs::MetadataExt::ino(&meta), inode, "same file, no new inode");
         assert_eq!(meta.len(), RECORD_BYTES as u64);
         let saved = store.load();
-        assert_eq!(saved.actions, [(key, ActionRecord { wanted: true, process: None })]);
+        assert_eq!(saved.actions, [(key, ActionRecord { wanted: true, run: 1, process: None })]);
     }
 }

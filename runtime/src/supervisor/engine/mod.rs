@@ -1,314 +1,554 @@
-//! The supervisor's state machine. One task owns all of it: requests, child exits,
-//! socket events and timers arrive as messages, and after each one `reconcile` moves
-//! every action as far as its gates allow. Nothing here blocks on a process.
+//! The supervisor's state machine, as a pure reconciler.
+//!
+//! Requests only write **goals** (up, down, removed). Everything else happens in
+//! [`Core::handle`]: it applies one [`Input`] (a request, a process report, a socket that
+//! accepts, a tick of the clock), then re-evaluates every action that could move, level-
+//! triggered, until nothing changes, and returns the [`Effect`]s to carry out: spawn,
+//! signal, probe, persist, reply. It does no I/O and reads no clock, so the actor in
+//! `supervisor::actor` runs it for real and `tests` drives it as a seeded simulation.
+//!
+//! [`Core::transition`] is the only writer of an action's state and of the journal, so
+//! every state change has exactly one journal entry.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::PathBuf;
 
 use rustix::process::Signal;
 use serde_json::Value;
-use service_manifest_core::{BinaryKind, Relation, RestartPolicy};
-use tokio::sync::{mpsc, oneshot};
-use tokio::time::Instant;
 
-use super::gates::{self, Gate, TargetView};
-use super::graph;
-use super::process::{self, Launch};
-use super::readiness::{self, Probes, SocketWatcher};
-use super::store::{ActionRecord, SavedProcess, Store};
-use super::{Config, Msg};
-
+use super::Config;
+use super::monitor::ExitStatus;
+use super::store::{ActionRecord, SavedProcess};
 use crate::api::*;
-use crate::paths::{resolve_exec, resolve_socket};
 use crate::spec::{ActionDep, ActionSpec, ServiceSpec};
 
-mod machine;
+mod gates;
+mod jobs;
 mod persist;
 mod requests;
-mod waiters;
+#[cfg(test)]
+mod simulation;
+mod step;
+
+pub(crate) use persist::Write;
 
 /// `(service, action)`.
 pub(crate) type Key = (String, String);
 
+/// `service/action`.
 pub(crate) fn label(key: &Key) -> String {
     format!("{}/{}", key.0, key.1)
 }
 
+/// Identifies a request awaiting its reply.
+pub(crate) type ReqId = u64;
+
 const JOURNAL_LEN: usize = 100_000;
 const START_LIMIT: usize = 5;
-const START_LIMIT_WINDOW: Duration = Duration::from_secs(60);
+const START_LIMIT_WINDOW_MS: u64 = 60_000;
+/// Journal sequence numbers are reserved in blocks, so a restarted supervisor continues
+/// above every number it ever handed out while saving only once per block.
+const SEQ_BLOCK: u64 = 4096;
+
+/// What an action should be doing; only requests write it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Goal {
+    Up,
+    Down,
+    /// Down, then forgotten.
+    Removed,
+}
+
+/// Why an action whose goal is up is not being started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Hold {
+    None,
+    /// Restart due at this time (ms).
+    Backoff(u64),
+    /// A one-shot that completed: it is not run again until a start request says so.
+    Done,
+    /// Failed with no restart coming.
+    GaveUp,
+}
+
+/// The clock, as the actor reads it: monotonic for deadlines, wall time for the journal.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Now {
+    pub mono_ms: u64,
+    pub wall_us: u64,
+}
+
+/// A live process group of an action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Proc {
+    pub saved: SavedProcess,
+    /// The leader exited (with this status, when known) while the group lingers.
+    pub leader_exited: Option<Option<ExitStatus>>,
+}
+
+/// What happened, as the core learns it.
+#[derive(Debug)]
+pub(crate) enum Input {
+    Call(ReqId, Request),
+    Spawned {
+        key: Key,
+        run: u64,
+        saved: SavedProcess,
+        at_us: u64,
+    },
+    SpawnFailed {
+        key: Key,
+        run: u64,
+        error: String,
+    },
+    /// The group leader exited; `group_gone` when nothing of the group is left either.
+    LeaderExited {
+        key: Key,
+        run: u64,
+        status: Option<ExitStatus>,
+        group_gone: bool,
+        last_line: Option<String>,
+    },
+    /// Nothing of the group is left.
+    GroupGone {
+        key: Key,
+        run: u64,
+    },
+    /// Something accepts connections on this socket.
+    Accepts(PathBuf),
+    /// A persist batch finished; `error` when it failed.
+    Saved {
+        error: Option<String>,
+    },
+    /// The client of this request went away.
+    Cancelled(ReqId),
+    /// SIGTERM or SIGINT.
+    Terminate,
+    /// Time passed.
+    Tick,
+}
+
+/// Everything needed to start one process.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct SpawnOrder {
+    pub key: Key,
+    pub run: u64,
+    pub exec: String,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// A stale socket file to remove first: readiness must come from this instance.
+    pub socket: Option<PathBuf>,
+    pub log: PathBuf,
+    pub status: PathBuf,
+}
+
+/// What the actor must do.
+#[derive(Debug)]
+pub(crate) enum Effect {
+    Spawn(SpawnOrder),
+    /// Signal a process group.
+    Signal {
+        pgid: u32,
+        signal: Signal,
+    },
+    /// SIGKILL a monitor whose group does not drain (a descendant left the group).
+    KillMonitor {
+        pid: u32,
+    },
+    /// Watch a process group adopted from an earlier supervisor.
+    Adopt {
+        key: Key,
+        run: u64,
+        saved: SavedProcess,
+        status: PathBuf,
+    },
+    /// Report `Accepts` once this socket accepts a connection.
+    Await(PathBuf),
+    Persist(Vec<Write>),
+    /// `durable`: the reply acknowledges a change, so it waits for every persist issued so far.
+    Reply {
+        id: ReqId,
+        result: Result<Value, RpcError>,
+        durable: bool,
+    },
+    /// Answer `logs` from the files, off the engine thread.
+    ReadLog {
+        id: ReqId,
+        path: PathBuf,
+        max: u64,
+    },
+    /// Stop serving and exit.
+    Exit,
+}
 
 #[derive(Debug)]
-struct Action {
-    spec: ActionSpec,
-    socket: Option<PathBuf>,
-    wanted: bool,
-    state: RunState,
-    reason: Option<String>,
+pub(crate) struct Action {
+    pub(crate) spec: ActionSpec,
+    pub(crate) socket: Option<PathBuf>,
+    pub(crate) goal: Goal,
+    pub(crate) state: RunState,
+    pub(crate) reason: Option<String>,
     since_ms: u64,
-    pid: Option<u32>,
-    start_time: Option<u64>,
-    generation: u64,
-    exit_code: Option<i32>,
-    wait_started: Option<Instant>,
-    ready_deadline: Option<Instant>,
-    kill_at: Option<Instant>,
-    restart_at: Option<Instant>,
-    fail_on_exit: Option<String>,
-    recent_starts: VecDeque<Instant>,
+    /// Journal position when it entered its current state.
+    entered_seq: u64,
+    pub(crate) proc: Option<Proc>,
+    /// A spawn order is out and its answer has not come back.
+    spawning: bool,
+    pub(crate) run: u64,
+    pub(crate) exit: Option<ExitStatus>,
+    pub(crate) hold: Hold,
+    wait_started: u64,
+    ready_deadline: Option<u64>,
+    kill_at: Option<u64>,
+    kill_monitor_at: Option<u64>,
+    /// When the group is gone, fail with this instead of judging the exit status.
+    fail_reason: Option<String>,
+    recent_starts: VecDeque<u64>,
     restarts: u32,
     waiting_on: Vec<String>,
-    /// Why it is being stopped (shown in `stopping` events).
     stop_reason: Option<String>,
-    /// Delete the registration once the process is gone.
-    removing: bool,
-    /// The journal sequence number when it entered its current state: tells whether a
-    /// dependency settled before or after a dependent began waiting for it.
-    entered_seq: u64,
+    /// The stop under way was asked for (its goal went down), not a clean-up after a crash.
+    requested_stop: bool,
+    /// The last line its process logged, for a failure's reason.
+    last_line: Option<String>,
 }
 
 impl Action {
-    fn new(spec: ActionSpec, socket: Option<PathBuf>) -> Self {
+    fn new(spec: ActionSpec, socket: Option<PathBuf>, now: Now) -> Self {
         Self {
             spec,
             socket,
-            wanted: false,
+            goal: Goal::Down,
             state: RunState::Created,
             reason: None,
-            since_ms: now_ms(),
-            pid: None,
-            start_time: None,
-            generation: 0,
-            exit_code: None,
-            wait_started: None,
+            since_ms: now.wall_us / 1000,
+            entered_seq: 0,
+            proc: None,
+            spawning: false,
+            run: 0,
+            exit: None,
+            hold: Hold::None,
+            wait_started: 0,
             ready_deadline: None,
             kill_at: None,
-            restart_at: None,
-            fail_on_exit: None,
+            kill_monitor_at: None,
+            fail_reason: None,
             recent_starts: VecDeque::new(),
             restarts: 0,
             waiting_on: Vec::new(),
             stop_reason: None,
-            removing: false,
-            entered_seq: 0,
+            requested_stop: false,
+            last_line: None,
         }
     }
 
-    /// Whether `step` could change this action: it waits, runs towards ready, stops, is due
-    /// a restart, or must stop or be removed. Kept in line with the arms of `step`.
-    fn can_move(&self) -> bool {
-        match (self.wanted, self.state) {
-            (true, RunState::Waiting | RunState::Running) => true,
-            (true, RunState::Exited | RunState::Failed) => self.restart_at.is_some(),
-            (false, RunState::Waiting | RunState::Running | RunState::Ready | RunState::Starting) => true,
-            (_, RunState::Stopping) => true,
-            (false, RunState::Created | RunState::Exited | RunState::Failed) => self.removing,
-            _ => false,
-        }
-    }
-
-    /// Whether it waits on a socket: on its gates, or running towards its own socket.
-    fn awaits_socket(&self) -> bool {
-        (self.wanted && self.state == RunState::Waiting) || (self.state == RunState::Running && self.socket.is_some())
+    /// A process of it may exist, or is being made.
+    pub(crate) fn is_alive(&self) -> bool {
+        self.proc.is_some() || self.spawning
     }
 
     fn failed_for_good(&self) -> bool {
-        self.state == RunState::Failed && self.restart_at.is_none()
+        self.state == RunState::Failed && self.hold == Hold::GaveUp
     }
 
-    /// Not running and not on its way: a start request moves it to waiting.
-    fn is_idle(&self) -> bool {
-        matches!(self.state, RunState::Created | RunState::Exited | RunState::Failed) && self.restart_at.is_none()
+    /// Up: ready, or a one-shot that completed.
+    pub(crate) fn is_up(&self) -> bool {
+        self.state == RunState::Ready || (self.state == RunState::Exited && self.exit == Some(ExitStatus::Code(0)))
     }
 
-    fn view(&self) -> TargetView<'_> {
-        TargetView {
-            state: self.state,
-            wanted: self.wanted,
-            failed_for_good: self.failed_for_good(),
-            exit_code: self.exit_code,
-            reason: self.reason.as_deref(),
-            socket: self.socket.as_deref(),
+    /// Nothing is on its way: what its goal asks for holds, or it failed for good.
+    pub(crate) fn is_settled(&self) -> bool {
+        match self.goal {
+            Goal::Up => self.is_up() || self.failed_for_good() || (self.hold == Hold::Done && !self.is_alive()),
+            Goal::Down | Goal::Removed => !self.is_alive() && self.state != RunState::Waiting,
         }
     }
 }
 
-enum Then {
-    Reply,
-    /// Answer `wait` with the service's statuses.
-    Settled(String),
-    Start(Target),
-    Forget(String),
-    Exit,
-}
-
-enum Waiter {
-    Events {
-        since: u64,
-        deadline: Instant,
-        reply: Reply,
-    },
-    Settled {
-        service: String,
-        deadline: Instant,
-        reply: Reply,
-    },
-    /// `since`: the journal position when the stop began, to report the order things stopped in.
-    Stopped {
-        keys: Vec<Key>,
-        since: u64,
-        report: ChangeReport,
-        then: Then,
-        reply: Reply,
-    },
-}
-
-pub(crate) type Reply = oneshot::Sender<Result<Value, RpcError>>;
-
-pub(crate) struct Engine {
+/// The whole state of the supervisor; see the module documentation.
+pub(crate) struct Core {
     cfg: Config,
-    services: BTreeMap<String, ServiceSpec>,
-    actions: BTreeMap<Key, Action>,
-    journal: VecDeque<Event>,
+    /// Whether a program is installed (a bare name is looked up in the bin directory).
+    installed: Box<dyn Fn(&str) -> bool + Send>,
+    pub(crate) services: BTreeMap<String, ServiceSpec>,
+    pub(crate) actions: BTreeMap<Key, Action>,
+    pub(crate) journal: VecDeque<Event>,
     next_seq: u64,
-    watcher: SocketWatcher,
-    tx: mpsc::UnboundedSender<Msg>,
-    waiters: Vec<Waiter>,
-    store: Store,
-    /// Services whose registration must be written (or removed) at the end of this reconcile.
-    dirty_services: BTreeSet<String>,
-    /// Actions whose record must be rewritten, and whether the change must be durable
-    /// (what is wanted) or only outlive the supervisor (a pid).
-    dirty_actions: BTreeMap<Key, bool>,
+    seq_reserved: u64,
+    /// Sockets known to accept, until their owner restarts or a dependent asks afresh.
+    accepting: BTreeSet<PathBuf>,
+    jobs: Vec<jobs::Job>,
+    waiters: Vec<jobs::Waiter>,
+    dirty: persist::Dirty,
+    effects: Vec<Effect>,
+    pub(crate) shutting_down: bool,
     /// What was wanted when shutdown began: saved as wanted, so the next supervisor restores it.
     wanted_at_shutdown: BTreeSet<Key>,
-    probes: Probes,
-    /// Log directories known to exist, so a spawn does not `mkdir` again.
-    log_dirs: std::collections::HashSet<PathBuf>,
-    /// While shutting down, what is wanted is not saved: the next supervisor restores it.
-    shutting_down: bool,
-    pub(crate) exit: bool,
+    save_error: Option<String>,
     started_ms: u64,
+    now: Now,
+    /// When the spawn being recorded began, so `spawned` is dated at the fork.
+    spawn_began: Option<u64>,
+    /// Lines for the reply to the request being handled, from what reconcile did for it
+    /// (conflicting actions it stopped).
+    notes: Vec<String>,
 }
 
 fn to_value<T: serde::Serialize>(value: T) -> Result<Value, RpcError> {
     serde_json::to_value(value).map_err(|e| RpcError::rejected(format!("cannot encode the answer: {e}")))
 }
 
-impl Engine {
-    /// Loads the saved state, adopting processes an earlier supervisor left running.
-    pub(crate) fn load(cfg: Config, tx: mpsc::UnboundedSender<Msg>) -> Result<Self, String> {
-        let store = Store::new(&cfg.state_dir);
-        let saved = store.load();
-        let watcher = SocketWatcher::new(tx.clone(), Msg::Wake);
-        let mut engine = Self {
+impl Core {
+    /// A core with nothing defined; `installed` answers whether a bare program name is in the bin directory.
+    pub(crate) fn new(cfg: Config, installed: Box<dyn Fn(&str) -> bool + Send>, now: Now) -> Self {
+        Self {
             cfg,
+            installed,
             services: BTreeMap::new(),
             actions: BTreeMap::new(),
             journal: VecDeque::new(),
             next_seq: 1,
-            watcher,
-            tx,
+            seq_reserved: 0,
+            accepting: BTreeSet::new(),
+            jobs: Vec::new(),
             waiters: Vec::new(),
-            store,
-            dirty_services: BTreeSet::new(),
-            dirty_actions: BTreeMap::new(),
-            wanted_at_shutdown: BTreeSet::new(),
-            probes: Probes::new(),
-            log_dirs: std::collections::HashSet::new(),
+            dirty: persist::Dirty::default(),
+            effects: Vec::new(),
             shutting_down: false,
-            exit: false,
-            started_ms: now_ms(),
-        };
-        for spec in saved.services {
-            engine.install(spec);
+            wanted_at_shutdown: BTreeSet::new(),
+            save_error: None,
+            started_ms: now.wall_us / 1000,
+            now,
+            spawn_began: None,
+            notes: Vec::new(),
         }
-        for (key, record) in saved.actions {
-            if let Some(a) = engine.actions.get_mut(&key) {
-                a.wanted = record.wanted;
-            }
-            if let Some(p) = record.process {
-                engine.adopt(key, p);
-            }
-        }
-        let idle_wanted: Vec<Key> =
-            engine.actions.iter().filter(|(_, a)| a.wanted && a.is_idle()).map(|(k, _)| k.clone()).collect();
-        for key in idle_wanted {
-            engine.enter_waiting(&key);
-        }
-        Ok(engine)
     }
 
-    fn adopt(&mut self, key: Key, saved: SavedProcess) {
-        if !process::is_same_process(saved.pid, saved.start_time) {
-            // Gone, or its pid reused by another process: forget the pid.
-            self.mark(&key, false);
-            return;
+    /// Restores saved state: registrations, goals, and the process groups an earlier
+    /// supervisor left (each with its monitor's status file, if it already exited).
+    pub(crate) fn restore(
+        &mut self,
+        services: Vec<ServiceSpec>,
+        records: Vec<(Key, ActionRecord, Option<ExitStatus>)>,
+        seq_floor: u64,
+        alive: &dyn Fn(&SavedProcess) -> (bool, bool),
+    ) -> Vec<Effect> {
+        self.next_seq = seq_floor.max(1);
+        self.seq_reserved = 0;
+        for spec in services {
+            self.install(spec);
         }
-        let Some(a) = self.actions.get_mut(&key) else {
-            // A process of a service that is no longer registered: stop it rather than leak it.
-            process::signal_group(saved.pid, Signal::TERM);
-            return;
-        };
-        a.pid = Some(saved.pid);
-        a.start_time = Some(saved.start_time);
-        a.generation += 1;
-        a.state = RunState::Running;
-        a.since_ms = now_ms();
-        a.ready_deadline = Some(Instant::now() + self.cfg.start_timeout(&a.spec));
-        let (tx, generation, pid) = (self.tx.clone(), a.generation, saved.pid);
-        if let Some(socket) = a.socket.clone() {
-            self.watcher.watch(&socket);
+        for (key, record, status) in records {
+            let Some(a) = self.actions.get_mut(&key) else {
+                if let Some(p) = record.process {
+                    // A process of a service that is no longer registered: stop it rather than leak it.
+                    self.effects.push(Effect::Signal { pgid: p.pid, signal: Signal::TERM });
+                }
+                continue;
+            };
+            a.goal = if record.wanted { Goal::Up } else { Goal::Down };
+            a.run = record.run;
+            let Some(saved) = record.process else { continue };
+            let (monitor_alive, leader_alive) = alive(&saved);
+            if monitor_alive {
+                a.proc = Some(Proc { saved, leader_exited: (!leader_alive).then_some(status) });
+                a.state = RunState::Running;
+                let status_path = self.status_path(&key);
+                self.effects.push(Effect::Adopt { key: key.clone(), run: record.run, saved, status: status_path });
+                self.transition(&key, RunState::Running, None, EventKind::Adopted { pid: saved.pid });
+                let deadline = self.actions.get(&key).map(|a| self.now.mono_ms + self.start_timeout_of(&a.spec));
+                if let Some(a) = self.actions.get_mut(&key)
+                    && let Some(socket) = a.socket.clone()
+                {
+                    a.ready_deadline = deadline;
+                    self.effects.push(Effect::Await(socket));
+                }
+                if !leader_alive {
+                    self.leader_exited(&key, status, false, None);
+                }
+            } else {
+                // It ended while no supervisor ran: the monitor recorded how.
+                a.proc = Some(Proc { saved, leader_exited: Some(status) });
+                a.state = RunState::Running;
+                self.transition(&key, RunState::Running, None, EventKind::Adopted { pid: saved.pid });
+                self.group_gone(&key);
+            }
+            self.dirty.action(&key, false);
         }
-        let k = key.clone();
-        tokio::spawn(async move {
-            process::wait_for_exit(pid).await;
-            let _ = tx.send(Msg::Exited { key: k, generation, code: None, signal: None });
-        });
-        self.record(&key, EventKind::Adopted { pid: saved.pid });
+        self.reconcile();
+        std::mem::take(&mut self.effects)
     }
 
-    fn install(&mut self, spec: ServiceSpec) {
+    /// Applies one input, reconciles, and returns what to do.
+    pub(crate) fn handle(&mut self, input: Input, now: Now) -> Vec<Effect> {
+        self.now = now;
+        let mut call = None;
+        match input {
+            Input::Call(id, request) => {
+                call = Some(id);
+                self.call(id, request);
+            }
+            Input::Spawned { key, run, saved, at_us } => self.spawned(&key, run, saved, at_us),
+            Input::SpawnFailed { key, run, error } => self.spawn_failed(&key, run, error),
+            Input::LeaderExited { key, run, status, group_gone, last_line } => {
+                if self.is_current(&key, run) {
+                    self.leader_exited(&key, status, group_gone, last_line);
+                }
+            }
+            Input::GroupGone { key, run } => {
+                if self.is_current(&key, run) {
+                    self.group_gone(&key);
+                }
+            }
+            Input::Accepts(path) => {
+                self.accepting.insert(path);
+            }
+            Input::Saved { error } => self.save_error = error,
+            Input::Cancelled(id) => self.cancel(id),
+            Input::Terminate => self.shutdown(None),
+            Input::Tick => {}
+        }
+        self.reconcile();
+        let notes = std::mem::take(&mut self.notes);
+        if let Some(id) = call
+            && !notes.is_empty()
+        {
+            self.add_notes(id, notes);
+        }
+        std::mem::take(&mut self.effects)
+    }
+
+    /// Adds what reconcile did on a request's behalf to its reply's `notes`.
+    fn add_notes(&mut self, id: ReqId, notes: Vec<String>) {
+        for effect in &mut self.effects {
+            if let Effect::Reply { id: rid, result: Ok(Value::Object(map)), .. } = effect
+                && *rid == id
+                && let Some(Value::Array(list)) = map.get_mut("notes")
+            {
+                list.extend(notes.into_iter().map(Value::String));
+                return;
+            }
+        }
+    }
+
+    fn is_current(&self, key: &Key, run: u64) -> bool {
+        self.actions.get(key).is_some_and(|a| a.run == run && a.proc.is_some())
+    }
+
+    pub(crate) fn install(&mut self, spec: ServiceSpec) {
         for action in &spec.actions {
             let key = (spec.name.clone(), action.name.clone());
-            let socket = action.socket.as_deref().map(|s| resolve_socket(&self.cfg.socket_dir, s));
+            let socket = action.socket.as_deref().map(|s| crate::paths::resolve_socket(&self.cfg.socket_dir, s));
             match self.actions.get_mut(&key) {
                 Some(existing) => {
                     existing.spec = action.clone();
                     existing.socket = socket;
-                    existing.removing = false;
+                    if existing.goal == Goal::Removed {
+                        existing.goal = Goal::Down;
+                    }
                 }
                 None => {
-                    self.actions.insert(key, Action::new(action.clone(), socket));
+                    self.actions.insert(key, Action::new(action.clone(), socket, self.now));
                 }
             }
         }
         self.services.insert(spec.name.clone(), spec);
     }
 
-    fn record(&mut self, key: &Key, kind: EventKind) {
-        self.record_at(key, kind, now_us());
-    }
-
-    /// Records an event that happened at `at_us` (a spawn is dated when it began).
-    fn record_at(&mut self, key: &Key, kind: EventKind, at_us: u64) {
-        tracing::info!(action = %label(key), ?kind);
-        let event = Event { seq: self.next_seq, at_ms: at_us / 1000, at_us, action: label(key), kind };
+    /// The only writer of an action's state and of the journal: every state change is
+    /// one entry, and an entry that changes no state (`pulled_in`, `restarting`, a new
+    /// list of what it waits on) leaves the state as it is.
+    pub(crate) fn transition(&mut self, key: &Key, state: RunState, reason: Option<String>, kind: EventKind) {
+        let seq = self.next_seq;
         self.next_seq += 1;
+        if self.next_seq > self.seq_reserved {
+            self.seq_reserved = self.next_seq + SEQ_BLOCK;
+            self.dirty.seq(self.seq_reserved);
+        }
+        if let Some(a) = self.actions.get_mut(key) {
+            if a.state != state {
+                a.entered_seq = seq;
+                a.since_ms = self.now.wall_us / 1000;
+            }
+            a.state = state;
+            a.reason = reason;
+        }
+        let at_us = match kind {
+            EventKind::Spawned { .. } => self.spawn_began.take().unwrap_or(self.now.wall_us),
+            _ => self.now.wall_us,
+        };
+        tracing::info!(action = %label(key), ?kind);
         if self.journal.len() == JOURNAL_LEN {
             self.journal.pop_front();
         }
-        self.journal.push_back(event);
+        self.journal.push_back(Event { seq, at_ms: at_us / 1000, at_us, action: label(key), kind });
     }
 
-    fn set_state(&mut self, key: &Key, state: RunState, reason: Option<String>) {
-        let seq = self.next_seq;
-        if let Some(a) = self.actions.get_mut(key) {
-            a.entered_seq = seq;
-            a.state = state;
-            a.reason = reason;
-            a.since_ms = now_ms();
+    fn start_timeout_of(&self, spec: &ActionSpec) -> u64 {
+        spec.start_timeout_ms.unwrap_or(self.cfg.default_start_timeout_ms)
+    }
+
+    pub(crate) fn log_path(&self, key: &Key) -> PathBuf {
+        self.cfg.state_dir.join("logs").join(&key.0).join(format!("{}.log", key.1))
+    }
+
+    pub(crate) fn status_path(&self, key: &Key) -> PathBuf {
+        self.cfg.state_dir.join("exits").join(&key.0).join(format!("{}.status", key.1))
+    }
+
+    /// The earliest deadline in milliseconds of the monotonic clock: a timeout, a
+    /// restart, a kill, a waiter's. `None`: nothing is due and the supervisor sleeps.
+    pub(crate) fn next_deadline(&self) -> Option<u64> {
+        let mut next: Option<u64> = None;
+        let mut consider = |t: u64| next = Some(next.map_or(t, |n| n.min(t)));
+        for a in self.actions.values() {
+            if let Hold::Backoff(t) = a.hold
+                && a.goal == Goal::Up
+            {
+                consider(t);
+            }
+            a.kill_at.into_iter().chain(a.kill_monitor_at).chain(a.ready_deadline).for_each(&mut consider);
+            if a.goal == Goal::Up && a.state == RunState::Waiting && !a.spawning {
+                for dep in &a.spec.depends_on {
+                    consider(a.wait_started + dep.timeout_ms.unwrap_or(self.cfg.default_timeout_ms));
+                }
+            }
+        }
+        for w in &self.waiters {
+            consider(w.deadline);
+        }
+        for j in &self.jobs {
+            if let Some(t) = j.deadline {
+                consider(t);
+            }
+        }
+        next
+    }
+
+    pub(crate) fn status(&self, service: Option<&str>) -> Vec<ActionStatus> {
+        self.actions
+            .iter()
+            .filter(|(k, _)| service.is_none_or(|s| k.0 == s))
+            .map(|(k, a)| self.status_of(k, a))
+            .collect()
+    }
+
+    fn status_of(&self, k: &Key, a: &Action) -> ActionStatus {
+        ActionStatus {
+            service: k.0.clone(),
+            action: k.1.clone(),
+            wanted: a.goal == Goal::Up,
+            state: a.state,
+            reason: a.reason.clone(),
+            pid: a.proc.map(|p| p.saved.pid),
+            since_ms: a.since_ms,
+            waiting_on: a.waiting_on.clone(),
+            restarts: a.restarts,
+            exit_code: match a.exit {
+                Some(ExitStatus::Code(c)) => Some(c),
+                _ => None,
+            },
+            save_error: self.save_error.clone(),
         }
     }
 }

@@ -1,37 +1,74 @@
-//! Writing what changed to the store at the end of each reconcile.
+//! What changed and must be saved: collected while an input is handled, emitted as one
+//! persist effect at the end, so a batch of changes costs one write per file.
 
 use super::*;
 
-impl Engine {
-    /// Notes that an action's record must be rewritten; `durable` when what is wanted changed.
-    pub(super) fn mark(&mut self, key: &Key, durable: bool) {
-        *self.dirty_actions.entry(key.clone()).or_insert(false) |= durable;
+/// One write to the store.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Write {
+    SaveService(ServiceSpec),
+    RemoveService(String),
+    /// `durable`: fsync (what is wanted changed); otherwise a pid only has to outlive the supervisor.
+    SaveAction(Key, ActionRecord, bool),
+    RemoveAction(Key),
+    /// Journal sequence numbers up to here may have been handed out.
+    SeqFloor(u64),
+}
+
+#[derive(Default)]
+pub(crate) struct Dirty {
+    services: BTreeSet<String>,
+    actions: BTreeMap<Key, bool>,
+    seq: Option<u64>,
+}
+
+impl Dirty {
+    pub(crate) fn service(&mut self, name: &str) {
+        self.services.insert(name.to_owned());
     }
 
-    /// Writes what changed: each changed registration, and each changed action record.
-    pub(super) fn flush(&mut self) {
-        for service in std::mem::take(&mut self.dirty_services) {
-            let result = match self.services.get(&service) {
-                Some(spec) => self.store.save_service(spec),
-                None => self.store.remove_service(&service),
-            };
-            if let Err(e) = result {
-                tracing::error!("cannot save service {service}: {e}");
+    pub(crate) fn action(&mut self, key: &Key, durable: bool) {
+        *self.actions.entry(key.clone()).or_insert(false) |= durable;
+    }
+
+    pub(crate) fn seq(&mut self, floor: u64) {
+        self.seq = Some(floor);
+    }
+
+    /// Whether anything durable is waiting to be saved.
+    pub(crate) fn any(&self) -> bool {
+        !self.services.is_empty() || self.actions.values().any(|d| *d) || self.seq.is_some()
+    }
+}
+
+impl Core {
+    /// Emits what changed as one persist effect.
+    pub(crate) fn flush(&mut self) {
+        let dirty = std::mem::take(&mut self.dirty);
+        let mut writes = Vec::new();
+        if let Some(floor) = dirty.seq {
+            writes.push(Write::SeqFloor(floor));
+        }
+        for service in dirty.services {
+            writes.push(match self.services.get(&service) {
+                Some(spec) => Write::SaveService(spec.clone()),
+                None => Write::RemoveService(service),
+            });
+        }
+        for (key, durable) in dirty.actions {
+            match self.actions.get(&key) {
+                None if self.services.contains_key(&key.0) => writes.push(Write::RemoveAction(key)),
+                None => {}
+                Some(a) => {
+                    let wanted =
+                        if self.shutting_down { self.wanted_at_shutdown.contains(&key) } else { a.goal == Goal::Up };
+                    let record = ActionRecord { wanted, run: a.run, process: a.proc.map(|p| p.saved) };
+                    writes.push(Write::SaveAction(key, record, durable));
+                }
             }
         }
-        for (key, durable) in std::mem::take(&mut self.dirty_actions) {
-            let result = match self.actions.get(&key) {
-                None if self.services.contains_key(&key.0) => self.store.remove_action(&key),
-                None => Ok(()),
-                Some(a) => {
-                    let wanted = if self.shutting_down { self.wanted_at_shutdown.contains(&key) } else { a.wanted };
-                    let process = a.pid.zip(a.start_time).map(|(pid, start_time)| SavedProcess { pid, start_time });
-                    self.store.save_action(&key, &ActionRecord { wanted, process }, durable && !self.shutting_down)
-                }
-            };
-            if let Err(e) = result {
-                tracing::error!("cannot save the record of {}: {e}", label(&key));
-            }
+        if !writes.is_empty() {
+            self.effects.push(Effect::Persist(writes));
         }
     }
 }

@@ -1,24 +1,88 @@
-//! Answering API requests: define, start, stop, status, logs, shutdown.
+//! Requests: each one checks its input, writes goals (or starts a job or a waiter) and
+//! replies; the reconcile that follows does the rest.
 
+use std::path::Path;
+
+use super::jobs::{Then, WaitKind, Waiter};
 use super::*;
 
-impl Engine {
-    pub(crate) fn call(&mut self, request: Request, reply: Reply) {
+/// The longest a `logs` answer may be: the engine never reads more for one request.
+const MAX_LOG_BYTES: u64 = 1 << 20;
+
+impl Core {
+    pub(super) fn call(&mut self, id: ReqId, request: Request) {
         let answer = match request {
             Request::Version => to_value(VersionInfo { api: API_VERSION, pid: std::process::id() }),
-            Request::Define(spec) => self.define(spec),
-            Request::Apply(p) => {
-                let service = p.spec.name.clone();
-                self.define(p.spec).and_then(|d| {
-                    let changed = serde_json::from_value::<DefineReport>(d).map(|d| d.changed).unwrap_or(true);
-                    if !p.start {
-                        return to_value(ApplyReport { changed, ..ApplyReport::default() });
+            Request::Define(spec) => return self.define(id, spec, None),
+            Request::Apply(p) => return self.define(id, p.spec, Some(p.start)),
+            Request::Start(target) => self.start(&target),
+            Request::Stop(target) => match self.targets(&target) {
+                Ok(keys) => {
+                    let (keys, notes) = self.stop_set(keys);
+                    let why = format!("requested stop of {}", target.service);
+                    return self.stop_job(keys, Goal::Down, &why, notes, Then::Reply, Some(id));
+                }
+                Err(e) => Err(e),
+            },
+            Request::Restart(target) => match self.targets(&target) {
+                Ok(keys) => {
+                    let (set, notes) = self.stop_set(keys.clone());
+                    // systemd's `requires`: what was up comes back up, with the targets themselves.
+                    let up: Vec<Key> = set
+                        .iter()
+                        .filter(|k| keys.contains(k) || self.actions.get(k).is_some_and(|a| a.goal == Goal::Up))
+                        .cloned()
+                        .collect();
+                    let why = format!("requested restart of {}", target.service);
+                    return self.stop_job(set, Goal::Down, &why, notes, Then::Start(up), Some(id));
+                }
+                Err(e) => Err(e),
+            },
+            Request::Remove(target) => match self.targets(&Target { service: target.service.clone(), action: None }) {
+                Ok(keys) => {
+                    let (set, notes) = self.stop_set(keys.clone());
+                    let others: Vec<Key> = set.into_iter().filter(|k| !keys.contains(k)).collect();
+                    let why = format!("{} is being removed", target.service);
+                    self.stop_job(others, Goal::Down, &why, Vec::new(), Then::Reply, None);
+                    return self.stop_job(keys, Goal::Removed, &why, notes, Then::Forget(target.service), Some(id));
+                }
+                Err(e) => Err(e),
+            },
+            Request::Status(scope) => match scope.service.as_deref().map(|s| self.known_service(s)).transpose() {
+                Ok(_) => to_value(self.status(scope.service.as_deref())),
+                Err(e) => Err(e),
+            },
+            Request::List => to_value(self.services.values().collect::<Vec<_>>()),
+            Request::Logs(p) => {
+                match self.targets(&Target { service: p.service.clone(), action: Some(p.action.clone()) }) {
+                    Ok(_) => {
+                        let key = (p.service, p.action);
+                        let max = p.tail_bytes.unwrap_or(64 * 1024).min(MAX_LOG_BYTES);
+                        self.effects.push(Effect::ReadLog { id, path: self.log_path(&key), max });
+                        return;
                     }
-                    let started: ChangeReport =
-                        serde_json::from_value(self.start(&Target { service, action: None })?).unwrap_or_default();
-                    to_value(ApplyReport { changed, notes: started.notes, actions: started.actions })
-                })
+                    Err(e) => Err(e),
+                }
             }
+            Request::Events(p) => {
+                let deadline = self.now.mono_ms + p.wait_ms.min(600_000);
+                self.waiters.push(Waiter { id, kind: WaitKind::Events { since: p.since }, deadline });
+                return;
+            }
+            Request::Wait(p) => match self.known_service(&p.service) {
+                Ok(()) => {
+                    let deadline = self.now.mono_ms + p.timeout_ms.min(3_600_000);
+                    let kind = match p.until {
+                        WaitFor::Settled => WaitKind::Settled { service: p.service },
+                        WaitFor::Up => WaitKind::Up { service: p.service },
+                        WaitFor::Stopped => WaitKind::Stopped { service: p.service },
+                    };
+                    self.waiters.push(Waiter { id, kind, deadline });
+                    return;
+                }
+                Err(e) => Err(e),
+            },
+            Request::Shutdown => return self.shutdown(Some(id)),
             Request::Info => to_value(SupervisorInfo {
                 api: API_VERSION,
                 pid: std::process::id(),
@@ -27,260 +91,231 @@ impl Engine {
                 bin_dir: self.cfg.bin_dir.clone(),
                 socket_dir: self.cfg.socket_dir.clone(),
                 started_ms: self.started_ms,
-                uptime_ms: now_ms().saturating_sub(self.started_ms),
+                uptime_ms: (self.now.wall_us / 1000).saturating_sub(self.started_ms),
                 services: self.services.len(),
             }),
-            Request::Start(target) => self.start(&target),
-            Request::Stop(target) => return self.stop(&target, Then::Reply, reply),
-            Request::Restart(target) => {
-                return self.stop(&target.clone(), Then::Start(target), reply);
-            }
-            Request::Remove(target) => {
-                let service = target.service.clone();
-                return self.stop(&Target { service: service.clone(), action: None }, Then::Forget(service), reply);
-            }
-            Request::Status(scope) => to_value(self.status(scope.service.as_deref())),
-            Request::List => to_value(self.services.values().collect::<Vec<_>>()),
-            Request::Logs(p) => self.logs(&p),
-            Request::Events(p) => {
-                let deadline = Instant::now() + Duration::from_millis(p.wait_ms.min(600_000));
-                self.waiters.push(Waiter::Events { since: p.since, deadline, reply });
-                return self.check_waiters();
-            }
-            Request::Wait(p) => {
-                if !self.services.contains_key(&p.service) {
-                    let _ = reply.send(Err(self.unknown_service(&p.service)));
-                    return;
-                }
-                let deadline = Instant::now() + Duration::from_millis(p.timeout_ms.min(3_600_000));
-                let waiter = match p.until {
-                    WaitFor::Settled | WaitFor::Up => Waiter::Settled { service: p.service, deadline, reply },
-                    WaitFor::Stopped => Waiter::Stopped {
-                        since: self.next_seq,
-                        keys: self.keys_of(&p.service),
-                        report: ChangeReport::default(),
-                        then: Then::Settled(p.service),
-                        reply,
-                    },
-                };
-                self.waiters.push(waiter);
-                return self.check_waiters();
-            }
-            Request::Shutdown => return self.shutdown(reply),
         };
-        let _ = reply.send(answer);
+        let durable = answer.is_ok() && self.dirty.any();
+        self.reply(id, answer, durable);
     }
 
-    pub(super) fn unknown_service(&self, name: &str) -> RpcError {
+    fn known_service(&self, name: &str) -> Result<(), RpcError> {
+        if let Some(problem) = service_manifest_core::validate_name(name) {
+            return Err(RpcError::rejected(format!("service name `{}` {problem}", name.escape_debug())));
+        }
+        if self.services.contains_key(name) {
+            return Ok(());
+        }
         let known: Vec<&str> = self.services.keys().map(String::as_str).collect();
-        RpcError::rejected(format!(
+        Err(RpcError::rejected(format!(
             "no service `{name}` is defined (defined: {})",
             if known.is_empty() { "none".to_owned() } else { known.join(", ") }
-        ))
+        )))
     }
 
-    pub(super) fn keys_of(&self, service: &str) -> Vec<Key> {
-        self.actions.keys().filter(|k| k.0 == service).cloned().collect()
-    }
-
-    pub(super) fn targets(&self, target: &Target) -> Result<Vec<Key>, RpcError> {
-        if !self.services.contains_key(&target.service) {
-            return Err(self.unknown_service(&target.service));
-        }
+    fn targets(&self, target: &Target) -> Result<Vec<Key>, RpcError> {
+        self.known_service(&target.service)?;
+        let keys: Vec<Key> = self.actions.keys().filter(|k| k.0 == target.service).cloned().collect();
         match &target.action {
-            None => Ok(self.keys_of(&target.service)),
+            None => Ok(keys),
             Some(action) => {
                 let key = (target.service.clone(), action.clone());
                 if self.actions.contains_key(&key) {
                     Ok(vec![key])
                 } else {
-                    Err(RpcError::rejected(format!("service `{}` has no action `{action}`", target.service)))
+                    Err(RpcError::rejected(format!(
+                        "service `{}` has no action `{}`",
+                        target.service,
+                        action.escape_debug()
+                    )))
                 }
             }
         }
     }
 
-    pub(super) fn define(&mut self, spec: ServiceSpec) -> Result<Value, RpcError> {
+    /// `define` (`start: None`) and `apply`: one step, one reply, persisted before it.
+    fn define(&mut self, id: ReqId, spec: ServiceSpec, start: Option<bool>) {
+        let answer = self.define_inner(spec, start == Some(true));
+        let answer = answer.and_then(|(changed, notes, actions)| match start {
+            None => to_value(DefineReport { changed }),
+            Some(_) => to_value(ApplyReport { changed, notes, actions }),
+        });
+        self.reply(id, answer, true);
+    }
+
+    fn define_inner(&mut self, spec: ServiceSpec, start: bool) -> Result<(bool, Vec<String>, Vec<String>), RpcError> {
         if self.shutting_down {
             return Err(RpcError::rejected("the supervisor is shutting down"));
         }
         check_spec(&spec, &self.cfg.socket_dir)?;
-        if self.services.get(&spec.name) == Some(&spec) {
-            return to_value(DefineReport { changed: false });
-        }
-        let mut all: Vec<&ServiceSpec> = self.services.values().filter(|s| s.name != spec.name).collect();
-        all.push(&spec);
-        if let Some(cycle) = graph::find_cycle(&all) {
-            return Err(RpcError::rejected(format!(
-                "defining `{}` would create a dependency cycle: {}",
-                spec.name,
-                cycle.join(" → ")
-            )));
-        }
-        let spec_name = spec.name.clone();
-        let dropped: Vec<Key> = self.keys_of(&spec.name).into_iter().filter(|k| spec.action(&k.1).is_none()).collect();
-        self.install(spec);
-        for key in dropped {
-            if let Some(a) = self.actions.get_mut(&key) {
-                a.wanted = false;
-                a.removing = true;
-                a.stop_reason = Some("its service was redefined without it".into());
+        let name = spec.name.clone();
+        let changed = self.services.get(&name) != Some(&spec);
+        let mut notes = Vec::new();
+        if changed {
+            let mut all: Vec<&ServiceSpec> = self.services.values().filter(|s| s.name != name).collect();
+            all.push(&spec);
+            if let Some(cycle) = super::super::graph::find_cycle(&all) {
+                return Err(RpcError::rejected(format!(
+                    "defining `{name}` would create a dependency cycle: {}",
+                    cycle.join(" → ")
+                )));
+            }
+            // A running action whose command changed is restarted, as `docker compose up`
+            // recreates only what changed; an unchanged one is not touched.
+            let mut restart = Vec::new();
+            for action in &spec.actions {
+                let key = (name.clone(), action.name.clone());
+                if let Some(old) = self.actions.get(&key)
+                    && old.goal == Goal::Up
+                    && old.is_alive()
+                {
+                    let diff = spec_diff(&old.spec, action);
+                    if !diff.is_empty() {
+                        notes.push(format!("restarting {}: its definition changed ({})", label(&key), diff.join(", ")));
+                        restart.push(key);
+                    }
+                }
+            }
+            let dropped: Vec<Key> =
+                self.actions.keys().filter(|k| k.0 == name && spec.action(&k.1).is_none()).cloned().collect();
+            self.install(spec);
+            self.dirty.service(&name);
+            if !dropped.is_empty() {
+                self.stop_job(
+                    dropped,
+                    Goal::Removed,
+                    "its service was redefined without it",
+                    Vec::new(),
+                    Then::Reply,
+                    None,
+                );
+            }
+            if !restart.is_empty() {
+                let (set, stop_notes) = self.stop_set(restart.clone());
+                let up: Vec<Key> = set
+                    .iter()
+                    .filter(|k| restart.contains(k) || self.actions.get(k).is_some_and(|a| a.goal == Goal::Up))
+                    .cloned()
+                    .collect();
+                notes.extend(stop_notes);
+                self.stop_job(set, Goal::Down, "its definition changed", Vec::new(), Then::Start(up), None);
             }
         }
-        self.dirty_services.insert(spec_name);
-        to_value(DefineReport { changed: true })
+        let mut actions = Vec::new();
+        if start {
+            let report = self.start(&Target { service: name, action: None })?;
+            let report: ChangeReport = serde_json::from_value(report).unwrap_or_default();
+            notes.extend(report.notes);
+            actions = report.actions;
+        }
+        Ok((changed, notes, actions))
     }
 
-    pub(super) fn start(&mut self, target: &Target) -> Result<Value, RpcError> {
+    /// Writes goal up; a start during a stop ends up, and one that failed for good is tried again.
+    fn start(&mut self, target: &Target) -> Result<Value, RpcError> {
         if self.shutting_down {
             return Err(RpcError::rejected("the supervisor is shutting down"));
         }
         let keys = self.targets(target)?;
         let mut report = ChangeReport::default();
         for key in keys {
-            let a = self.actions.get_mut(&key).ok_or_else(|| RpcError::rejected("action vanished"))?;
-            a.wanted = true;
-            a.stop_reason = None;
-            if a.is_idle() || a.state == RunState::Failed {
-                a.restart_at = None;
+            let Some(a) = self.actions.get_mut(&key) else { continue };
+            let note = match (a.goal, a.state) {
+                (_, RunState::Stopping) => format!("{} is stopping; it starts again once it has stopped", label(&key)),
+                (Goal::Up, RunState::Ready | RunState::Running | RunState::Waiting) => {
+                    format!("{} is already {}", label(&key), a.state)
+                }
+                _ => format!("starting {}", label(&key)),
+            };
+            if a.goal != Goal::Up || !a.is_alive() {
+                a.hold = Hold::None;
                 a.recent_starts.clear();
-                self.enter_waiting(&key);
-                report.notes.push(format!("starting {}", label(&key)));
-            } else {
-                report.notes.push(format!("{} is already {}", label(&key), a.state));
             }
+            a.goal = Goal::Up;
+            a.stop_reason = None;
+            report.notes.push(note);
             report.actions.push(label(&key));
-            self.mark(&key, true);
+            self.dirty.action(&key, true);
         }
+        // Conflicts stopped on the way are said too; they show once `reconcile` has run,
+        // so the caller's reply is built after it.
         to_value(report)
     }
 
-    /// Every action that must stop before the ones in `keys`: their `requires`
-    /// dependents, transitively, with one note each saying why.
-    pub(super) fn stop_set(&self, keys: Vec<Key>) -> (Vec<Key>, Vec<String>) {
-        let mut set: BTreeSet<Key> = keys.iter().cloned().collect();
-        let mut order = keys;
-        let mut notes = Vec::new();
-        let mut i = 0;
-        while i < order.len() {
-            let dependency = order[i].clone();
-            for (key, a) in &self.actions {
-                if set.contains(key) || !(a.wanted || a.state.is_alive()) {
-                    continue;
-                }
-                let requires = a
-                    .spec
-                    .depends_on
-                    .iter()
-                    .any(|d| d.relation == Relation::Requires && self.resolve(d).as_ref() == Some(&dependency));
-                if requires {
-                    notes.push(format!("stopping {} first: it requires {}", label(key), label(&dependency)));
-                    set.insert(key.clone());
-                    order.push(key.clone());
-                }
-            }
-            i += 1;
-        }
-        (order, notes)
-    }
-
-    pub(super) fn stop(&mut self, target: &Target, then: Then, reply: Reply) {
-        let keys = match self.targets(target) {
-            Ok(keys) => keys,
-            Err(e) => {
-                let _ = reply.send(Err(e));
-                return;
-            }
-        };
-        let (keys, notes) = self.stop_set(keys);
-        for key in &keys {
-            if let Some(a) = self.actions.get_mut(key) {
-                a.wanted = false;
-                a.restart_at = None;
-                if a.stop_reason.is_none() {
-                    a.stop_reason = Some(format!("requested stop of {}", target.service));
-                }
-            }
-        }
-        let report = ChangeReport { notes, actions: keys.iter().map(label).collect() };
-        for key in &keys {
-            self.mark(key, true);
-        }
-        self.waiters.push(Waiter::Stopped { keys, since: self.next_seq, report, then, reply });
-        self.check_waiters();
-    }
-
-    pub(super) fn shutdown(&mut self, reply: Reply) {
+    pub(super) fn shutdown(&mut self, reply: Option<ReqId>) {
         if !self.shutting_down {
-            self.wanted_at_shutdown = self.actions.iter().filter(|(_, a)| a.wanted).map(|(k, _)| k.clone()).collect();
+            self.wanted_at_shutdown =
+                self.actions.iter().filter(|(_, a)| a.goal == Goal::Up).map(|(k, _)| k.clone()).collect();
             self.shutting_down = true;
         }
         let keys: Vec<Key> = self.actions.keys().cloned().collect();
-        for a in self.actions.values_mut() {
-            a.wanted = false;
-            a.restart_at = None;
-            a.stop_reason.get_or_insert_with(|| "the supervisor is shutting down".into());
-        }
-        let report = ChangeReport { notes: Vec::new(), actions: keys.iter().map(label).collect() };
-        self.waiters.push(Waiter::Stopped { keys, since: self.next_seq, report, then: Then::Exit, reply });
-        self.check_waiters();
-    }
-
-    pub(super) fn status(&self, service: Option<&str>) -> Vec<ActionStatus> {
-        self.actions
-            .iter()
-            .filter(|(k, _)| service.is_none_or(|s| k.0 == s))
-            .map(|(k, a)| ActionStatus {
-                service: k.0.clone(),
-                action: k.1.clone(),
-                wanted: a.wanted,
-                state: a.state,
-                reason: a.reason.clone(),
-                pid: a.pid,
-                since_ms: a.since_ms,
-                waiting_on: a.waiting_on.clone(),
-                restarts: a.restarts,
-            })
-            .collect()
-    }
-
-    pub(super) fn log_path(&self, key: &Key) -> PathBuf {
-        self.cfg.state_dir.join("logs").join(&key.0).join(format!("{}.log", key.1))
-    }
-
-    pub(super) fn logs(&self, p: &LogsParams) -> Result<Value, RpcError> {
-        let key = (p.service.clone(), p.action.clone());
-        if !self.actions.contains_key(&key) {
-            return Err(RpcError::rejected(format!("no action `{}`", label(&key))));
-        }
-        match process::read_tail(&self.log_path(&key), p.tail_bytes.unwrap_or(64 * 1024)) {
-            Ok(text) => to_value(text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => to_value(String::new()),
-            Err(e) => Err(RpcError::rejected(format!("cannot read the log of {}: {e}", label(&key)))),
-        }
+        self.stop_job(keys, Goal::Down, "the supervisor is shutting down", Vec::new(), Then::Exit, reply);
     }
 }
 
-/// Rejects a spec the supervisor could never run.
+/// What differs between two definitions of a running action, in words.
+fn spec_diff(old: &ActionSpec, new: &ActionSpec) -> Vec<&'static str> {
+    let mut diff = Vec::new();
+    if old.exec != new.exec {
+        diff.push("exec");
+    }
+    if old.args != new.args {
+        diff.push("args");
+    }
+    if old.env != new.env {
+        diff.push("env");
+    }
+    if old.socket != new.socket {
+        diff.push("socket");
+    }
+    diff
+}
+
+/// Rejects a spec the supervisor could never run, checking every name with the
+/// manifest's own rules: names become file paths.
 fn check_spec(spec: &ServiceSpec, socket_dir: &Path) -> Result<(), RpcError> {
-    if service_manifest_core::validate_name(&spec.name).is_some() || spec.actions.is_empty() {
-        return Err(RpcError::rejected(format!(
-            "service name `{}` is not valid, or the service has no action",
-            spec.name.escape_debug()
-        )));
+    let name_ok = |what: &str, name: &str| -> Result<(), RpcError> {
+        match service_manifest_core::validate_name(name) {
+            Some(problem) => Err(RpcError::rejected(format!("{what} name `{}` {problem}", name.escape_debug()))),
+            None => Ok(()),
+        }
+    };
+    name_ok("service", &spec.name)?;
+    if spec.actions.is_empty() {
+        return Err(RpcError::rejected(format!("service `{}` has no action", spec.name)));
     }
     let mut names = BTreeSet::new();
     for a in &spec.actions {
-        if let Some(problem) = service_manifest_core::validate_name(&a.name) {
-            return Err(RpcError::rejected(format!("action name `{}` {problem}", a.name.escape_debug())));
-        }
+        name_ok("action", &a.name)?;
         if !names.insert(&a.name) {
             return Err(RpcError::rejected(format!("action `{}` is defined twice", a.name)));
         }
+        if a.exec.is_empty() || a.exec.contains('\0') || a.args.iter().any(|x| x.contains('\0')) {
+            return Err(RpcError::rejected(format!(
+                "{}/{}: exec and args must be non-empty text without NUL",
+                spec.name, a.name
+            )));
+        }
+        for (k, v) in &a.env {
+            if k.is_empty() || k.contains('=') || k.contains('\0') || v.contains('\0') {
+                return Err(RpcError::rejected(format!(
+                    "{}/{}: environment variable `{}` must be a name without `=` or NUL",
+                    spec.name,
+                    a.name,
+                    k.escape_debug()
+                )));
+            }
+        }
+        for dep in &a.depends_on {
+            name_ok("dependency service", &dep.service)?;
+            if let Some(action) = &dep.action {
+                name_ok("dependency action", action)?;
+            }
+        }
         let sockets = a.socket.iter().chain(a.depends_on.iter().filter_map(|d| d.socket.as_ref()));
         for s in sockets {
-            let path = resolve_socket(socket_dir, s);
-            if path.as_os_str().len() > service_manifest_core::MAX_SOCKET_PATH {
+            let path = crate::paths::resolve_socket(socket_dir, s);
+            if s.contains('\0') || path.as_os_str().len() > service_manifest_core::MAX_SOCKET_PATH {
                 return Err(RpcError::rejected(format!(
                     "socket path {} of {}/{} is {} bytes; a Unix socket address holds at most {}",
                     path.display(),

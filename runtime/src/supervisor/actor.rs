@@ -1,0 +1,460 @@
+//! The actor: the one task that owns the engine. It turns requests, process reports,
+//! socket events and the clock into inputs, and carries out the engine's effects:
+//! spawns and log reads on the blocking pool, saves on a writer thread (a reply that
+//! acknowledges a change goes out only once it is saved), signals and probes inline
+//! (neither can block).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rustix::process::Signal;
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::engine::{Core, Effect, Input, Key, Now, ReqId, SpawnOrder, Write};
+use super::monitor::{self, ExitStatus, Report};
+use super::readiness::{Awaited, SocketWatcher};
+use super::store::{SavedProcess, Store};
+use super::{Config, SupervisorError, io, lock, process, server};
+use crate::api::{Request, RpcError};
+
+pub(crate) type Reply = oneshot::Sender<Result<Value, RpcError>>;
+
+/// How many requests may queue before a client waits to send (back-pressure).
+const REQUEST_QUEUE: usize = 256;
+
+/// Everything that reaches the actor besides requests.
+pub(crate) enum Msg {
+    Input(Input),
+    /// Entries appeared in a watched socket directory.
+    Wake(Vec<PathBuf>),
+    /// A persist batch finished.
+    Persisted(Option<String>),
+    /// The answer to `shutdown` has been written.
+    ExitNow,
+}
+
+struct Actor {
+    cfg: Config,
+    core: Core,
+    tx: mpsc::UnboundedSender<Msg>,
+    replies: BTreeMap<ReqId, Reply>,
+    next_id: ReqId,
+    /// Persist batches in flight, oldest first, each with the replies that wait for it.
+    in_flight: VecDeque<Vec<(ReqId, Result<Value, RpcError>)>>,
+    writer: std::sync::mpsc::Sender<Vec<Write>>,
+    watcher: SocketWatcher,
+    awaited: Awaited,
+    started: Instant,
+    exiting: bool,
+    /// The shutdown came through the API: exit once its answer is written.
+    exit_after_reply: Option<ReqId>,
+}
+
+/// Runs the supervisor on the current tokio runtime until it is shut down.
+pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
+    super::create_state_dir(&cfg)?;
+    let _lock = lock(&cfg)?;
+    let listener = server::bind(&cfg.socket).map_err(io(format!("binding {}", cfg.socket.display())))?;
+    let (calls_tx, mut calls_rx) = mpsc::channel::<(Request, Reply)>(REQUEST_QUEUE);
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let store = Store::new(&cfg.state_dir);
+    let saved = store.load();
+    let started = Instant::now();
+    let bin_dir = cfg.bin_dir.clone();
+    let installed = Box::new(move |exec: &str| crate::paths::resolve_exec(&bin_dir, exec).is_file());
+    let mut core = Core::new(cfg.clone(), installed, now(started));
+    let records = saved
+        .actions
+        .into_iter()
+        .map(|(key, record)| {
+            let status = record.process.and_then(|_| ExitStatus::read(&status_path(&cfg, &key)));
+            (key, record, status)
+        })
+        .collect();
+    let alive = |p: &SavedProcess| {
+        (process::is_same_process(p.monitor, p.monitor_start), process::is_same_process(p.pid, p.start_time))
+    };
+    let effects = core.restore(saved.services, records, saved.seq_floor, &alive);
+    let watcher = SocketWatcher::new(tx.clone(), Msg::Wake);
+    let mut actor = Actor {
+        cfg: cfg.clone(),
+        core,
+        tx: tx.clone(),
+        replies: BTreeMap::new(),
+        next_id: 1,
+        in_flight: VecDeque::new(),
+        writer: spawn_writer(store, tx.clone()),
+        watcher,
+        awaited: Awaited::new(),
+        started,
+        exiting: false,
+        exit_after_reply: None,
+    };
+    actor.execute(effects);
+    let server = tokio::spawn(server::serve(listener, calls_tx, tx.clone()));
+    tokio::spawn(forward_signals(tx.clone()));
+    tracing::info!("supervisor listening on {}", cfg.socket.display());
+    loop {
+        let deadline = actor.deadline();
+        let input = tokio::select! {
+            call = calls_rx.recv() => match call {
+                Some((request, reply)) => {
+                    let id = actor.next_id;
+                    actor.next_id += 1;
+                    if request == Request::Shutdown {
+                        actor.exit_after_reply = Some(id);
+                    }
+                    actor.replies.insert(id, reply);
+                    Some(Input::Call(id, request))
+                }
+                None => None,
+            },
+            msg = rx.recv() => match msg {
+                Some(Msg::Input(input)) => Some(input),
+                Some(Msg::Wake(paths)) => {
+                    actor.awaited.woken(&paths, Instant::now());
+                    None
+                }
+                Some(Msg::Persisted(error)) => {
+                    actor.persisted(error.clone());
+                    Some(Input::Saved { error })
+                }
+                Some(Msg::ExitNow) => break,
+                None => None,
+            },
+            () = sleep_until(deadline) => Some(Input::Tick),
+        };
+        actor.probe();
+        if let Some(input) = input {
+            actor.handle(input);
+        }
+        actor.cancel_abandoned();
+        if actor.exiting && actor.in_flight.is_empty() && actor.exit_after_reply.is_none() {
+            break;
+        }
+    }
+    server.abort();
+    let _ = std::fs::remove_file(&cfg.socket);
+    Ok(())
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn now(started: Instant) -> Now {
+    Now { mono_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX), wall_us: crate::api::now_us() }
+}
+
+fn status_path(cfg: &Config, key: &Key) -> PathBuf {
+    cfg.state_dir.join("exits").join(&key.0).join(format!("{}.status", key.1))
+}
+
+impl Actor {
+    fn handle(&mut self, input: Input) {
+        let effects = self.core.handle(input, now(self.started));
+        self.execute(effects);
+    }
+
+    /// The engine's next deadline, or the next readiness probe.
+    fn deadline(&self) -> Option<Instant> {
+        let core = self.core.next_deadline().map(|ms| self.started + Duration::from_millis(ms));
+        let probe = self.awaited.next_deadline(Instant::now());
+        core.into_iter().chain(probe).min()
+    }
+
+    /// Probes what is due; each socket that accepts is an input.
+    fn probe(&mut self) {
+        for path in self.awaited.probe_due(Instant::now()) {
+            self.handle(Input::Accepts(path));
+        }
+    }
+
+    /// Requests whose client went away are forgotten; a job they began still finishes.
+    fn cancel_abandoned(&mut self) {
+        let gone: Vec<ReqId> = self.replies.iter().filter(|(_, r)| r.is_closed()).map(|(id, _)| *id).collect();
+        for id in gone {
+            self.replies.remove(&id);
+            if self.exit_after_reply == Some(id) {
+                self.exit_after_reply = None;
+            }
+            self.handle(Input::Cancelled(id));
+        }
+    }
+
+    fn execute(&mut self, effects: Vec<Effect>) {
+        // Saves first, so replies in the same batch wait for them.
+        let mut rest = Vec::with_capacity(effects.len());
+        for effect in effects {
+            match effect {
+                Effect::Persist(writes) => {
+                    self.in_flight.push_back(Vec::new());
+                    if self.writer.send(writes).is_err() {
+                        tracing::error!("the state writer has stopped");
+                    }
+                }
+                other => rest.push(other),
+            }
+        }
+        for effect in rest {
+            match effect {
+                Effect::Reply { id, result, durable } => match self.in_flight.back_mut() {
+                    Some(batch) if durable => batch.push((id, result)),
+                    _ => self.send(id, result),
+                },
+                Effect::Spawn(order) => self.spawn(order),
+                Effect::Signal { pgid, signal } => process::signal_group(pgid, signal),
+                Effect::KillMonitor { pid } => process::signal_process(pid, Signal::KILL),
+                Effect::Adopt { key, run, saved, status } => {
+                    tokio::spawn(watch_adopted(self.tx.clone(), key, run, saved, status));
+                }
+                Effect::Await(path) => {
+                    self.watcher.watch(&path);
+                    if self.awaited.add(path.clone(), Instant::now()) {
+                        let _ = self.tx.send(Msg::Input(Input::Accepts(path)));
+                    }
+                }
+                Effect::ReadLog { id, path, max } => {
+                    if let Some(reply) = self.replies.remove(&id) {
+                        tokio::task::spawn_blocking(move || {
+                            let answer = match process::read_log_tail(&path, max) {
+                                Ok(text) => Ok(Value::String(text)),
+                                Err(e) => Err(RpcError::rejected(format!("cannot read {}: {e}", path.display()))),
+                            };
+                            let _ = reply.send(answer);
+                        });
+                    }
+                }
+                Effect::Exit => self.exiting = true,
+                Effect::Persist(_) => {}
+            }
+        }
+    }
+
+    fn send(&mut self, id: ReqId, result: Result<Value, RpcError>) {
+        if let Some(reply) = self.replies.remove(&id)
+            && reply.send(result).is_err()
+            && self.exit_after_reply == Some(id)
+        {
+            // Nobody to tell: exit without waiting for the answer to be written.
+            self.exit_after_reply = None;
+        }
+    }
+
+    /// The oldest batch is saved: its replies go out, as errors if the save failed.
+    fn persisted(&mut self, error: Option<String>) {
+        let Some(batch) = self.in_flight.pop_front() else { return };
+        for (id, result) in batch {
+            let result = match (&error, result) {
+                (Some(e), Ok(_)) => Err(RpcError::rejected(format!(
+                    "applied, but the supervisor could not save it, so it would not survive a restart: {e}"
+                ))),
+                (_, result) => result,
+            };
+            self.send(id, result);
+        }
+    }
+
+    /// Forks the monitor on the blocking pool; its reports come back as inputs.
+    fn spawn(&mut self, order: SpawnOrder) {
+        let tx = self.tx.clone();
+        let cfg = self.cfg.clone();
+        let log = order.log.clone();
+        tokio::spawn(async move {
+            let (key, run) = (order.key.clone(), order.run);
+            let began = crate::api::now_us();
+            let started = tokio::task::spawn_blocking(move || start(&cfg, &order)).await;
+            let started = match started {
+                Ok(Ok(started)) => started,
+                Ok(Err(error)) => {
+                    let _ = tx.send(Msg::Input(Input::SpawnFailed { key, run, error }));
+                    return;
+                }
+                Err(e) => {
+                    let _ = tx.send(Msg::Input(Input::SpawnFailed { key, run, error: e.to_string() }));
+                    return;
+                }
+            };
+            let saved = SavedProcess {
+                pid: started.pid,
+                start_time: process::start_time(started.pid).unwrap_or_default(),
+                monitor: started.monitor,
+                monitor_start: process::start_time(started.monitor).unwrap_or_default(),
+            };
+            let _ = tx.send(Msg::Input(Input::Spawned { key: key.clone(), run, saved, at_us: began }));
+            follow_reports(tx, key, run, started, log).await;
+        });
+    }
+}
+
+/// Prepares the files and forks: runs on the blocking pool.
+fn start(cfg: &Config, order: &SpawnOrder) -> Result<monitor::Started, String> {
+    let program = crate::paths::resolve_exec(&cfg.bin_dir, &order.exec);
+    if !program.is_file() {
+        return Err(format!("`{}` not found", program.display()));
+    }
+    for path in [&order.log, &order.status] {
+        if let Some(dir) = path.parent() {
+            super::readiness::create_private_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+    }
+    match std::fs::remove_file(&order.status) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("cannot remove the old {}: {e}", order.status.display()));
+        }
+        _ => {}
+    }
+    if let Some(socket) = &order.socket {
+        // The daemon binds here: its directory must exist. Readiness must come from this
+        // instance, never from a file an earlier one left.
+        if let Some(dir) = socket.parent() {
+            super::readiness::create_private_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let _ = std::fs::remove_file(socket);
+    }
+    let separator = format!(
+        "--- {} started at {} ---\n",
+        crate::supervisor::engine::label(&order.key),
+        humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+    );
+    let cwd = std::path::Path::new("/");
+    let plan = monitor::Plan::new(
+        &program,
+        &order.args,
+        &order.env,
+        cwd,
+        &order.log,
+        cfg.log_max_bytes,
+        cfg.log_files,
+        &order.status,
+        separator,
+    )
+    .map_err(|e| format!("cannot start `{}`: {e}", program.display()))?;
+    monitor::spawn(&plan).map_err(|e| format!("spawning {} failed: {e}", program.display()))
+}
+
+/// Turns a monitor's reports into inputs until its group is gone, then reaps it.
+async fn follow_reports(tx: mpsc::UnboundedSender<Msg>, key: Key, run: u64, started: monitor::Started, log: PathBuf) {
+    use tokio::io::AsyncReadExt;
+    let monitor_pid = started.monitor;
+    let mut gone = false;
+    if let Ok(mut pipe) = tokio::net::unix::pipe::Receiver::from_owned_fd(started.reports) {
+        let mut record = [0u8; 9];
+        while !gone && pipe.read_exact(&mut record).await.is_ok() {
+            let input = match monitor::decode(&record) {
+                Some(Report::Leader(status)) => {
+                    let last_line = last_line(log.clone()).await;
+                    Input::LeaderExited { key: key.clone(), run, status: Some(status), group_gone: false, last_line }
+                }
+                Some(Report::LeaderAndGroup(status)) => {
+                    gone = true;
+                    let last_line = last_line(log.clone()).await;
+                    Input::LeaderExited { key: key.clone(), run, status: Some(status), group_gone: true, last_line }
+                }
+                Some(Report::GroupGone) => {
+                    gone = true;
+                    Input::GroupGone { key: key.clone(), run }
+                }
+                _ => continue,
+            };
+            let _ = tx.send(Msg::Input(input));
+        }
+    }
+    if !gone {
+        // The monitor ended without a word (killed): its group may linger, but nothing
+        // of ours waits for it any more.
+        let _ = tx.send(Msg::Input(Input::GroupGone { key, run }));
+    }
+    let _ = tokio::task::spawn_blocking(move || monitor::reap(i32::try_from(monitor_pid).unwrap_or(0))).await;
+}
+
+/// The last line the process logged, read off the engine's thread.
+async fn last_line(log: PathBuf) -> Option<String> {
+    tokio::task::spawn_blocking(move || process::last_log_line(&log)).await.ok().flatten()
+}
+
+/// Watches a group adopted from an earlier supervisor: the leader and the monitor are not
+/// our children, so their pidfds say when they end, and the status file says how.
+async fn watch_adopted(tx: mpsc::UnboundedSender<Msg>, key: Key, run: u64, saved: SavedProcess, status: PathBuf) {
+    let leader = process::wait_for_exit(saved.pid);
+    let monitor = process::wait_for_exit(saved.monitor);
+    tokio::pin!(leader, monitor);
+    let mut leader_done = !process::is_same_process(saved.pid, saved.start_time);
+    loop {
+        tokio::select! {
+            () = &mut leader, if !leader_done => {
+                leader_done = true;
+                let exit = read_status(&status).await;
+                let input = Input::LeaderExited { key: key.clone(), run, status: exit, group_gone: false, last_line: None };
+                let _ = tx.send(Msg::Input(input));
+            }
+            () = &mut monitor => {
+                let exit = ExitStatus::read(&status);
+                let input = Input::LeaderExited { key: key.clone(), run, status: exit, group_gone: true, last_line: None };
+                let _ = tx.send(Msg::Input(input));
+                return;
+            }
+        }
+    }
+}
+
+/// The monitor writes the status file right after reaping the leader: wait for it briefly.
+async fn read_status(path: &std::path::Path) -> Option<ExitStatus> {
+    for _ in 0..100 {
+        if let Some(status) = ExitStatus::read(path) {
+            return Some(status);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    None
+}
+
+/// The store's single writer: applies batches in order, fsyncing what must be durable,
+/// and reports each batch so its replies can go out.
+fn spawn_writer(mut store: Store, tx: mpsc::UnboundedSender<Msg>) -> std::sync::mpsc::Sender<Vec<Write>> {
+    let (writer, batches) = std::sync::mpsc::channel::<Vec<Write>>();
+    std::thread::spawn(move || {
+        while let Ok(batch) = batches.recv() {
+            let mut error = None;
+            for write in batch {
+                let result = match &write {
+                    Write::SaveService(spec) => store.save_service(spec),
+                    Write::RemoveService(name) => store.remove_service(name),
+                    Write::SaveAction(key, record, durable) => store.save_action(key, record, *durable),
+                    Write::RemoveAction(key) => store.remove_action(key),
+                    Write::SeqFloor(floor) => store.save_seq_floor(*floor),
+                };
+                if let Err(e) = result {
+                    tracing::error!("cannot save state: {e}");
+                    error.get_or_insert_with(|| e.to_string());
+                }
+            }
+            if tx.send(Msg::Persisted(error)).is_err() {
+                return;
+            }
+        }
+    });
+    writer
+}
+
+async fn forward_signals(tx: mpsc::UnboundedSender<Msg>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        if tx.send(Msg::Input(Input::Terminate)).is_err() {
+            return;
+        }
+    }
+}

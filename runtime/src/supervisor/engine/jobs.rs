@@ -1,0 +1,252 @@
+//! Requests that finish later: stop, restart and remove jobs (goals written, then the
+//! reply once everything they touched has stopped), and waiters (`events`, `wait`).
+
+use service_manifest_core::Relation;
+
+use super::*;
+
+/// What a job does once every action it stopped is gone.
+#[derive(Debug)]
+pub(crate) enum Then {
+    Reply,
+    /// Bring these back up: the members of the stop set that were up (restart).
+    Start(Vec<Key>),
+    /// Forget the service.
+    Forget(String),
+    /// The supervisor exits.
+    Exit,
+}
+
+#[derive(Debug)]
+pub(crate) struct Job {
+    pub keys: Vec<Key>,
+    /// The journal position when it began, to report the order things stopped in.
+    pub since: u64,
+    pub report: ChangeReport,
+    pub then: Then,
+    /// `None` once its client has gone: the job still finishes.
+    pub reply: Option<ReqId>,
+    pub deadline: Option<u64>,
+}
+
+#[derive(Debug)]
+pub(crate) enum WaitKind {
+    Events { since: u64 },
+    Settled { service: String },
+    Up { service: String },
+    Stopped { service: String },
+}
+
+#[derive(Debug)]
+pub(crate) struct Waiter {
+    pub id: ReqId,
+    pub kind: WaitKind,
+    pub deadline: u64,
+}
+
+impl Core {
+    /// Every action that must stop before the ones in `keys`: their `requires`
+    /// dependents, transitively, with one note each saying why.
+    pub(crate) fn stop_set(&self, keys: Vec<Key>) -> (Vec<Key>, Vec<String>) {
+        let mut set: BTreeSet<Key> = keys.iter().cloned().collect();
+        let mut order = keys;
+        let mut notes = Vec::new();
+        let mut i = 0;
+        while i < order.len() {
+            let dependency = order[i].clone();
+            for (key, a) in &self.actions {
+                if set.contains(key) || !(a.goal == Goal::Up || a.is_alive()) {
+                    continue;
+                }
+                let requires = a
+                    .spec
+                    .depends_on
+                    .iter()
+                    .any(|d| d.relation == Relation::Requires && self.resolve(d).as_ref() == Some(&dependency));
+                if requires {
+                    notes.push(format!("stopping {} first: it requires {}", label(key), label(&dependency)));
+                    set.insert(key.clone());
+                    order.push(key.clone());
+                }
+            }
+            i += 1;
+        }
+        (order, notes)
+    }
+
+    /// Writes goal `goal` for `keys` and starts a job that finishes once they are down.
+    pub(crate) fn stop_job(
+        &mut self,
+        keys: Vec<Key>,
+        goal: Goal,
+        why: &str,
+        notes: Vec<String>,
+        then: Then,
+        reply: Option<ReqId>,
+    ) {
+        for key in &keys {
+            if let Some(a) = self.actions.get_mut(key) {
+                a.goal = goal;
+                a.hold = Hold::None;
+                a.stop_reason = Some(why.to_owned());
+            }
+            self.dirty.action(key, true);
+        }
+        let report = ChangeReport { notes, actions: keys.iter().map(label).collect() };
+        self.jobs.push(Job { keys, since: self.next_seq, report, then, reply, deadline: None });
+    }
+
+    /// Finishes every job whose actions are down (or were asked up again meanwhile).
+    /// Returns whether goals changed.
+    pub(crate) fn check_jobs(&mut self) -> bool {
+        let mut changed = false;
+        let jobs = std::mem::take(&mut self.jobs);
+        for job in jobs {
+            let done = job.keys.iter().all(|k| {
+                self.actions
+                    .get(k)
+                    .is_none_or(|a| a.goal == Goal::Up || (!a.is_alive() && a.state != RunState::Waiting))
+            });
+            if !done {
+                self.jobs.push(job);
+                continue;
+            }
+            let Job { keys, since, mut report, then, reply, .. } = job;
+            report.actions = self.stop_order(&keys, since);
+            match then {
+                Then::Reply => {}
+                Then::Start(up) => {
+                    for key in &up {
+                        if let Some(a) = self.actions.get_mut(key) {
+                            a.goal = Goal::Up;
+                            a.hold = Hold::None;
+                            a.recent_starts.clear();
+                            a.stop_reason = None;
+                            report.notes.push(format!("starting {} again", label(key)));
+                        }
+                        self.dirty.action(key, true);
+                    }
+                    changed = true;
+                }
+                Then::Forget(service) => {
+                    self.actions.retain(|k, _| k.0 != service);
+                    self.services.remove(&service);
+                    self.dirty.service(&service);
+                }
+                Then::Exit => self.effects.push(Effect::Exit),
+            }
+            if let Some(id) = reply {
+                self.reply(id, to_value(report), true);
+            }
+        }
+        changed
+    }
+
+    /// `keys` in the order they stopped after journal position `since`; those that were
+    /// not running come first, as they had nothing to stop.
+    fn stop_order(&self, keys: &[Key], since: u64) -> Vec<String> {
+        let labels: Vec<String> = keys.iter().map(label).collect();
+        let stopped: Vec<String> = self
+            .journal
+            .iter()
+            .rev()
+            .take_while(|e| e.seq >= since)
+            .filter(|e| {
+                matches!(e.kind, EventKind::Exited { .. } | EventKind::Failed { .. }) && labels.contains(&e.action)
+            })
+            .map(|e| e.action.clone())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let mut order: Vec<String> = labels.iter().filter(|l| !stopped.contains(l)).cloned().collect();
+        for l in stopped {
+            if !order.contains(&l) {
+                order.push(l);
+            }
+        }
+        order
+    }
+
+    /// The service's actions and what they pull in, transitively (`wants` too, unless `requires_only`).
+    pub(crate) fn closure(&self, service: &str, requires_only: bool) -> BTreeSet<Key> {
+        let mut set: BTreeSet<Key> = self.actions.keys().filter(|k| k.0 == service).cloned().collect();
+        let mut todo: Vec<Key> = set.iter().cloned().collect();
+        while let Some(key) = todo.pop() {
+            let Some(a) = self.actions.get(&key) else { continue };
+            for dep in &a.spec.depends_on {
+                let pulls = match dep.relation {
+                    Relation::Requires => true,
+                    Relation::Wants => !requires_only,
+                    Relation::After | Relation::Conflicts => false,
+                };
+                if pulls
+                    && let Some(t) = self.resolve(dep)
+                    && set.insert(t.clone())
+                {
+                    todo.push(t);
+                }
+            }
+        }
+        set
+    }
+
+    /// Answers every waiter whose condition holds or whose deadline passed.
+    pub(crate) fn check_waiters(&mut self) {
+        let now = self.now.mono_ms;
+        let waiters = std::mem::take(&mut self.waiters);
+        for w in waiters {
+            let expired = w.deadline <= now;
+            match &w.kind {
+                WaitKind::Events { since } => {
+                    let new: Vec<&Event> = self.journal.iter().filter(|e| e.seq > *since).collect();
+                    if !new.is_empty() || expired {
+                        let answer = to_value(new);
+                        self.reply(w.id, answer, false);
+                        continue;
+                    }
+                }
+                WaitKind::Settled { service } | WaitKind::Up { service } | WaitKind::Stopped { service } => {
+                    let up = matches!(w.kind, WaitKind::Up { .. });
+                    let keys = self.closure(service, up);
+                    let acts = || keys.iter().filter_map(|k| self.actions.get(k));
+                    let (holds, finished) = match &w.kind {
+                        WaitKind::Up { .. } => {
+                            let failed = acts().any(Action::failed_for_good);
+                            (acts().all(Action::is_up), failed)
+                        }
+                        WaitKind::Stopped { .. } => {
+                            (keys.iter().filter(|k| k.0 == *service).all(|k| !self.actions[k].is_alive()), false)
+                        }
+                        // Something was asked of it, and all of it has got there.
+                        _ => {
+                            let asked = acts().all(|a| a.goal == Goal::Up || a.state != RunState::Created);
+                            (asked && acts().all(Action::is_settled), false)
+                        }
+                    };
+                    if holds || finished || expired {
+                        let actions: Vec<ActionStatus> =
+                            keys.iter().filter_map(|k| self.actions.get(k).map(|a| self.status_of(k, a))).collect();
+                        self.reply(w.id, to_value(Settled { settled: holds, actions }), false);
+                        continue;
+                    }
+                }
+            }
+            self.waiters.push(w);
+        }
+    }
+
+    /// Forgets a request whose client went away; a job it started still finishes.
+    pub(crate) fn cancel(&mut self, id: ReqId) {
+        self.waiters.retain(|w| w.id != id);
+        for job in &mut self.jobs {
+            if job.reply == Some(id) {
+                job.reply = None;
+            }
+        }
+    }
+
+    pub(crate) fn reply(&mut self, id: ReqId, result: Result<Value, RpcError>, durable: bool) {
+        self.effects.push(Effect::Reply { id, result, durable });
+    }
+}

@@ -1,0 +1,483 @@
+//! The reconcile loop: after every input, each action moves as far as its goal, its
+//! gates and its process allow. Level-triggered: a rule here holds whichever event
+//! made it true.
+
+use service_manifest_core::{Relation, RestartPolicy};
+
+use super::gates::{Gate, settle};
+use super::*;
+
+/// How an exit reads in a reason.
+pub(crate) fn describe(status: Option<ExitStatus>) -> String {
+    match status {
+        Some(ExitStatus::Code(c)) => format!("exited with status {c}"),
+        Some(ExitStatus::Signal(s)) => format!("was killed by signal {s}"),
+        None => "ended with an unknown status (its monitor process was killed)".to_owned(),
+    }
+}
+
+impl Core {
+    /// Moves every action until nothing changes, then settles jobs and waiters and saves.
+    pub(crate) fn reconcile(&mut self) {
+        loop {
+            loop {
+                let keys: Vec<Key> = self.actions.keys().cloned().collect();
+                let mut changed = false;
+                for key in &keys {
+                    changed |= self.step(key);
+                }
+                if !changed {
+                    break;
+                }
+            }
+            // A finished restart job writes goals again: go round once more.
+            if !self.check_jobs() {
+                break;
+            }
+        }
+        self.check_waiters();
+        self.flush();
+    }
+
+    fn step(&mut self, key: &Key) -> bool {
+        let now = self.now.mono_ms;
+        let Some(a) = self.actions.get(key) else {
+            return false;
+        };
+        if a.spawning {
+            // Nothing moves until the spawn answers.
+            return false;
+        }
+        match (a.goal, a.state) {
+            (Goal::Up, RunState::Created | RunState::Exited | RunState::Failed) if a.proc.is_none() => match a.hold {
+                Hold::None => {
+                    self.enter_waiting(key);
+                    true
+                }
+                Hold::Backoff(t) if t <= now => {
+                    if let Some(a) = self.actions.get_mut(key) {
+                        a.restarts += 1;
+                        a.hold = Hold::None;
+                    }
+                    self.enter_waiting(key);
+                    true
+                }
+                _ => false,
+            },
+            (Goal::Up, RunState::Waiting) => self.try_start(key),
+            (Goal::Up, RunState::Running) => self.check_ready(key),
+            (Goal::Down | Goal::Removed, RunState::Waiting) => {
+                self.transition(
+                    key,
+                    RunState::Exited,
+                    Some("stopped before it started".into()),
+                    EventKind::Exited { code: None },
+                );
+                true
+            }
+            (Goal::Down | Goal::Removed, RunState::Running | RunState::Ready) => self.begin_stop(key),
+            (_, RunState::Stopping) => {
+                self.escalate(key);
+                false
+            }
+            (Goal::Removed, RunState::Created | RunState::Exited | RunState::Failed) if a.proc.is_none() => {
+                self.actions.remove(key);
+                self.dirty.action(key, true);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub(super) fn enter_waiting(&mut self, key: &Key) {
+        let now = self.now.mono_ms;
+        let Some(a) = self.actions.get_mut(key) else { return };
+        a.wait_started = now;
+        a.waiting_on.clear();
+        a.fail_reason = None;
+        a.exit = None;
+        let deps = a.spec.depends_on.clone();
+        self.transition(key, RunState::Waiting, None, EventKind::Waiting { on: Vec::new() });
+        // Sockets that no action of ours serves are asked afresh: an answer from before
+        // says nothing of now.
+        for dep in &deps {
+            if dep.relation == Relation::Conflicts {
+                continue;
+            }
+            let target = self.resolve(dep);
+            let own = target.as_ref().and_then(|k| self.actions.get(k)).and_then(|t| t.socket.clone());
+            if let Some(path) = self.dep_socket(dep, target.as_ref())
+                && Some(&path) != own.as_ref()
+            {
+                self.accepting.remove(&path);
+                self.effects.push(Effect::Await(path));
+            }
+        }
+        self.stop_conflicts(key);
+    }
+
+    /// Starting an action stops what it conflicts with (either side may declare it).
+    fn stop_conflicts(&mut self, key: &Key) {
+        let mut conflicting: Vec<Key> = Vec::new();
+        if let Some(a) = self.actions.get(key) {
+            for dep in a.spec.depends_on.iter().filter(|d| d.relation == Relation::Conflicts) {
+                conflicting.extend(self.resolve(dep));
+            }
+        }
+        for (other, a) in &self.actions {
+            if a.spec
+                .depends_on
+                .iter()
+                .any(|d| d.relation == Relation::Conflicts && self.resolve(d).as_ref() == Some(key))
+            {
+                conflicting.push(other.clone());
+            }
+        }
+        let conflicting: Vec<Key> = conflicting
+            .into_iter()
+            .filter(|k| self.actions.get(k).is_some_and(|a| a.goal == Goal::Up || a.is_alive()))
+            .collect();
+        if conflicting.is_empty() {
+            return;
+        }
+        let (set, mut notes) = self.stop_set(conflicting);
+        for k in &set {
+            if let Some(a) = self.actions.get_mut(k) {
+                a.goal = Goal::Down;
+                a.hold = Hold::None;
+                a.stop_reason.get_or_insert_with(|| format!("conflicts with {}", label(key)));
+            }
+            self.dirty.action(k, true);
+            notes.push(format!("stopping {}: it conflicts with {}", label(k), label(key)));
+        }
+        self.notes.extend(notes);
+    }
+
+    /// Pulls in what the action requires or wants, then spawns it if every gate holds.
+    fn try_start(&mut self, key: &Key) -> bool {
+        let Some(a) = self.actions.get(key) else { return false };
+        let deps = a.spec.depends_on.clone();
+        let waited = self.now.mono_ms.saturating_sub(a.wait_started);
+        let mut changed = false;
+        let mut pending = Vec::new();
+        for dep in &deps {
+            if matches!(dep.relation, Relation::Requires | Relation::Wants) {
+                changed |= self.pull_in(dep, key);
+            }
+            match settle(dep.relation, self.gate(dep, waited)) {
+                Gate::Holds => {}
+                Gate::Pending(why) => pending.push(format!("{}: {why}", dep.label())),
+                Gate::Broken(why) => {
+                    let reason = format!("cannot start {}: requires {}: {why}", label(key), dep.label());
+                    if let Some(a) = self.actions.get_mut(key) {
+                        a.hold = Hold::GaveUp;
+                    }
+                    self.transition(key, RunState::Failed, Some(reason.clone()), EventKind::Failed { reason });
+                    return true;
+                }
+            }
+        }
+        if pending.is_empty() {
+            self.spawn(key);
+            return true;
+        }
+        if self.actions.get(key).is_some_and(|a| a.waiting_on != pending) {
+            if let Some(a) = self.actions.get_mut(key) {
+                a.waiting_on = pending.clone();
+            }
+            let reason = format!("waiting for {}", pending.join("; "));
+            self.transition(key, RunState::Waiting, Some(reason), EventKind::Waiting { on: pending });
+            changed = true;
+        }
+        changed
+    }
+
+    /// Makes the dependency's goal up; registers it from the declaration when it is not
+    /// defined and its program is installed. Returns whether anything changed.
+    fn pull_in(&mut self, dep: &ActionDep, by: &Key) -> bool {
+        let Some(action) = dep.action.clone() else { return false };
+        let key = (dep.service.clone(), action.clone());
+        if !self.actions.contains_key(&key) {
+            if self.services.contains_key(&dep.service) || !(self.installed)(&action) {
+                return false;
+            }
+            let mut spec = ActionSpec::new(action, service_manifest_core::BinaryKind::Server);
+            spec.socket = dep.socket.clone();
+            self.install(ServiceSpec::new(dep.service.clone(), vec![spec]));
+            self.dirty.service(&dep.service);
+        }
+        let asked_at = self.actions.get(by).map_or(0, |d| d.entered_seq);
+        let Some(t) = self.actions.get_mut(&key) else { return false };
+        if t.goal == Goal::Up {
+            // A dependency that failed for good before this dependent began waiting is
+            // tried again; one that fails while it waits stays failed, and the gate says so.
+            if !(t.hold == Hold::GaveUp && t.entered_seq < asked_at && !t.is_alive()) {
+                return false;
+            }
+            t.hold = Hold::None;
+            t.recent_starts.clear();
+        }
+        t.goal = Goal::Up;
+        t.stop_reason = None;
+        if t.hold == Hold::GaveUp {
+            t.hold = Hold::None;
+        }
+        let (state, reason) = (t.state, t.reason.clone());
+        self.dirty.action(&key, true);
+        self.transition(&key, state, reason, EventKind::PulledIn { by: label(by) });
+        true
+    }
+
+    fn spawn(&mut self, key: &Key) {
+        let now = self.now.mono_ms;
+        let env = self.env_for(key);
+        let (log, status) = (self.log_path(key), self.status_path(key));
+        let Some(a) = self.actions.get_mut(key) else { return };
+        a.run += 1;
+        a.spawning = true;
+        a.waiting_on.clear();
+        a.reason = Some("starting its process".into());
+        while a.recent_starts.front().is_some_and(|t| now.saturating_sub(*t) > START_LIMIT_WINDOW_MS) {
+            a.recent_starts.pop_front();
+        }
+        a.recent_starts.push_back(now);
+        let order = SpawnOrder {
+            key: key.clone(),
+            run: a.run,
+            exec: a.spec.exec.clone(),
+            args: a.spec.args.clone(),
+            env,
+            socket: a.socket.clone(),
+            log,
+            status,
+        };
+        if let Some(socket) = &order.socket {
+            self.accepting.remove(socket);
+        }
+        self.effects.push(Effect::Spawn(order));
+    }
+
+    /// The environment of a daemon: a fixed minimal set, never the launching shell's.
+    fn env_for(&self, key: &Key) -> Vec<(String, String)> {
+        let mut env: BTreeMap<String, String> = self.cfg.base_env.iter().cloned().collect();
+        env.insert("SERVICE_MANIFEST_SERVICE".into(), key.0.clone());
+        env.insert("SERVICE_MANIFEST_ACTION".into(), key.1.clone());
+        env.insert(crate::paths::SOCKET_DIR_ENV.into(), self.cfg.socket_dir.display().to_string());
+        env.insert(crate::paths::SOCKET_ENV.into(), self.cfg.socket.display().to_string());
+        if let Some(a) = self.actions.get(key) {
+            if let Some(socket) = &a.socket {
+                env.insert("SERVICE_MANIFEST_SOCKET".into(), socket.display().to_string());
+            }
+            env.extend(a.spec.env.iter().cloned());
+        }
+        env.into_iter().collect()
+    }
+
+    pub(super) fn spawned(&mut self, key: &Key, run: u64, saved: SavedProcess, at_us: u64) {
+        let now = self.now.mono_ms;
+        let timeout = self.actions.get(key).map(|a| self.start_timeout_of(&a.spec)).unwrap_or_default();
+        let Some(a) = self.actions.get_mut(key).filter(|a| a.run == run && a.spawning) else {
+            // Its action is gone: nothing may outlive that.
+            self.effects.push(Effect::Signal { pgid: saved.pid, signal: Signal::KILL });
+            return;
+        };
+        a.spawning = false;
+        a.proc = Some(Proc { saved, leader_exited: None });
+        let socket = a.socket.clone();
+        if let Some(socket) = &socket {
+            a.ready_deadline = Some(now + timeout);
+            self.effects.push(Effect::Await(socket.clone()));
+        }
+        let reason = socket.map(|_| "waiting for its socket to accept connections".to_owned());
+        self.spawn_began = Some(at_us);
+        self.transition(key, RunState::Running, reason, EventKind::Spawned { pid: saved.pid });
+        self.dirty.action(key, false);
+    }
+
+    pub(super) fn spawn_failed(&mut self, key: &Key, run: u64, error: String) {
+        let Some(a) = self.actions.get_mut(key).filter(|a| a.run == run && a.spawning) else { return };
+        a.spawning = false;
+        a.hold = Hold::GaveUp;
+        let reason = format!("cannot start {}: {error}", label(key));
+        self.transition(key, RunState::Failed, Some(reason.clone()), EventKind::Failed { reason });
+    }
+
+    fn check_ready(&mut self, key: &Key) -> bool {
+        let now = self.now.mono_ms;
+        let Some(a) = self.actions.get(key) else { return false };
+        let ready = match &a.socket {
+            None => true,
+            Some(socket) => self.accepting.contains(socket),
+        };
+        if ready {
+            if let Some(a) = self.actions.get_mut(key) {
+                a.ready_deadline = None;
+            }
+            self.transition(key, RunState::Ready, None, EventKind::Ready);
+            return true;
+        }
+        if a.ready_deadline.is_some_and(|t| t <= now) {
+            let reason = format!(
+                "{} did not accept connections on {} within {}",
+                label(key),
+                a.socket.as_ref().map(|s| s.display().to_string()).unwrap_or_default(),
+                crate::text::duration_ms(self.start_timeout_of(&a.spec))
+            );
+            if let Some(a) = self.actions.get_mut(key) {
+                a.fail_reason = Some(reason.clone());
+            }
+            self.signal_stop(key, reason);
+            return true;
+        }
+        false
+    }
+
+    /// SIGTERM to the group once every dependent that is also stopping has gone:
+    /// the reverse of the start order, whatever the relation.
+    fn begin_stop(&mut self, key: &Key) -> bool {
+        let blocked = self.actions.iter().any(|(other, a)| {
+            other != key
+                && a.goal != Goal::Up
+                && a.is_alive()
+                && a.spec
+                    .depends_on
+                    .iter()
+                    .any(|d| d.relation != Relation::Conflicts && self.resolve(d).as_ref() == Some(key))
+        });
+        if blocked {
+            return false;
+        }
+        let reason =
+            self.actions.get(key).and_then(|a| a.stop_reason.clone()).unwrap_or_else(|| "stop requested".into());
+        if let Some(a) = self.actions.get_mut(key) {
+            a.requested_stop = true;
+        }
+        self.signal_stop(key, reason);
+        true
+    }
+
+    fn signal_stop(&mut self, key: &Key, reason: String) {
+        let now = self.now.mono_ms;
+        let grace = u64::try_from(self.cfg.stop_grace.as_millis()).unwrap_or(u64::MAX);
+        let Some(a) = self.actions.get_mut(key) else { return };
+        a.kill_at = Some(now + grace);
+        a.ready_deadline = None;
+        if let Some(p) = a.proc {
+            self.effects.push(Effect::Signal { pgid: p.saved.pid, signal: Signal::TERM });
+        }
+        self.transition(key, RunState::Stopping, Some(reason.clone()), EventKind::Stopping { reason });
+    }
+
+    /// After the grace, SIGKILL the whole group, also when its leader is already gone;
+    /// after another grace, the monitor (a descendant left the group and keeps it waiting).
+    fn escalate(&mut self, key: &Key) {
+        let now = self.now.mono_ms;
+        let grace = u64::try_from(self.cfg.stop_grace.as_millis()).unwrap_or(u64::MAX);
+        let Some(a) = self.actions.get_mut(key) else { return };
+        let Some(p) = a.proc else { return };
+        if a.kill_at.is_some_and(|t| t <= now) {
+            a.kill_at = None;
+            a.kill_monitor_at = Some(now + grace);
+            self.effects.push(Effect::Signal { pgid: p.saved.pid, signal: Signal::KILL });
+        } else if a.kill_monitor_at.is_some_and(|t| t <= now) {
+            a.kill_monitor_at = None;
+            self.effects.push(Effect::KillMonitor { pid: p.saved.monitor });
+        }
+    }
+
+    pub(super) fn leader_exited(
+        &mut self,
+        key: &Key,
+        status: Option<ExitStatus>,
+        group_gone: bool,
+        last_line: Option<String>,
+    ) {
+        let Some(a) = self.actions.get_mut(key) else { return };
+        if let Some(p) = &mut a.proc {
+            p.leader_exited = Some(status);
+        }
+        a.exit = status;
+        a.last_line = last_line;
+        if group_gone {
+            self.group_gone(key);
+        } else if a.state != RunState::Stopping {
+            // A group whose leader ended is cleaned up before anything else happens to it.
+            let reason = format!("its main process {}; stopping what is left of its process group", describe(status));
+            self.signal_stop(key, reason);
+        }
+    }
+
+    pub(super) fn group_gone(&mut self, key: &Key) {
+        let Some(a) = self.actions.get_mut(key) else { return };
+        let Some(proc) = a.proc.take() else { return };
+        a.kill_at = None;
+        a.kill_monitor_at = None;
+        a.ready_deadline = None;
+        let status = proc.leader_exited.flatten();
+        a.exit = status;
+        let requested = std::mem::take(&mut a.requested_stop);
+        let last_line = a.last_line.take();
+        self.dirty.action(key, false);
+        let code = match status {
+            Some(ExitStatus::Code(c)) => Some(c),
+            _ => None,
+        };
+        if let Some(reason) = a.fail_reason.take() {
+            a.hold = Hold::GaveUp;
+            self.transition(key, RunState::Failed, Some(reason.clone()), EventKind::Failed { reason });
+            return;
+        }
+        if requested || a.goal != Goal::Up {
+            a.hold = Hold::None;
+            self.transition(key, RunState::Exited, Some("stopped".into()), EventKind::Exited { code });
+            return;
+        }
+        let policy = a.spec.restart;
+        if code == Some(0) {
+            let always = policy == RestartPolicy::Always;
+            a.hold = Hold::Done;
+            self.transition(key, RunState::Exited, Some(describe(status)), EventKind::Exited { code });
+            if always {
+                self.schedule_restart(key, None);
+            }
+            return;
+        }
+        let detail = last_line.map(|l| format!(": {l}")).unwrap_or_default();
+        let reason = format!("{}{detail}", describe(status));
+        if policy == RestartPolicy::Never {
+            a.hold = Hold::GaveUp;
+            self.transition(key, RunState::Failed, Some(reason.clone()), EventKind::Failed { reason });
+        } else {
+            self.schedule_restart(key, Some(reason));
+        }
+    }
+
+    /// A restart after back-off, or none once the start limit is reached. With `failed`,
+    /// records the failure first (its reason says when a limit stopped the restarts).
+    fn schedule_restart(&mut self, key: &Key, failed: Option<String>) {
+        let now = self.now.mono_ms;
+        let Some(a) = self.actions.get_mut(key) else { return };
+        while a.recent_starts.front().is_some_and(|t| now.saturating_sub(*t) > START_LIMIT_WINDOW_MS) {
+            a.recent_starts.pop_front();
+        }
+        let limited = a.recent_starts.len() >= START_LIMIT;
+        let exponent = u32::try_from(a.recent_starts.len().saturating_sub(1)).unwrap_or(16).min(16);
+        let delay = (100 * 2u64.pow(exponent)).min(10_000);
+        a.hold = if limited { Hold::GaveUp } else { Hold::Backoff(now + delay) };
+        if let Some(reason) = failed {
+            let reason = if limited {
+                format!(
+                    "{reason}; not restarted: started {START_LIMIT} times within {}s (start limit)",
+                    START_LIMIT_WINDOW_MS / 1000
+                )
+            } else {
+                reason
+            };
+            self.transition(key, RunState::Failed, Some(reason.clone()), EventKind::Failed { reason });
+        }
+        if !limited && let Some(a) = self.actions.get(key) {
+            let (state, reason) = (a.state, a.reason.clone());
+            self.transition(key, state, reason, EventKind::Restarting { in_ms: delay });
+        }
+    }
+}

@@ -1,0 +1,545 @@
+//! The monitor: one small process per running action, in the spirit of s6-supervise and
+//! podman's conmon, that outlives the supervisor.
+//!
+//! The supervisor forks it; it forks the daemon into a new process group and then only
+//! waits. Because it is the daemon's parent and a child subreaper, it reaps the leader
+//! and every descendant orphaned inside the group, so:
+//!
+//! - the leader's exit status is written to a status file (and fsynced) the moment it
+//!   is known, whether or not a supervisor is running: a one-shot that finishes while the
+//!   supervisor is down is not mistaken for a failure, nor run again;
+//! - "the whole group is gone" is an event (the monitor exits once it has no children),
+//!   not a guess: the supervisor counts an action as stopped only then;
+//! - it carries the daemon's stdout and stderr into the log with size-based rotation
+//!   (as s6-log does), so a log never grows without bound and no pipe breaks when the
+//!   supervisor restarts.
+//!
+//! It reports to the supervisor over a pipe in fixed 9-byte records: `P pid errno` once
+//! the exec succeeded (errno 0) or failed, `L kind value` when the leader exited (kind 0:
+//! exit code, 1: signal), and `G` when nothing of the group is left.
+//!
+//! After `fork` the child is a copy of a multi-threaded process, so it only makes system
+//! calls on memory prepared before the fork: no allocation, no locks.
+
+use std::ffi::{CString, c_char, c_int};
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::Path;
+
+/// Everything the monitor and the daemon need, prepared before the fork.
+pub struct Plan {
+    program: CString,
+    argv: Vec<CString>,
+    envp: Vec<CString>,
+    cwd: CString,
+    /// `log`, `log.1`, … `log.N`: the live file first.
+    logs: Vec<CString>,
+    log_max_bytes: u64,
+    status: CString,
+    separator: Vec<u8>,
+}
+
+/// What the spawned daemon is.
+#[derive(Debug)]
+pub struct Started {
+    /// The daemon's pid, which is also its process group.
+    pub pid: u32,
+    /// The monitor's pid.
+    pub monitor: u32,
+    /// The read end of the monitor's report pipe.
+    pub reports: OwnedFd,
+}
+
+/// One report from a monitor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Report {
+    /// The exec happened (`errno` 0) or failed with `errno`.
+    Exec { pid: u32, errno: i32 },
+    /// The group leader exited; others of the group remain.
+    Leader(ExitStatus),
+    /// The group leader exited and nothing of the group is left.
+    LeaderAndGroup(ExitStatus),
+    /// No process of the group is left; the monitor exits.
+    GroupGone,
+}
+
+/// How a process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It exited with this code.
+    Code(i32),
+    /// A signal ended it.
+    Signal(i32),
+}
+
+impl ExitStatus {
+    /// Reads a status file the monitor wrote: `exit N` or `signal N`.
+    pub fn read(path: &Path) -> Option<Self> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let (kind, value) = text.trim().split_once(' ')?;
+        let value = value.parse().ok()?;
+        match kind {
+            "exit" => Some(Self::Code(value)),
+            "signal" => Some(Self::Signal(value)),
+            _ => None,
+        }
+    }
+}
+
+/// Decodes one 9-byte record.
+pub fn decode(record: &[u8; 9]) -> Option<Report> {
+    let a = i32::from_ne_bytes([record[1], record[2], record[3], record[4]]);
+    let b = i32::from_ne_bytes([record[5], record[6], record[7], record[8]]);
+    match record[0] {
+        b'P' => Some(Report::Exec { pid: u32::try_from(a).ok()?, errno: b }),
+        b'L' | b'X' => {
+            let status = if a == 0 { ExitStatus::Code(b) } else { ExitStatus::Signal(b) };
+            Some(if record[0] == b'X' { Report::LeaderAndGroup(status) } else { Report::Leader(status) })
+        }
+        b'G' => Some(Report::GroupGone),
+        _ => None,
+    }
+}
+
+fn cstring(text: impl Into<Vec<u8>>, what: &str) -> io::Result<CString> {
+    CString::new(text).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("{what} contains a NUL byte")))
+}
+
+fn path_cstring(path: &Path, what: &str) -> io::Result<CString> {
+    use std::os::unix::ffi::OsStrExt;
+    cstring(path.as_os_str().as_bytes(), what)
+}
+
+impl Plan {
+    /// A plan to run `program` with `args` and exactly `env`, in `cwd`, logging to `log`
+    /// (rotated at `log_max_bytes` into `log_files` files in all) and writing the exit
+    /// status to `status`. `separator` is written to the log before the daemon starts.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        program: &Path,
+        args: &[String],
+        env: &[(String, String)],
+        cwd: &Path,
+        log: &Path,
+        log_max_bytes: u64,
+        log_files: u32,
+        status: &Path,
+        separator: String,
+    ) -> io::Result<Self> {
+        let program = path_cstring(program, "the program path")?;
+        let mut argv = vec![program.clone()];
+        for a in args {
+            argv.push(cstring(a.as_str(), "an argument")?);
+        }
+        let envp = env
+            .iter()
+            .map(|(k, v)| cstring(format!("{k}={v}"), "an environment variable"))
+            .collect::<Result<_, _>>()?;
+        let mut logs = vec![path_cstring(log, "the log path")?];
+        for n in 1..log_files.max(1) {
+            let mut rotated = log.as_os_str().to_owned();
+            rotated.push(format!(".{n}"));
+            logs.push(path_cstring(Path::new(&rotated), "the log path")?);
+        }
+        Ok(Self {
+            program,
+            argv,
+            envp,
+            cwd: path_cstring(cwd, "the working directory")?,
+            logs,
+            log_max_bytes: log_max_bytes.max(4096),
+            status: path_cstring(status, "the status path")?,
+            separator: separator.into_bytes(),
+        })
+    }
+}
+
+fn last_error() -> i32 {
+    io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+fn pipe() -> io::Result<(c_int, c_int)> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((fds[0], fds[1]))
+}
+
+fn close(fd: c_int) {
+    // SAFETY: closing a descriptor this module opened and no one else owns.
+    unsafe { libc::close(fd) };
+}
+
+/// Forks the monitor, which forks and execs the daemon; returns once the exec happened
+/// or failed. Blocks for that long: call it off the engine thread.
+pub fn spawn(plan: &Plan) -> io::Result<Started> {
+    let mut argv: Vec<*const c_char> = plan.argv.iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
+    let mut envp: Vec<*const c_char> = plan.envp.iter().map(|e| e.as_ptr()).collect();
+    envp.push(std::ptr::null());
+    // SAFETY: a constant NUL-terminated path.
+    let devnull = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
+    if devnull < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let (report_r, report_w) = pipe()?;
+    let (exec_r, exec_w) = pipe()?;
+    let (out_r, out_w) = pipe()?;
+    // SAFETY: the child only makes async-signal-safe system calls on memory prepared above
+    // and exits with `_exit`; see `monitor_main`.
+    let monitor = unsafe { libc::fork() };
+    if monitor < 0 {
+        let e = io::Error::last_os_error();
+        for fd in [devnull, report_r, report_w, exec_r, exec_w, out_r, out_w] {
+            close(fd);
+        }
+        return Err(e);
+    }
+    if monitor == 0 {
+        // SAFETY: in the forked child; never returns.
+        unsafe { monitor_main(plan, &argv, &envp, Fds { devnull, report_w, exec_r, exec_w, out_r, out_w }) }
+    }
+    for fd in [devnull, report_w, exec_r, exec_w, out_r, out_w] {
+        close(fd);
+    }
+    // SAFETY: `report_r` is an open descriptor this function owns from here on.
+    let reports = unsafe { OwnedFd::from_raw_fd(report_r) };
+    let mut record = [0u8; 9];
+    let read = read_full(&reports, &mut record);
+    match read.ok().and_then(|()| decode(&record)) {
+        Some(Report::Exec { pid, errno: 0 }) => {
+            Ok(Started { pid, monitor: u32::try_from(monitor).unwrap_or_default(), reports })
+        }
+        Some(Report::Exec { errno, .. }) => {
+            reap(monitor);
+            Err(io::Error::from_raw_os_error(errno))
+        }
+        _ => {
+            reap(monitor);
+            Err(io::Error::other("the monitor process ended before starting the program"))
+        }
+    }
+}
+
+fn read_full(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<()> {
+    use std::io::Read;
+    let mut file = std::fs::File::from(fd.try_clone()?);
+    file.read_exact(buf)
+}
+
+/// Reaps a child monitor that has exited or is about to (blocks until then).
+pub fn reap(pid: i32) {
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
+    while unsafe { libc::waitpid(pid, &raw mut status, 0) } < 0 && last_error() == libc::EINTR {}
+}
+
+struct Fds {
+    devnull: c_int,
+    report_w: c_int,
+    exec_r: c_int,
+    exec_w: c_int,
+    out_r: c_int,
+    out_w: c_int,
+}
+
+/// Writes one report record; a supervisor that is gone (EPIPE) is not an error.
+unsafe fn report(fd: c_int, tag: u8, a: i32, b: i32) {
+    let mut rec = [0u8; 9];
+    rec[0] = tag;
+    rec[1..5].copy_from_slice(&a.to_ne_bytes());
+    rec[5..9].copy_from_slice(&b.to_ne_bytes());
+    // SAFETY: writing a stack buffer.
+    unsafe { libc::write(fd, rec.as_ptr().cast(), rec.len()) };
+}
+
+/// Formats `n` into `buf` without allocating; returns the digits.
+fn itoa(mut n: i64, buf: &mut [u8; 24]) -> &[u8] {
+    let neg = n < 0;
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + u8::try_from((n % 10).unsigned_abs()).unwrap_or(0);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if neg {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
+}
+
+unsafe fn write_all(fd: c_int, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        // SAFETY: writing from a live slice.
+        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        if n < 0 {
+            if last_error() == libc::EINTR {
+                continue;
+            }
+            return;
+        }
+        bytes = &bytes[usize::try_from(n).unwrap_or(bytes.len()).min(bytes.len())..];
+    }
+}
+
+unsafe fn open_log(path: &CString) -> (c_int, u64) {
+    // SAFETY: a NUL-terminated path prepared before the fork; `st` is plain old data.
+    unsafe {
+        let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC, 0o640);
+        let mut st: libc::stat = std::mem::zeroed();
+        let size =
+            if fd >= 0 && libc::fstat(fd, &raw mut st) == 0 { u64::try_from(st.st_size).unwrap_or(0) } else { 0 };
+        (fd, size)
+    }
+}
+
+/// Shifts `log.N-1` → `log.N` … `log` → `log.1` and opens a fresh `log`.
+unsafe fn rotate(plan: &Plan, log: &mut c_int, size: &mut u64) {
+    // SAFETY: paths prepared before the fork.
+    unsafe {
+        close(*log);
+        if plan.logs.len() > 1 {
+            for i in (1..plan.logs.len()).rev() {
+                libc::rename(plan.logs[i - 1].as_ptr(), plan.logs[i].as_ptr());
+            }
+        } else {
+            libc::truncate(plan.logs[0].as_ptr(), 0);
+        }
+        (*log, *size) = open_log(&plan.logs[0]);
+    }
+}
+
+unsafe fn write_status(plan: &Plan, status: c_int) {
+    let mut buf = [0u8; 24];
+    let (word, value): (&[u8], i64) = if libc::WIFEXITED(status) {
+        (b"exit ", i64::from(libc::WEXITSTATUS(status)))
+    } else {
+        (b"signal ", i64::from(libc::WTERMSIG(status)))
+    };
+    // SAFETY: a path prepared before the fork; stack buffers.
+    unsafe {
+        let fd =
+            libc::open(plan.status.as_ptr(), libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC, 0o600);
+        if fd >= 0 {
+            write_all(fd, word);
+            write_all(fd, itoa(value, &mut buf));
+            write_all(fd, b"\n");
+            libc::fsync(fd);
+            close(fd);
+        }
+    }
+}
+
+unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &[*const c_char], fds: Fds) -> ! {
+    // SAFETY: only system calls on memory prepared before the fork, ending in `_exit`.
+    unsafe {
+        libc::setsid();
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        // A fork has the supervisor's command line; its name tells it apart in `ps` and `pgrep`.
+        libc::prctl(libc::PR_SET_NAME, c"sm-monitor".as_ptr(), 0, 0, 0);
+        // The supervisor's stop signals go to the daemon's group, never here; a terminal's or a
+        // dying supervisor's must not end the monitor before it has recorded the exit.
+        for sig in
+            [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGPIPE, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2]
+        {
+            libc::signal(sig, libc::SIG_IGN);
+        }
+        let mut chld: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&raw mut chld);
+        libc::sigaddset(&raw mut chld, libc::SIGCHLD);
+        libc::sigprocmask(libc::SIG_BLOCK, &raw const chld, std::ptr::null_mut());
+        // Nothing of the supervisor's (its API socket, its epoll, other actions' pipes) may
+        // stay open here: the monitor outlives the supervisor.
+        let keep = [fds.devnull, fds.report_w, fds.exec_r, fds.exec_w, fds.out_r, fds.out_w];
+        close_all_but(keep);
+        let pid = libc::fork();
+        if pid < 0 {
+            report(fds.report_w, b'P', 0, last_error());
+            libc::_exit(1);
+        }
+        if pid == 0 {
+            libc::setpgid(0, 0);
+            libc::dup2(fds.devnull, 0);
+            libc::dup2(fds.out_w, 1);
+            libc::dup2(fds.out_w, 2);
+            for fd in [fds.devnull, fds.report_w, fds.exec_r, fds.out_r, fds.out_w] {
+                if fd > 2 {
+                    close(fd);
+                }
+            }
+            for sig in 1..32 {
+                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
+            let mut none: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&raw mut none);
+            libc::sigprocmask(libc::SIG_SETMASK, &raw const none, std::ptr::null_mut());
+            if libc::chdir(plan.cwd.as_ptr()) == 0 {
+                libc::execve(plan.program.as_ptr(), argv.as_ptr(), envp.as_ptr());
+            }
+            let errno = last_error();
+            write_all(fds.exec_w, &errno.to_ne_bytes());
+            libc::_exit(127);
+        }
+        // Both sides set the group, so no signal can reach a daemon still in the monitor's.
+        libc::setpgid(pid, pid);
+        close(fds.exec_w);
+        close(fds.out_w);
+        let mut errno_bytes = [0u8; 4];
+        let n = loop {
+            let n = libc::read(fds.exec_r, errno_bytes.as_mut_ptr().cast(), 4);
+            if n >= 0 || last_error() != libc::EINTR {
+                break n;
+            }
+        };
+        let errno = if n == 4 { i32::from_ne_bytes(errno_bytes) } else { 0 };
+        let (mut log, mut size) = open_log(&plan.logs[0]);
+        if errno != 0 {
+            let mut status = 0;
+            libc::waitpid(pid, &raw mut status, 0);
+            report(fds.report_w, b'P', pid, errno);
+            libc::_exit(0);
+        }
+        write_all(log, &plan.separator);
+        size += plan.separator.len() as u64;
+        report(fds.report_w, b'P', pid, 0);
+        let sfd = libc::signalfd(-1, &raw const chld, libc::SFD_CLOEXEC);
+        let mut out = fds.out_r;
+        let mut leader_done = false;
+        let mut children_gone = false;
+        let mut buf = [0u8; 16384];
+        loop {
+            if children_gone && out < 0 {
+                report(fds.report_w, b'G', 0, 0);
+                libc::_exit(0);
+            }
+            let mut polls = [
+                libc::pollfd { fd: out, events: libc::POLLIN, revents: 0 },
+                libc::pollfd { fd: if children_gone { -1 } else { sfd }, events: libc::POLLIN, revents: 0 },
+            ];
+            if libc::poll(polls.as_mut_ptr(), 2, -1) < 0 {
+                continue;
+            }
+            if polls[0].revents != 0 {
+                let n = libc::read(out, buf.as_mut_ptr().cast(), buf.len());
+                if n > 0 {
+                    let n = usize::try_from(n).unwrap_or(0);
+                    if size > 0 && size + n as u64 > plan.log_max_bytes {
+                        rotate(plan, &mut log, &mut size);
+                    }
+                    write_all(log, &buf[..n]);
+                    size += n as u64;
+                } else if n == 0 || last_error() != libc::EINTR {
+                    close(out);
+                    out = -1;
+                }
+            }
+            if polls[1].revents != 0 {
+                let mut info = [0u8; 128];
+                libc::read(sfd, info.as_mut_ptr().cast(), info.len());
+                let mut leader_now = None;
+                loop {
+                    let mut status = 0;
+                    let r = libc::waitpid(-1, &raw mut status, libc::WNOHANG);
+                    if r == pid && !leader_done {
+                        leader_done = true;
+                        write_status(plan, status);
+                        leader_now = Some(status);
+                    } else if r > 0 {
+                        continue;
+                    } else {
+                        // 0: children remain; -1 (ECHILD): none is left, orphans included.
+                        children_gone = r < 0 && leader_done;
+                        break;
+                    }
+                }
+                if let Some(status) = leader_now {
+                    let (kind, value) = if libc::WIFEXITED(status) {
+                        (0, libc::WEXITSTATUS(status))
+                    } else {
+                        (1, libc::WTERMSIG(status))
+                    };
+                    if children_gone {
+                        // One report for the common case: the log is complete, the group gone.
+                        drain(plan, out, &mut log, &mut size, &mut buf);
+                        report(fds.report_w, b'X', kind, value);
+                        libc::_exit(0);
+                    }
+                    report(fds.report_w, b'L', kind, value);
+                }
+            }
+        }
+    }
+}
+
+/// Copies what is left in the output pipe into the log: every writer has exited, so it ends.
+unsafe fn drain(plan: &Plan, out: c_int, log: &mut c_int, size: &mut u64, buf: &mut [u8; 16384]) {
+    if out < 0 {
+        return;
+    }
+    // SAFETY: reading into a stack buffer from our own pipe.
+    unsafe {
+        loop {
+            let n = libc::read(out, buf.as_mut_ptr().cast(), buf.len());
+            if n < 0 && last_error() == libc::EINTR {
+                continue;
+            }
+            let Ok(n) = usize::try_from(n) else { break };
+            if n == 0 {
+                break;
+            }
+            if *size > 0 && *size + n as u64 > plan.log_max_bytes {
+                rotate(plan, log, size);
+            }
+            write_all(*log, &buf[..n]);
+            *size += n as u64;
+        }
+    }
+}
+
+unsafe fn close_all_but(mut keep: [c_int; 6]) {
+    keep.sort_unstable();
+    let mut next: libc::c_uint = 3;
+    // SAFETY: closing descriptors inherited from the supervisor, which the monitor never uses.
+    unsafe {
+        for fd in keep {
+            let Ok(fd) = libc::c_uint::try_from(fd) else { continue };
+            if fd > next {
+                libc::syscall(libc::SYS_close_range, next, fd - 1, 0);
+            }
+            next = next.max(fd + 1);
+        }
+        libc::syscall(libc::SYS_close_range, next, libc::c_uint::MAX, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn itoa_formats_without_allocating() {
+        let mut buf = [0u8; 24];
+        assert_eq!(itoa(0, &mut buf), b"0");
+        assert_eq!(itoa(-15, &mut buf), b"-15");
+        assert_eq!(itoa(i64::from(i32::MAX), &mut buf), b"2147483647");
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let mut rec = [0u8; 9];
+        rec[0] = b'L';
+        rec[1..5].copy_from_slice(&1i32.to_ne_bytes());
+        rec[5..9].copy_from_slice(&15i32.to_ne_bytes());
+        assert_eq!(decode(&rec), Some(Report::Leader(ExitStatus::Signal(15))));
+        rec[0] = b'?';
+        assert_eq!(decode(&rec), None);
+    }
+}
