@@ -19,7 +19,7 @@ impl ServiceSpec {
     /// A service with these actions; every other field keeps its default.
     ///
     /// ```
-    /// use service_manifest::{ActionSpec, BinaryKind, ServiceSpec};
+    /// use service_manifest_runtime::{ActionSpec, BinaryKind, ServiceSpec};
     /// let spec = ServiceSpec::new("hero_proxy", vec![ActionSpec::new("hero_proxy_server", BinaryKind::Server)]);
     /// assert_eq!(spec.actions.len(), 1);
     /// ```

@@ -39,6 +39,10 @@ impl Core {
         let t = target.as_ref().and_then(|k| self.actions.get(k));
         if dep.relation == Relation::Conflicts {
             return match (t, &target) {
+                // Started again since this one began waiting: the later request wins.
+                (Some(t), Some(k)) if t.goal == super::Goal::Up => {
+                    Gate::Broken(format!("conflicts with {}, which is up", label(k)))
+                }
                 (Some(t), Some(k)) if t.is_alive() => {
                     Gate::Pending(format!("conflicting {} is still stopping", label(k)))
                 }
@@ -51,6 +55,17 @@ impl Core {
         }
         if target.is_none() && dep.action.is_some() && dep.relation != Relation::After {
             return self.unresolvable(dep);
+        }
+        if let (Some(t), Some(k)) = (t, &target)
+            && t.goal != super::Goal::Up
+            && dep.relation != Relation::After
+        {
+            if t.goal == super::Goal::Removed {
+                return Gate::Broken("is being removed".to_owned());
+            }
+            if let Some(other) = self.conflicting_up(k) {
+                return Gate::Broken(format!("conflicts with {}, which is up", label(&other)));
+            }
         }
         if let Some(t) = t
             && t.failed_for_good()
@@ -108,10 +123,10 @@ fn running(t: Option<&super::Action>) -> Gate {
     }
 }
 
-/// Applies the relation to a broken gate: only `requires` fails the dependent.
+/// Applies the relation to a broken gate: only `requires` and `conflicts` fail the dependent.
 pub(crate) fn settle(relation: Relation, gate: Gate) -> Gate {
     match (relation, gate) {
-        (Relation::Requires, gate) => gate,
+        (Relation::Requires | Relation::Conflicts, gate) => gate,
         (_, Gate::Broken(_)) => Gate::Holds,
         (_, gate) => gate,
     }

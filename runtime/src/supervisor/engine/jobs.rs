@@ -129,8 +129,11 @@ impl Core {
                     changed = true;
                 }
                 Then::Forget(service) => {
-                    self.actions.retain(|k, _| k.0 != service);
-                    self.services.remove(&service);
+                    // What was redefined meanwhile stays; the rest is forgotten.
+                    self.actions.retain(|k, a| k.0 != service || a.goal != Goal::Removed || a.is_alive());
+                    if !self.actions.keys().any(|k| k.0 == service) {
+                        self.services.remove(&service);
+                    }
                     self.dirty.service(&service);
                 }
                 Then::Exit => self.effects.push(Effect::Exit),

@@ -292,6 +292,9 @@ pub(crate) struct Core {
     /// Lines for the reply to the request being handled, from what reconcile did for it
     /// (conflicting actions it stopped).
     notes: Vec<String>,
+    /// Broken invariants the simulation looks for.
+    #[cfg(test)]
+    pub(crate) violations: Vec<String>,
 }
 
 fn to_value<T: serde::Serialize>(value: T) -> Result<Value, RpcError> {
@@ -321,6 +324,8 @@ impl Core {
             now,
             spawn_began: None,
             notes: Vec::new(),
+            #[cfg(test)]
+            violations: Vec::new(),
         }
     }
 

@@ -217,6 +217,9 @@ impl Core {
             return Err(RpcError::rejected("the supervisor is shutting down"));
         }
         let keys = self.targets(target)?;
+        if let Some(k) = keys.iter().find(|k| self.actions.get(*k).is_some_and(|a| a.goal == Goal::Removed)) {
+            return Err(RpcError::rejected(format!("{} is being removed", label(k))));
+        }
         let mut report = ChangeReport::default();
         for key in keys {
             let Some(a) = self.actions.get_mut(&key) else { continue };

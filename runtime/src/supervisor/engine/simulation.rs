@@ -1,1 +1,471 @@
+//! The engine as a deterministic simulation: random services, then random interleavings
+//! of requests, spawn answers, exits and crashes, sockets that accept, time passing and
+//! supervisor restarts, from a seed. Invariants are checked after every step; a failure
+//! names the seed and the step, and `SIM_SEED=<seed>` replays exactly that case.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rustix::process::Signal;
+use service_manifest_core::{BinaryKind, ReadyGate, Relation, RestartPolicy};
+
+use super::*;
+
+/// xorshift64*: small, seedable, and the same on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n.max(1) as u64).unwrap_or(0)
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// A process group as the simulated world sees it.
+#[derive(Clone, Copy, Debug)]
+struct Group {
+    saved: SavedProcess,
+    run: u64,
+    leader_alive: bool,
+    /// A SIGTERM or SIGKILL reached it: it will exit.
+    signalled: bool,
+}
+
+struct World {
+    rng: Rng,
+    now: Now,
+    core: Core,
+    specs: Vec<ServiceSpec>,
+    /// Spawn orders not answered yet.
+    spawns: Vec<SpawnOrder>,
+    groups: BTreeMap<Key, Group>,
+    /// Sockets the core awaits.
+    awaited: Vec<PathBuf>,
+    /// What the store would hold.
+    store_services: BTreeMap<String, ServiceSpec>,
+    store_actions: BTreeMap<Key, ActionRecord>,
+    seq_floor: u64,
+    next_pid: u32,
+    next_id: ReqId,
+    /// Exit statuses the monitors wrote.
+    statuses: BTreeMap<Key, ExitStatus>,
+    highest_seq: u64,
+}
+
+fn config() -> Config {
+    Config {
+        socket: "/sim/sup.sock".into(),
+        state_dir: "/sim/state".into(),
+        bin_dir: "/sim/bin".into(),
+        socket_dir: "/sim/s".into(),
+        default_timeout_ms: 3_000,
+        default_start_timeout_ms: 3_000,
+        stop_grace: Duration::from_millis(500),
+        log_max_bytes: 1 << 20,
+        log_files: 3,
+        base_env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+    }
+}
+
+fn new_core(now: Now) -> Core {
+    Core::new(config(), Box::new(|exec: &str| exec.starts_with("installed")), now)
+}
+
+/// Two to four services, each action depending only on earlier ones (no cycles).
+fn services(rng: &mut Rng) -> Vec<ServiceSpec> {
+    let mut specs: Vec<ServiceSpec> = Vec::new();
+    let mut earlier: Vec<(String, String, bool)> = Vec::new();
+    for s in 0..2 + rng.below(3) {
+        let name = format!("svc{s}");
+        let mut actions = Vec::new();
+        for a in 0..1 + rng.below(3) {
+            let action = format!("a{a}");
+            let served = rng.chance(60);
+            let mut spec = ActionSpec::new(action.clone(), BinaryKind::Server);
+            if served {
+                spec = spec.socket(format!("{name}/{action}.sock"));
+            }
+            spec.restart = [RestartPolicy::Never, RestartPolicy::OnFailure, RestartPolicy::Always][rng.below(3)];
+            for _ in 0..rng.below(3) {
+                if earlier.is_empty() {
+                    break;
+                }
+                let (ds, da, dserved) = earlier[rng.below(earlier.len())].clone();
+                if spec.depends_on.iter().any(|d| d.service == ds && d.action.as_deref() == Some(&da)) {
+                    continue;
+                }
+                let relation =
+                    [Relation::Requires, Relation::Requires, Relation::Wants, Relation::After, Relation::Conflicts]
+                        [rng.below(5)];
+                let ready = match rng.below(3) {
+                    0 if dserved => ReadyGate::Socket,
+                    1 => ReadyGate::Completed,
+                    _ => ReadyGate::Running,
+                };
+                spec = spec.depends_on(ActionDep::new(ds).action(da).relation(relation).ready(ready));
+            }
+            earlier.push((name.clone(), action, served));
+            actions.push(spec);
+        }
+        specs.push(ServiceSpec::new(name, actions));
+    }
+    specs
+}
+
+impl World {
+    fn new(seed: u64) -> Self {
+        let mut rng = Rng(seed.max(1));
+        let specs = services(&mut rng);
+        let now = Now { mono_ms: 0, wall_us: 1_000_000 };
+        Self {
+            rng,
+            now,
+            core: new_core(now),
+            specs,
+            spawns: Vec::new(),
+            groups: BTreeMap::new(),
+            awaited: Vec::new(),
+            store_services: BTreeMap::new(),
+            store_actions: BTreeMap::new(),
+            seq_floor: 1,
+            next_pid: 100,
+            next_id: 1,
+            statuses: BTreeMap::new(),
+            highest_seq: 0,
+        }
+    }
+
+    fn feed(&mut self, input: Input) -> Result<(), String> {
+        let effects = self.core.handle(input, self.now);
+        self.carry_out(effects)
+    }
+
+    fn carry_out(&mut self, effects: Vec<Effect>) -> Result<(), String> {
+        for effect in effects {
+            match effect {
+                Effect::Spawn(order) => {
+                    if self.groups.contains_key(&order.key) || self.spawns.iter().any(|s| s.key == order.key) {
+                        return Err(format!("a second process group for {}", label(&order.key)));
+                    }
+                    self.spawns.push(order);
+                }
+                Effect::Signal { pgid, signal } => {
+                    for g in self.groups.values_mut().filter(|g| g.saved.pid == pgid) {
+                        g.signalled |= signal == Signal::TERM || signal == Signal::KILL;
+                    }
+                }
+                Effect::KillMonitor { pid } => {
+                    let keys: Vec<Key> =
+                        self.groups.iter().filter(|(_, g)| g.saved.monitor == pid).map(|(k, _)| k.clone()).collect();
+                    for key in keys {
+                        if let Some(g) = self.groups.remove(&key) {
+                            let input = Input::GroupGone { key, run: g.run };
+                            self.feed(input)?;
+                        }
+                    }
+                }
+                Effect::Await(path) => self.awaited.push(path),
+                Effect::Persist(writes) => {
+                    for w in writes {
+                        match w {
+                            Write::SaveService(spec) => {
+                                self.store_services.insert(spec.name.clone(), spec);
+                            }
+                            Write::RemoveService(name) => {
+                                self.store_services.remove(&name);
+                                self.store_actions.retain(|k, _| k.0 != name);
+                            }
+                            Write::SaveAction(key, record, _) => {
+                                self.store_actions.insert(key, record);
+                            }
+                            Write::RemoveAction(key) => {
+                                self.store_actions.remove(&key);
+                            }
+                            Write::SeqFloor(floor) => self.seq_floor = floor,
+                        }
+                    }
+                }
+                Effect::Adopt { .. } | Effect::Reply { .. } | Effect::ReadLog { .. } | Effect::Exit => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&mut self) -> Result<(), String> {
+        if let Some(v) = self.core.violations.first() {
+            return Err(v.clone());
+        }
+        // Every state change has its journal entry: the latest state-carrying entry of an
+        // action names its state, and sequence numbers only grow.
+        let mut last: BTreeMap<&str, RunState> = BTreeMap::new();
+        for e in &self.core.journal {
+            let state = match &e.kind {
+                EventKind::Waiting { .. } => Some(RunState::Waiting),
+                EventKind::Spawned { .. } | EventKind::Adopted { .. } => Some(RunState::Running),
+                EventKind::Ready => Some(RunState::Ready),
+                EventKind::Stopping { .. } => Some(RunState::Stopping),
+                EventKind::Exited { .. } => Some(RunState::Exited),
+                EventKind::Failed { .. } => Some(RunState::Failed),
+                EventKind::PulledIn { .. } | EventKind::Restarting { .. } => None,
+            };
+            if let Some(state) = state {
+                last.insert(&e.action, state);
+            }
+        }
+        for (key, a) in &self.core.actions {
+            // `created` is only ever the state of a fresh registration (a removed and
+            // redefined service starts over), never entered by a transition.
+            let expected = last.get(label(key).as_str()).copied().unwrap_or(RunState::Created);
+            if a.state != RunState::Created && a.state != expected {
+                return Err(format!("{} is {} but its journal says {expected}", label(key), a.state));
+            }
+            if a.goal != Goal::Up && a.state == RunState::Waiting && !a.spawning {
+                return Err(format!("{} waits although its goal is {:?}", label(key), a.goal));
+            }
+            if a.is_alive() != (self.groups.contains_key(key) || self.spawns.iter().any(|s| &s.key == key)) {
+                return Err(format!("{} alive: engine {} world {}", label(key), a.is_alive(), !a.is_alive()));
+            }
+        }
+        // Across supervisor restarts too: the next number is above every one handed out.
+        if self.core.next_seq <= self.highest_seq {
+            return Err(format!("journal sequence went back: next {} after {}", self.core.next_seq, self.highest_seq));
+        }
+        self.highest_seq = self.core.journal.back().map_or(self.highest_seq, |e| e.seq);
+        Ok(())
+    }
+
+    fn request(&mut self, request: Request) -> Result<(), String> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.feed(Input::Call(id, request))
+    }
+
+    fn random_step(&mut self) -> Result<(), String> {
+        match self.rng.below(10) {
+            0..=2 => {
+                let spec = self.specs[self.rng.below(self.specs.len())].clone();
+                let service = spec.name.clone();
+                let action = if self.rng.chance(30) { spec.actions.first().map(|a| a.name.clone()) } else { None };
+                let target = Target { service, action };
+                let request = match self.rng.below(7) {
+                    0 => Request::Define(spec),
+                    1 | 2 => Request::Apply(ApplyParams { spec, start: true }),
+                    3 => Request::Start(target),
+                    4 => Request::Stop(target),
+                    5 => Request::Restart(target),
+                    _ => Request::Remove(target),
+                };
+                self.request(request)
+            }
+            3 => {
+                if self.spawns.is_empty() {
+                    return Ok(());
+                }
+                let order = self.spawns.remove(self.rng.below(self.spawns.len()));
+                if self.rng.chance(10) {
+                    return self.feed(Input::SpawnFailed {
+                        key: order.key,
+                        run: order.run,
+                        error: "no such file".into(),
+                    });
+                }
+                let pid = self.next_pid;
+                self.next_pid += 2;
+                let saved = SavedProcess { pid, start_time: 1, monitor: pid + 1, monitor_start: 1 };
+                self.groups
+                    .insert(order.key.clone(), Group { saved, run: order.run, leader_alive: true, signalled: false });
+                self.feed(Input::Spawned { key: order.key, run: order.run, saved, at_us: self.now.wall_us })
+            }
+            4 => self.exit_one(),
+            5 => {
+                if self.awaited.is_empty() {
+                    return Ok(());
+                }
+                let path = self.awaited.remove(self.rng.below(self.awaited.len()));
+                // Only a live owner (or nothing of ours) can make a socket accept.
+                let owner =
+                    self.core.actions.iter().find(|(_, a)| a.socket.as_ref() == Some(&path)).map(|(k, _)| k.clone());
+                match owner {
+                    Some(k) if !self.groups.get(&k).is_some_and(|g| g.leader_alive) => Ok(()),
+                    _ => self.feed(Input::Accepts(path)),
+                }
+            }
+            6 | 7 => {
+                let ms = [1, 50, 400, 700, 4_000][self.rng.below(5)];
+                self.now.mono_ms += ms;
+                self.now.wall_us += ms * 1000;
+                self.feed(Input::Tick)
+            }
+            8 if self.rng.chance(20) => self.restart_supervisor(),
+            _ => Ok(()),
+        }
+    }
+
+    /// A process exits: crashes, completes, or obeys a signal.
+    fn exit_one(&mut self) -> Result<(), String> {
+        let keys: Vec<Key> = self.groups.keys().cloned().collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let key = keys[self.rng.below(keys.len())].clone();
+        let g = self.groups[&key];
+        if !g.leader_alive {
+            self.groups.remove(&key);
+            return self.feed(Input::GroupGone { key, run: g.run });
+        }
+        let status = if g.signalled {
+            ExitStatus::Signal(15)
+        } else if self.rng.chance(50) {
+            ExitStatus::Code(0)
+        } else {
+            ExitStatus::Code(1)
+        };
+        self.statuses.insert(key.clone(), status);
+        let group_gone = self.rng.chance(70);
+        if group_gone {
+            self.groups.remove(&key);
+        } else if let Some(g) = self.groups.get_mut(&key) {
+            g.leader_alive = false;
+        }
+        self.feed(Input::LeaderExited { key, run: g.run, status: Some(status), group_gone, last_line: None })
+    }
+
+    /// The supervisor dies and a new one restores what was saved; processes live on.
+    fn restart_supervisor(&mut self) -> Result<(), String> {
+        // Spawns in flight are lost with the supervisor that ordered them; none of them
+        // had a process yet in this model.
+        self.spawns.clear();
+        self.awaited.clear();
+        self.now.mono_ms += 10;
+        self.core = new_core(self.now);
+        let records = self
+            .store_actions
+            .iter()
+            .map(|(k, r)| (k.clone(), *r, r.process.and_then(|_| self.statuses.get(k).copied())))
+            .collect();
+        let groups = self.groups.clone();
+        let alive = move |p: &SavedProcess| {
+            let g = groups.values().find(|g| g.saved.pid == p.pid);
+            (g.is_some(), g.is_some_and(|g| g.leader_alive))
+        };
+        // Groups the store does not know of (a spawn answered but not saved yet) are the
+        // world's, not the engine's: drop them from the model as an orphan would be.
+        let known: BTreeSet<u32> = self.store_actions.values().filter_map(|r| r.process.map(|p| p.pid)).collect();
+        self.groups.retain(|_, g| known.contains(&g.saved.pid));
+        let effects =
+            self.core.restore(self.store_services.values().cloned().collect(), records, self.seq_floor, &alive);
+        self.carry_out(effects)
+    }
+
+    /// No more chaos: every spawn succeeds, every awaited socket accepts, time passes.
+    fn settle(&mut self) -> Result<(), String> {
+        for _ in 0..200 {
+            if let Some(order) = self.spawns.pop() {
+                let pid = self.next_pid;
+                self.next_pid += 2;
+                let saved = SavedProcess { pid, start_time: 1, monitor: pid + 1, monitor_start: 1 };
+                self.groups
+                    .insert(order.key.clone(), Group { saved, run: order.run, leader_alive: true, signalled: false });
+                self.feed(Input::Spawned { key: order.key, run: order.run, saved, at_us: self.now.wall_us })?;
+            } else if let Some(path) = self.awaited.pop() {
+                self.feed(Input::Accepts(path))?;
+            } else if let Some((key, g)) =
+                self.groups.iter().find(|(_, g)| g.signalled || !g.leader_alive).map(|(k, g)| (k.clone(), *g))
+            {
+                self.groups.remove(&key);
+                let input = Input::LeaderExited {
+                    key,
+                    run: g.run,
+                    status: Some(ExitStatus::Signal(15)),
+                    group_gone: true,
+                    last_line: None,
+                };
+                self.feed(input)?;
+            } else {
+                self.now.mono_ms += 11_000;
+                self.now.wall_us += 11_000_000;
+                self.feed(Input::Tick)?;
+            }
+            self.check()?;
+        }
+        // Liveness: whatever is asked to be up and can come up has arrived, or says why not.
+        for (key, a) in &self.core.actions {
+            if a.goal == Goal::Up && !a.is_settled() && a.state != RunState::Stopping {
+                return Err(format!("{} is still {} ({:?}) after everything settled", label(key), a.state, a.reason));
+            }
+            if a.goal != Goal::Up && a.is_alive() {
+                return Err(format!("{} is alive although its goal is {:?}", label(key), a.goal));
+            }
+            if a.state == RunState::Failed && a.reason.is_none() {
+                return Err(format!("{} failed without a reason", label(key)));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn run_case(seed: u64, steps: usize) -> Result<(), String> {
+    let mut w = World::new(seed);
+    let journal = |w: &World| {
+        let tail: Vec<String> = w
+            .core
+            .journal
+            .iter()
+            .rev()
+            .take(25)
+            .rev()
+            .map(|e| format!("  {} {} {:?}", e.seq, e.action, e.kind))
+            .collect();
+        tail.join("\n")
+    };
+    for i in 0..steps {
+        w.random_step()
+            .and_then(|()| w.check())
+            .map_err(|e| format!("step {i}: {e}\nlast entries:\n{}", journal(&w)))?;
+    }
+    w.settle().map_err(|e| format!("settling: {e}\nlast entries:\n{}", journal(&w)))
+}
+
+#[test]
+fn random_interleavings_keep_every_invariant() {
+    let seeds: Vec<u64> = match std::env::var("SIM_SEED") {
+        Ok(s) => vec![s.parse().expect("SIM_SEED is a number")],
+        Err(_) => (1..=2_000).map(|i| i * 0x9E37_79B9).collect(),
+    };
+    for seed in seeds {
+        if let Err(e) = run_case(seed, 150) {
+            panic!("simulation failed with seed {seed} (replay: SIM_SEED={seed}): {e}");
+        }
+    }
+}
+
+impl Core {
+    /// No dependent is spawned before each of its `requires` gates holds, nor one whose
+    /// goal is not up: checked at the moment the engine orders the spawn.
+    pub(super) fn check_spawn(&mut self, key: &Key) {
+        let Some(a) = self.actions.get(key) else { return };
+        if a.goal != Goal::Up {
+            self.violations.push(format!("{} spawned although its goal is {:?}", label(key), a.goal));
+        }
+        for dep in a.spec.depends_on.iter().filter(|d| d.relation == Relation::Requires) {
+            let Some(t) = self.resolve(dep).and_then(|k| self.actions.get(&k)) else { continue };
+            let holds = match dep.ready {
+                ReadyGate::Socket if t.socket.is_some() => t.state == RunState::Ready,
+                ReadyGate::Socket | ReadyGate::Running => matches!(t.state, RunState::Running | RunState::Ready),
+                ReadyGate::Completed => t.state == RunState::Exited && t.exit == Some(ExitStatus::Code(0)),
+            };
+            if !holds {
+                self.violations.push(format!("{} spawned while {} is {}", label(key), dep.label(), t.state));
+            }
+        }
+    }
+}

@@ -116,8 +116,8 @@ impl Core {
         self.stop_conflicts(key);
     }
 
-    /// Starting an action stops what it conflicts with (either side may declare it).
-    fn stop_conflicts(&mut self, key: &Key) {
+    /// The actions `key` conflicts with (either side may declare it) that are up or alive.
+    fn conflicts_of(&self, key: &Key) -> Vec<Key> {
         let mut conflicting: Vec<Key> = Vec::new();
         if let Some(a) = self.actions.get(key) {
             for dep in a.spec.depends_on.iter().filter(|d| d.relation == Relation::Conflicts) {
@@ -133,10 +133,18 @@ impl Core {
                 conflicting.push(other.clone());
             }
         }
-        let conflicting: Vec<Key> = conflicting
-            .into_iter()
-            .filter(|k| self.actions.get(k).is_some_and(|a| a.goal == Goal::Up || a.is_alive()))
-            .collect();
+        conflicting.retain(|k| self.actions.get(k).is_some_and(|a| a.goal == Goal::Up || a.is_alive()));
+        conflicting
+    }
+
+    /// An action whose goal is up that `key` conflicts with.
+    pub(super) fn conflicting_up(&self, key: &Key) -> Option<Key> {
+        self.conflicts_of(key).into_iter().find(|k| self.actions.get(k).is_some_and(|a| a.goal == Goal::Up))
+    }
+
+    /// Starting an action stops what it conflicts with (either side may declare it).
+    fn stop_conflicts(&mut self, key: &Key) {
+        let conflicting = self.conflicts_of(key);
         if conflicting.is_empty() {
             return;
         }
@@ -168,7 +176,7 @@ impl Core {
                 Gate::Holds => {}
                 Gate::Pending(why) => pending.push(format!("{}: {why}", dep.label())),
                 Gate::Broken(why) => {
-                    let reason = format!("cannot start {}: requires {}: {why}", label(key), dep.label());
+                    let reason = format!("cannot start {}: {} {}: {why}", label(key), dep.relation, dep.label());
                     if let Some(a) = self.actions.get_mut(key) {
                         a.hold = Hold::GaveUp;
                     }
@@ -207,7 +215,14 @@ impl Core {
             self.dirty.service(&dep.service);
         }
         let asked_at = self.actions.get(by).map_or(0, |d| d.entered_seq);
+        if self.actions.get(&key).is_some_and(|t| t.goal != Goal::Up) && self.conflicting_up(&key).is_some() {
+            // A pull-in never overrides a conflict; the gate says which action is in the way.
+            return false;
+        }
         let Some(t) = self.actions.get_mut(&key) else { return false };
+        if t.goal == Goal::Removed {
+            return false;
+        }
         if t.goal == Goal::Up {
             // A dependency that failed for good before this dependent began waiting is
             // tried again; one that fails while it waits stays failed, and the gate says so.
@@ -229,6 +244,8 @@ impl Core {
     }
 
     fn spawn(&mut self, key: &Key) {
+        #[cfg(test)]
+        self.check_spawn(key);
         let now = self.now.mono_ms;
         let env = self.env_for(key);
         let (log, status) = (self.log_path(key), self.status_path(key));
