@@ -14,9 +14,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::engine::{Core, Effect, Input, Key, Now, ReqId, SpawnOrder, Write};
-use super::monitor::{self, ExitStatus, Report};
+use super::monitor::{self, ExitStatus, Report, StatusFile};
 use super::readiness::{Awaited, SocketWatcher};
-use super::store::{SavedProcess, Store};
+use super::store::{ActionRecord, SavedProcess, Store};
 use super::{Config, SupervisorError, io, lock, process, server};
 use crate::api::{Request, RpcError};
 
@@ -43,7 +43,7 @@ struct Actor {
     replies: BTreeMap<ReqId, Reply>,
     next_id: ReqId,
     /// Persist batches in flight, oldest first, each with the replies that wait for it.
-    in_flight: VecDeque<Vec<(ReqId, Result<Value, RpcError>)>>,
+    in_flight: VecDeque<Vec<(ReqId, Result<Value, RpcError>, bool)>>,
     writer: std::sync::mpsc::Sender<Vec<Write>>,
     watcher: SocketWatcher,
     awaited: Awaited,
@@ -66,14 +66,7 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
     let bin_dir = cfg.bin_dir.clone();
     let installed = Box::new(move |exec: &str| crate::paths::resolve_exec(&bin_dir, exec).is_file());
     let mut core = Core::new(cfg.clone(), installed, now(started));
-    let records = saved
-        .actions
-        .into_iter()
-        .map(|(key, record)| {
-            let status = record.process.and_then(|_| ExitStatus::read(&status_path(&cfg, &key)));
-            (key, record, status)
-        })
-        .collect();
+    let records = saved.actions.into_iter().map(|(key, record)| recover(&cfg, key, record)).collect();
     let alive = |p: &SavedProcess| {
         (process::is_same_process(p.monitor, p.monitor_start), process::is_same_process(p.pid, p.start_time))
     };
@@ -152,6 +145,35 @@ fn now(started: Instant) -> Now {
     Now { mono_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX), wall_us: crate::api::now_us() }
 }
 
+/// An action's record with what its monitor's status file adds: a spawn that the killed
+/// supervisor never recorded (adopted, not started twice), or how the process ended.
+fn recover(cfg: &Config, key: Key, mut record: ActionRecord) -> (Key, ActionRecord, Option<ExitStatus>) {
+    let file = StatusFile::read(&status_path(cfg, &key));
+    let status = match file {
+        Some(StatusFile::Running { pid, monitor, run }) if record.process.is_none() && run > record.run => {
+            if process::is_monitor(monitor) {
+                record.process = Some(SavedProcess {
+                    pid,
+                    start_time: process::start_time(pid).unwrap_or_default(),
+                    monitor,
+                    monitor_start: process::start_time(monitor).unwrap_or_default(),
+                });
+                record.run = run;
+            }
+            None
+        }
+        // A run the killed supervisor never recorded ended meanwhile: judge it as if seen.
+        Some(StatusFile::Ended(status, run)) if record.process.is_none() && run > record.run => {
+            record.process = Some(SavedProcess::default());
+            record.run = run;
+            Some(status)
+        }
+        Some(StatusFile::Ended(status, run)) if run == record.run => Some(status),
+        _ => None,
+    };
+    (key, record, status)
+}
+
 fn status_path(cfg: &Config, key: &Key) -> PathBuf {
     cfg.state_dir.join("exits").join(&key.0).join(format!("{}.status", key.1))
 }
@@ -204,9 +226,11 @@ impl Actor {
         }
         for effect in rest {
             match effect {
+                // Nothing is shown before it is saved: a reply waits for every save issued
+                // before it, and one that acknowledges a change fails if its save failed.
                 Effect::Reply { id, result, durable } => match self.in_flight.back_mut() {
-                    Some(batch) if durable => batch.push((id, result)),
-                    _ => self.send(id, result),
+                    Some(batch) => batch.push((id, result, durable)),
+                    None => self.send(id, result),
                 },
                 Effect::Spawn(order) => self.spawn(order),
                 Effect::Signal { pgid, signal } => process::signal_group(pgid, signal),
@@ -250,9 +274,9 @@ impl Actor {
     /// The oldest batch is saved: its replies go out, as errors if the save failed.
     fn persisted(&mut self, error: Option<String>) {
         let Some(batch) = self.in_flight.pop_front() else { return };
-        for (id, result) in batch {
+        for (id, result, durable) in batch {
             let result = match (&error, result) {
-                (Some(e), Ok(_)) => Err(RpcError::rejected(format!(
+                (Some(e), Ok(_)) if durable => Err(RpcError::rejected(format!(
                     "applied, but the supervisor could not save it, so it would not survive a restart: {e}"
                 ))),
                 (_, result) => result,
@@ -334,6 +358,7 @@ fn start(cfg: &Config, order: &SpawnOrder) -> Result<monitor::Started, String> {
         cfg.log_files,
         &order.status,
         separator,
+        order.run,
     )
     .map_err(|e| format!("cannot start `{}`: {e}", program.display()))?;
     monitor::spawn(&plan).map_err(|e| format!("spawning {} failed: {e}", program.display()))

@@ -37,6 +37,8 @@ pub struct Plan {
     log_max_bytes: u64,
     status: CString,
     separator: Vec<u8>,
+    /// The engine's number for this spawn, written into the status file.
+    run: i64,
 }
 
 /// What the spawned daemon is.
@@ -72,16 +74,41 @@ pub enum ExitStatus {
     Signal(i32),
 }
 
-impl ExitStatus {
-    /// Reads a status file the monitor wrote: `exit N` or `signal N`.
+/// What a monitor's status file says: its group runs, or how its leader ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFile {
+    /// `running PID MONITOR RUN`: written once the exec succeeded.
+    Running { pid: u32, monitor: u32, run: u64 },
+    /// `exit N RUN` or `signal N RUN`: written (and fsynced) the moment the leader was reaped.
+    Ended(ExitStatus, u64),
+}
+
+impl StatusFile {
+    /// Reads a status file a monitor wrote.
     pub fn read(path: &Path) -> Option<Self> {
         let text = std::fs::read_to_string(path).ok()?;
-        let (kind, value) = text.trim().split_once(' ')?;
-        let value = value.parse().ok()?;
+        let mut words = text.split_whitespace();
+        let kind = words.next()?;
+        let value = words.next()?;
         match kind {
-            "exit" => Some(Self::Code(value)),
-            "signal" => Some(Self::Signal(value)),
+            "exit" => Some(Self::Ended(ExitStatus::Code(value.parse().ok()?), words.next()?.parse().ok()?)),
+            "signal" => Some(Self::Ended(ExitStatus::Signal(value.parse().ok()?), words.next()?.parse().ok()?)),
+            "running" => Some(Self::Running {
+                pid: value.parse().ok()?,
+                monitor: words.next()?.parse().ok()?,
+                run: words.next()?.parse().ok()?,
+            }),
             _ => None,
+        }
+    }
+}
+
+impl ExitStatus {
+    /// How the leader ended, if the status file says so.
+    pub fn read(path: &Path) -> Option<Self> {
+        match StatusFile::read(path)? {
+            StatusFile::Ended(status, _) => Some(status),
+            StatusFile::Running { .. } => None,
         }
     }
 }
@@ -125,6 +152,7 @@ impl Plan {
         log_files: u32,
         status: &Path,
         separator: String,
+        run: u64,
     ) -> io::Result<Self> {
         let program = path_cstring(program, "the program path")?;
         let mut argv = vec![program.clone()];
@@ -150,6 +178,7 @@ impl Plan {
             log_max_bytes: log_max_bytes.max(4096),
             status: path_cstring(status, "the status path")?,
             separator: separator.into_bytes(),
+            run: i64::try_from(run).unwrap_or(i64::MAX),
         })
     }
 }
@@ -327,10 +356,35 @@ unsafe fn write_status(plan: &Plan, status: c_int) {
         let fd =
             libc::open(plan.status.as_ptr(), libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC, 0o600);
         if fd >= 0 {
+            let mut run = [0u8; 24];
             write_all(fd, word);
             write_all(fd, itoa(value, &mut buf));
+            write_all(fd, b" ");
+            write_all(fd, itoa(plan.run, &mut run));
             write_all(fd, b"\n");
             libc::fsync(fd);
+            close(fd);
+        }
+    }
+}
+
+/// `running PID MONITOR RUN`: a supervisor killed before it recorded this spawn finds the
+/// group through this file and adopts it instead of starting a second one.
+unsafe fn write_running(plan: &Plan, pid: c_int) {
+    let mut a = [0u8; 24];
+    let mut b = [0u8; 24];
+    // SAFETY: a path prepared before the fork; stack buffers.
+    unsafe {
+        let fd =
+            libc::open(plan.status.as_ptr(), libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC, 0o600);
+        if fd >= 0 {
+            write_all(fd, b"running ");
+            write_all(fd, itoa(i64::from(pid), &mut a));
+            write_all(fd, b" ");
+            write_all(fd, itoa(i64::from(libc::getpid()), &mut b));
+            write_all(fd, b" ");
+            write_all(fd, itoa(plan.run, &mut a));
+            write_all(fd, b"\n");
             close(fd);
         }
     }
@@ -409,6 +463,7 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &[*const c_cha
         }
         write_all(log, &plan.separator);
         size += plan.separator.len() as u64;
+        write_running(plan, pid);
         report(fds.report_w, b'P', pid, 0);
         let sfd = libc::signalfd(-1, &raw const chld, libc::SFD_CLOEXEC);
         let mut out = fds.out_r;

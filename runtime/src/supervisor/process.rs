@@ -45,6 +45,12 @@ pub fn is_same_process(pid: u32, started: u64) -> bool {
     !zombie && start_time(pid) == Some(started)
 }
 
+/// Whether `pid` is a live monitor process (named so by `monitor`).
+pub fn is_monitor(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/comm")).is_ok_and(|c| c.starts_with(b"sm-monitor"))
+        && start_time(pid).is_some_and(|t| is_same_process(pid, t))
+}
+
 /// Resolves when the (non-child) process `pid` exits, via a pidfd.
 pub async fn wait_for_exit(pid: u32) {
     let Some(fd) = to_pid(pid).and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok())

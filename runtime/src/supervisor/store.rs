@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::spec::ServiceSpec;
 
 /// A process group the supervisor started, recognisable after a restart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedProcess {
     /// The group leader's pid (also the process group).
     pub pid: u32,
@@ -41,6 +41,9 @@ pub struct ActionRecord {
     pub run: u64,
     /// Its live process group, if any.
     pub process: Option<SavedProcess>,
+    /// A one-shot that completed: not to be run again.
+    #[serde(default)]
+    pub done: bool,
 }
 
 /// The size every action record is padded to: room for five 20-digit numbers and the keys.
@@ -197,15 +200,15 @@ mod tests {
         let mut store = Store::new(dir.path());
         let key = ("svc".to_owned(), "a".to_owned());
         let process = SavedProcess { pid: u32::MAX, start_time: u64::MAX, monitor: u32::MAX, monitor_start: u64::MAX };
-        let live = ActionRecord { wanted: true, run: u64::MAX, process: Some(process) };
+        let live = ActionRecord { wanted: true, run: u64::MAX, process: Some(process), done: true };
         store.save_action(&key, &live, true).unwrap();
         let path = dir.path().join("actions/svc/a.json");
         let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).unwrap());
-        store.save_action(&key, &ActionRecord { wanted: true, run: 1, process: None }, false).unwrap();
+        store.save_action(&key, &ActionRecord { wanted: true, run: 1, process: None, done: false }, false).unwrap();
         let meta = std::fs::metadata(&path).unwrap();
         assert_eq!(std::os::unix::fs::MetadataExt::ino(&meta), inode, "same file, no new inode");
         assert_eq!(meta.len(), RECORD_BYTES as u64);
         let saved = store.load();
-        assert_eq!(saved.actions, [(key, ActionRecord { wanted: true, run: 1, process: None })]);
+        assert_eq!(saved.actions, [(key, ActionRecord { wanted: true, run: 1, process: None, done: false })]);
     }
 }

@@ -78,6 +78,11 @@ impl Harness {
         }
     }
 
+    /// Where the supervisor keeps its registrations, records and logs.
+    pub fn state_dir(&self) -> PathBuf {
+        service_manifest_runtime::paths::state_dir_for(&self.socket)
+    }
+
     pub async fn client(&self) -> Client {
         Client::connect(&self.socket).await.unwrap()
     }
@@ -178,7 +183,7 @@ pub fn requires(service: &str, action: &str, socket: &Path) -> ActionDep {
 }
 
 pub fn service(name: &str, actions: Vec<ActionSpec>) -> ServiceSpec {
-    ServiceSpec { name: name.into(), actions }
+    ServiceSpec::new(name, actions)
 }
 
 /// Follows the journal until `done` holds for what has been seen, or panics after `limit`.

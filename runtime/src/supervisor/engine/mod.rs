@@ -353,7 +353,24 @@ impl Core {
             };
             a.goal = if record.wanted { Goal::Up } else { Goal::Down };
             a.run = record.run;
+            if record.done {
+                // A one-shot that completed stays completed: it is not run again.
+                a.hold = Hold::Done;
+                a.exit = Some(ExitStatus::Code(0));
+                let reason = Some("completed".to_owned());
+                self.transition(&key, RunState::Exited, reason, EventKind::Exited { code: Some(0) });
+            }
             let Some(saved) = record.process else { continue };
+            if saved.pid == 0 {
+                // It ran to its end while no supervisor recorded it: judge how.
+                if let Some(a) = self.actions.get_mut(&key) {
+                    a.proc = Some(Proc { saved, leader_exited: Some(status) });
+                }
+                self.group_gone(&key);
+                self.dirty.action(&key, false);
+                continue;
+            }
+            let Some(a) = self.actions.get_mut(&key) else { continue };
             let (monitor_alive, leader_alive) = alive(&saved);
             if monitor_alive {
                 a.proc = Some(Proc { saved, leader_exited: (!leader_alive).then_some(status) });

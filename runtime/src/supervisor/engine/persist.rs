@@ -62,7 +62,12 @@ impl Core {
                 Some(a) => {
                     let wanted =
                         if self.shutting_down { self.wanted_at_shutdown.contains(&key) } else { a.goal == Goal::Up };
-                    let record = ActionRecord { wanted, run: a.run, process: a.proc.map(|p| p.saved) };
+                    let record = ActionRecord {
+                        wanted,
+                        run: a.run,
+                        process: a.proc.map(|p| p.saved).filter(|p| p.pid != 0),
+                        done: a.hold == Hold::Done,
+                    };
                     writes.push(Write::SaveAction(key, record, durable));
                 }
             }

@@ -151,6 +151,7 @@ impl Core {
         let name = spec.name.clone();
         let changed = self.services.get(&name) != Some(&spec);
         let mut notes = Vec::new();
+        let mut restarting: Vec<Key> = Vec::new();
         if changed {
             let mut all: Vec<&ServiceSpec> = self.services.values().filter(|s| s.name != name).collect();
             all.push(&spec);
@@ -198,15 +199,23 @@ impl Core {
                     .cloned()
                     .collect();
                 notes.extend(stop_notes);
+                restarting = set.clone();
                 self.stop_job(set, Goal::Down, "its definition changed", Vec::new(), Then::Start(up), None);
             }
         }
         let mut actions = Vec::new();
         if start {
-            let report = self.start(&Target { service: name, action: None })?;
-            let report: ChangeReport = serde_json::from_value(report).unwrap_or_default();
-            notes.extend(report.notes);
-            actions = report.actions;
+            // What is being restarted comes up again when its restart finishes.
+            let keys: Vec<Key> = self.actions.keys().filter(|k| k.0 == name).cloned().collect();
+            for key in keys {
+                actions.push(label(&key));
+                if restarting.contains(&key) {
+                    continue;
+                }
+                let report = self.start(&Target { service: name.clone(), action: Some(key.1.clone()) })?;
+                let report: ChangeReport = serde_json::from_value(report).unwrap_or_default();
+                notes.extend(report.notes);
+            }
         }
         Ok((changed, notes, actions))
     }
