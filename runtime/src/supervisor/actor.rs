@@ -22,6 +22,9 @@ use crate::api::{Request, RpcError};
 
 pub(crate) type Reply = oneshot::Sender<Result<Value, RpcError>>;
 
+/// A reply waiting for a save: the request, its answer, and whether it acknowledges a change.
+type HeldReply = (ReqId, Result<Value, RpcError>, bool);
+
 /// How many requests may queue before a client waits to send (back-pressure).
 const REQUEST_QUEUE: usize = 256;
 
@@ -43,7 +46,7 @@ struct Actor {
     replies: BTreeMap<ReqId, Reply>,
     next_id: ReqId,
     /// Persist batches in flight, oldest first, each with the replies that wait for it.
-    in_flight: VecDeque<Vec<(ReqId, Result<Value, RpcError>, bool)>>,
+    in_flight: VecDeque<Vec<HeldReply>>,
     writer: std::sync::mpsc::Sender<Vec<Write>>,
     watcher: SocketWatcher,
     awaited: Awaited,
