@@ -7,7 +7,7 @@ use std::ops::Range;
 use crate::context::Ctxt;
 use crate::diagnostic::{Diagnostic, line_col};
 use crate::schema::{At, RawBinary, RawManifest, closest};
-use crate::vocab::{ReadyGate, is_started};
+use crate::vocab::{ReadyGate, Relation, is_started};
 
 /// The longest path a Unix socket address can hold (`sun_path` is 108 bytes with its NUL).
 pub const MAX_SOCKET_PATH: usize = 107;
@@ -137,6 +137,18 @@ fn check_dependency_targets(raw: &RawManifest, service_name: Option<&At<String>>
                     d.header.clone(),
                 )
                 .help("add `bin_name = \"…\"` (the dependency's daemon) and/or `socket_name = \"…\"` (the socket it serves)"),
+            );
+        }
+        if d.relation == Some(Relation::Conflicts) && d.bin.is_none() {
+            cx.push(
+                Diagnostic::error(
+                    format!(
+                        "`relation = \"conflicts\"` on `{}` names no bin: only a daemon can be stopped",
+                        repo.value
+                    ),
+                    d.header.clone(),
+                )
+                .help("add `bin_name = \"…\"`: the daemon of that service that must not run beside this one"),
             );
         }
         if let Some(ready) = &d.ready
