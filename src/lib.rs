@@ -33,7 +33,7 @@ macro_rules! service_manifest {
 pub mod __private {
     //! What generated code names. Short paths: an expansion's cost is mostly its token count.
     pub use ::core::option::Option::{self, None, Some};
-    pub use ::std::sync::LazyLock;
+    pub use ::std::borrow::Cow;
     pub use service_manifest_core as core;
     pub use service_manifest_macros as macros;
     pub use service_manifest_runtime as runtime;

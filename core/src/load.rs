@@ -5,8 +5,11 @@ use std::path::{Path, PathBuf};
 
 use crate::context::{Ctxt, Strictness};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::ident::variant_name;
 use crate::model::Manifest;
 use crate::schema::At;
+use crate::validate::name_problem;
+use crate::vocab::BinaryKind;
 
 /// How to read a manifest.
 #[derive(Clone, Debug)]
@@ -45,8 +48,44 @@ pub struct Checked {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// What could still be read from a manifest that has errors: enough for the macro's
+/// stub items to keep every name the user's code may mention, so one manifest mistake
+/// yields the manifest's errors and nothing else.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Salvage {
+    /// The service name, if one was read.
+    pub service_name: Option<String>,
+    /// Every binary whose name is well formed, with its kind when that parsed; at most
+    /// one per Rust identifier (the first), so the stub enum always compiles.
+    pub binaries: Vec<(String, Option<BinaryKind>)>,
+    /// Every well-formed declared profile, one per Rust identifier.
+    pub profiles: Vec<String>,
+}
+
+/// A manifest that failed: every error, and what could still be read.
+#[derive(Clone, Debug)]
+pub struct Failed {
+    /// Every diagnostic, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The names that parsed.
+    pub salvage: Salvage,
+}
+
 /// Parses and validates `source`; on failure returns every error found, in file order.
 pub fn parse(source: &str, options: &Options) -> Result<Checked, Vec<Diagnostic>> {
+    parse_or_salvage(source, options).map_err(|failed| failed.diagnostics)
+}
+
+/// [`parse`], but a failure also carries the names that did parse (for the macro's
+/// fallback items).
+///
+/// ```
+/// use service_manifest_core::{parse_or_salvage, Options};
+/// let toml = "[service]\nname = \"s\"\n[[binaries]]\nname = \"s_server\"\nkind = \"server\"\nstart_timout = \"1s\"\n";
+/// let failed = parse_or_salvage(toml, &Options::strict()).unwrap_err();
+/// assert_eq!(failed.salvage.binaries[0].0, "s_server");
+/// ```
+pub fn parse_or_salvage(source: &str, options: &Options) -> Result<Checked, Failed> {
     let mut cx = Ctxt::new(options.strictness);
     let raw = crate::schema::read(source, &mut cx);
     let name = match (&raw.service_name, &options.default_service_name) {
@@ -62,10 +101,31 @@ pub fn parse(source: &str, options: &Options) -> Result<Checked, Vec<Diagnostic>
     let mut diagnostics = cx.finish();
     diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
     if failed {
-        return Err(diagnostics);
+        let salvage = salvage(&raw, name.map(|n| n.value));
+        return Err(Failed { diagnostics, salvage });
     }
     let manifest = crate::lower::lower(raw, name.map(|n| n.value).unwrap_or_default());
     Ok(Checked { manifest, warnings: diagnostics })
+}
+
+fn salvage(raw: &crate::schema::RawManifest, service_name: Option<String>) -> Salvage {
+    let mut idents = std::collections::HashSet::new();
+    let mut usable = |name: &str| name_problem(name).is_none() && idents.insert(("b", variant_name(name)));
+    let binaries = raw
+        .binaries
+        .iter()
+        .filter_map(|b| {
+            let name = &b.name.as_ref()?.value;
+            usable(name).then(|| (name.clone(), b.kind.as_ref().map(|k| k.value)))
+        })
+        .collect();
+    let profiles = raw
+        .profiles
+        .iter()
+        .filter(|p| name_problem(&p.value).is_none() && idents.insert(("p", variant_name(&p.value))))
+        .map(|p| p.value.clone())
+        .collect();
+    Salvage { service_name, binaries, profiles }
 }
 
 /// Why a manifest file could not be loaded at run time.

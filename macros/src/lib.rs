@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use proc_macro2::TokenStream;
 use quote::quote;
 use service_manifest_core::codegen::{self, Settings};
-use service_manifest_core::{Diagnostic, Options};
+use service_manifest_core::{Diagnostic, Options, Salvage};
 use syn::parse::{Parse, ParseStream};
 use syn::{LitStr, Token};
 
@@ -66,9 +66,11 @@ fn expand_input(input: Input) -> TokenStream {
     settings.tracked_file = Some(full.to_string_lossy().into_owned());
     let mut options = Options::strict();
     options.default_service_name = std::env::var("CARGO_PKG_NAME").ok();
-    match service_manifest_core::parse(&source, &options) {
+    match service_manifest_core::parse_or_salvage(&source, &options) {
         Ok(checked) => codegen::expand(&checked.manifest, &settings),
-        Err(errors) => codegen::expand_errors(&errors, display_name(&written), &source, &settings),
+        Err(failed) => {
+            codegen::expand_errors(&failed.diagnostics, &failed.salvage, display_name(&written), &source, &settings)
+        }
     }
 }
 
@@ -85,6 +87,6 @@ fn display_name(written: &str) -> &str {
 fn stub(written: &str, message: &str, settings: &Settings) -> TokenStream {
     let error = Diagnostic::unlocated(message.to_owned())
         .help("the path is relative to the crate's Cargo.toml directory (CARGO_MANIFEST_DIR), as with askama and sqlx");
-    let tokens = codegen::expand_errors(&[error], display_name(written), "", settings);
+    let tokens = codegen::expand_errors(&[error], &Salvage::default(), display_name(written), "", settings);
     quote!(#tokens)
 }
