@@ -265,14 +265,21 @@ fn after_may_name_a_sibling_in_profiles_only_from_a_binary_in_some_of_them() {
     let sibling = "\n[[binaries]]\nname = \"svc_debug\"\nkind = \"web\"\nprofiles = [\"debug\"]\n";
     let ok = with_profiles(
         r#"["debug", "trace"]"#,
-        &format!("{sibling}\n[[binaries]]\nname = \"svc_ui\"\nkind = \"web\"\nafter = [\"svc_debug\"]\nprofiles = [\"debug\"]\n"),
+        &format!(
+            "{sibling}\n[[binaries]]\nname = \"svc_ui\"\nkind = \"web\"\nafter = [\"svc_debug\"]\nprofiles = [\"debug\"]\n"
+        ),
     );
     assert!(parse(&ok, &Options::strict()).is_ok());
     let e = only_error(&with_profiles(
         r#"["debug", "trace"]"#,
-        &format!("{sibling}\n[[binaries]]\nname = \"svc_ui\"\nkind = \"web\"\nafter = [\"svc_debug\"]\nprofiles = [\"debug\", \"trace\"]\n"),
+        &format!(
+            "{sibling}\n[[binaries]]\nname = \"svc_ui\"\nkind = \"web\"\nafter = [\"svc_debug\"]\nprofiles = [\"debug\", \"trace\"]\n"
+        ),
     ));
-    assert!(e.contains("`svc_ui` runs in `debug`, `trace`, but `after` names `svc_debug`, which runs only in `debug`"), "{e}");
+    assert!(
+        e.contains("`svc_ui` runs in `debug`, `trace`, but `after` names `svc_debug`, which runs only in `debug`"),
+        "{e}"
+    );
 }
 
 #[test]
