@@ -27,6 +27,7 @@
 //! ```
 
 mod context;
+pub mod cross;
 pub mod diagnostic;
 pub mod duration;
 pub mod ident;

@@ -19,17 +19,26 @@ pub struct Options {
     pub default_service_name: Option<String>,
     /// Whether unknown keys are errors or warnings.
     pub strictness: Strictness,
+    /// Directories holding other services' manifests; each dependency found there is
+    /// checked against it (see [`crate::cross`]). Empty: no such check.
+    pub search_path: Vec<PathBuf>,
 }
 
 impl Options {
     /// Unknown keys are errors, and `[service] name` is required.
     pub fn strict() -> Self {
-        Self { default_service_name: None, strictness: Strictness::Strict }
+        Self { default_service_name: None, strictness: Strictness::Strict, search_path: Vec::new() }
     }
 
     /// Unknown keys are warnings, so an older reader never rejects a newer file.
     pub fn lenient() -> Self {
-        Self { default_service_name: None, strictness: Strictness::Lenient }
+        Self { default_service_name: None, strictness: Strictness::Lenient, search_path: Vec::new() }
+    }
+
+    /// Sets the directories searched for dependencies' manifests.
+    pub fn search_path(mut self, dirs: impl IntoIterator<Item = PathBuf>) -> Self {
+        self.search_path = dirs.into_iter().collect();
+        self
     }
 
     /// Sets the name used when the file has no `[service] name`.
@@ -46,6 +55,8 @@ pub struct Checked {
     pub manifest: Manifest,
     /// Warnings (only the lenient loader produces them: ignored unknown keys).
     pub warnings: Vec<Diagnostic>,
+    /// The dependencies' manifests read from the search path (to rebuild on change).
+    pub dependency_files: Vec<PathBuf>,
 }
 
 /// What could still be read from a manifest that has errors: enough for the macro's
@@ -69,6 +80,8 @@ pub struct Failed {
     pub diagnostics: Vec<Diagnostic>,
     /// The names that parsed.
     pub salvage: Salvage,
+    /// The dependencies' manifests read from the search path (to rebuild on change).
+    pub dependency_files: Vec<PathBuf>,
 }
 
 /// Parses and validates `source`; on failure returns every error found, in file order.
@@ -97,15 +110,16 @@ pub fn parse_or_salvage(source: &str, options: &Options) -> Result<Checked, Fail
         }
     };
     crate::validate::check(&raw, source, name.as_ref(), &mut cx);
+    let dependency_files = crate::cross::check(&raw, &options.search_path, &mut cx);
     let failed = cx.has_errors();
     let mut diagnostics = cx.finish();
     diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
     if failed {
         let salvage = salvage(&raw, name.map(|n| n.value));
-        return Err(Failed { diagnostics, salvage });
+        return Err(Failed { diagnostics, salvage, dependency_files });
     }
     let manifest = crate::lower::lower(raw, name.map(|n| n.value).unwrap_or_default());
-    Ok(Checked { manifest, warnings: diagnostics })
+    Ok(Checked { manifest, warnings: diagnostics, dependency_files })
 }
 
 fn salvage(raw: &crate::schema::RawManifest, service_name: Option<String>) -> Salvage {

@@ -52,7 +52,8 @@ pub fn expand(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 
 fn expand_input(input: Input) -> TokenStream {
     let written = input.path.value();
-    let mut settings = Settings { krate: input.krate, tracked_file: None, span: input.path.span() };
+    let mut settings =
+        Settings { krate: input.krate, tracked_file: None, also_tracked: Vec::new(), span: input.path.span() };
     let Some(base) = base_dir() else {
         return stub(&written, "CARGO_MANIFEST_DIR is not set; build with cargo", &settings);
     };
@@ -66,11 +67,28 @@ fn expand_input(input: Input) -> TokenStream {
     settings.tracked_file = Some(full.to_string_lossy().into_owned());
     let mut options = Options::strict();
     options.default_service_name = std::env::var("CARGO_PKG_NAME").ok();
+    options.search_path = search_path(&base);
+    let lossy = |files: Vec<PathBuf>| files.into_iter().map(|f| f.to_string_lossy().into_owned()).collect();
     match service_manifest_core::parse_or_salvage(&source, &options) {
-        Ok(checked) => codegen::expand(&checked.manifest, &settings),
+        Ok(checked) => {
+            settings.also_tracked = lossy(checked.dependency_files);
+            codegen::expand(&checked.manifest, &settings)
+        }
         Err(failed) => {
+            settings.also_tracked = lossy(failed.dependency_files);
             codegen::expand_errors(&failed.diagnostics, &failed.salvage, display_name(&written), &source, &settings)
         }
+    }
+}
+
+/// The directories of `SERVICE_MANIFEST_PATH` (separated like `PATH`); a relative one
+/// is taken relative to the crate's directory, as the manifest path is.
+fn search_path(base: &Path) -> Vec<PathBuf> {
+    match std::env::var_os(service_manifest_core::cross::SEARCH_PATH_VAR) {
+        Some(value) => {
+            std::env::split_paths(&value).filter(|d| !d.as_os_str().is_empty()).map(|d| base.join(d)).collect()
+        }
+        None => Vec::new(),
     }
 }
 

@@ -28,13 +28,20 @@ pub struct Settings {
     /// Absolute path of the manifest, embedded with `include_bytes!` so editing it
     /// triggers a rebuild. `None` in build scripts, which use `rerun-if-changed`.
     pub tracked_file: Option<String>,
+    /// More files to track the same way: the dependencies' manifests that were checked.
+    pub also_tracked: Vec<String>,
     /// The span generated items get (the path literal's span in the macro).
     pub span: Span,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { krate: quote!(::service_manifest), tracked_file: None, span: Span::call_site() }
+        Self {
+            krate: quote!(::service_manifest),
+            tracked_file: None,
+            also_tracked: Vec::new(),
+            span: Span::call_site(),
+        }
     }
 }
 
@@ -50,14 +57,9 @@ fn alias() -> TokenStream {
 
 fn prelude(settings: &Settings) -> TokenStream {
     let (k, sm) = (&settings.krate, alias());
-    let tracked = match &settings.tracked_file {
-        Some(path) => quote!(
-            const _: &[u8] = ::core::include_bytes!(#path);
-        ),
-        None => TokenStream::new(),
-    };
+    let tracked: Vec<&String> = settings.tracked_file.iter().chain(&settings.also_tracked).collect();
     quote! {
-        #tracked
+        #(const _: &[u8] = ::core::include_bytes!(#tracked);)*
         #[doc(hidden)]
         #[allow(unused_imports)]
         use #k::__private as #sm;
