@@ -161,7 +161,8 @@ pub(super) fn emit(items: &Items<'_>) -> TokenStream {
             }
         }
 
-        /// The binaries the supervisor starts.
+        /// The binaries the supervisor starts (one with [`Binary::profiles`] only while
+        /// one of them is active).
         #[allow(dead_code)]
         pub const STARTED: &[Binary] = &[#(Binary::#started),*];
 

@@ -96,7 +96,8 @@ impl Profile {
         active.contains(&self)
     }
 }
-/// The binaries the supervisor starts.
+/// The binaries the supervisor starts (one with [`Binary::profiles`] only while
+/// one of them is active).
 #[allow(dead_code)]
 pub const STARTED: &[Binary] = &[
     Binary::CollabServer,
