@@ -5,7 +5,7 @@
 //! [`expand_errors`] on failure. Generated paths go through `<krate>::__private` so a
 //! renamed dependency keeps working. Generated code decodes nothing at run time and
 //! has no panic path: the registration is spelled out as builder calls
-//! ([`registration`]) and the manifest as static data ([`data`]).
+//! (`registration.rs`) and the manifest as static data (`data.rs`).
 
 mod data;
 mod fallback;
