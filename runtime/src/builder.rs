@@ -141,7 +141,7 @@ impl ServiceBuilder {
     /// let toml = "[service]\nname = \"s\"\nprofiles = [\"debug\"]\n[[binaries]]\nname = \"d\"\nkind = \"server\"\nprofiles = [\"debug\"]\n";
     /// let manifest = parse(toml, &Options::strict()).unwrap().manifest;
     /// assert_eq!(ServiceBuilder::for_profiles(&manifest, &["debug"]).unwrap().build().actions.len(), 1);
-    /// assert_eq!(ServiceBuilder::for_profiles(&manifest, &[]).unwrap().build().actions.len(), 0);
+    /// assert_eq!(ServiceBuilder::for_profiles::<&str>(&manifest, &[]).unwrap().build().actions.len(), 0);
     /// let err = ServiceBuilder::for_profiles(&manifest, &["dbug"]).unwrap_err();
     /// assert_eq!(err.to_string(), "service `s` declares no profile `dbug`; its profiles are `debug`");
     /// ```
