@@ -2,8 +2,9 @@
 //!
 //! [`service_manifest!`] reads `service.toml` at compile time (relative to the
 //! crate's `Cargo.toml`), rejects every mistake as a located compile error, and
-//! generates typed items: `SERVICE_NAME`, an enum `Binary`, `STARTED`,
-//! `INSTALL_ONLY`, `MANIFEST` and `service_builder()`.
+//! generates typed items: `SERVICE_NAME`, the enums `Binary` and `Profile`,
+//! `STARTED`, `INSTALL_ONLY`, `MANIFEST` (static data), and `service_builder()` /
+//! `service_builder_for(&[Profile])`, which spell the registration out as builder calls.
 //!
 //! ```
 //! mod collab {
@@ -21,7 +22,8 @@ pub use service_manifest_runtime::*;
 ///
 /// The path is relative to the directory holding the calling crate's `Cargo.toml`.
 /// Expand it inside a module of its own: it defines `SERVICE_NAME`, `Binary`,
-/// `STARTED`, `INSTALL_ONLY`, `MANIFEST` and `service_builder()`.
+/// `Profile`, `STARTED`, `INSTALL_ONLY`, `MANIFEST`, `service_builder()` and
+/// `service_builder_for()`.
 #[macro_export]
 macro_rules! service_manifest {
     ($path:literal $(,)?) => {
@@ -33,7 +35,7 @@ macro_rules! service_manifest {
 pub mod __private {
     //! What generated code names. Short paths: an expansion's cost is mostly its token count.
     pub use ::core::option::Option::{self, None, Some};
-    pub use ::std::sync::LazyLock;
+    pub use ::std::borrow::Cow;
     pub use service_manifest_core as core;
     pub use service_manifest_macros as macros;
     pub use service_manifest_runtime as runtime;

@@ -11,7 +11,7 @@ mod from_macro {
 #[test]
 fn build_script_output_matches_the_macro() {
     assert_eq!(from_build_script::service_builder(), from_macro::service_builder());
-    assert_eq!(*from_build_script::MANIFEST, *from_macro::MANIFEST);
+    assert_eq!(from_build_script::MANIFEST, from_macro::MANIFEST);
     assert_eq!(from_build_script::Binary::HeroProxyServer.name(), from_macro::Binary::HeroProxyServer.name());
 }
 

@@ -27,6 +27,7 @@
 //! ```
 
 mod context;
+pub mod cross;
 pub mod diagnostic;
 pub mod duration;
 pub mod ident;
@@ -45,7 +46,7 @@ pub mod build_script;
 
 pub use context::Strictness;
 pub use diagnostic::{Diagnostic, LineCol, Severity};
-pub use load::{Checked, LoadError, Options, load_lenient, parse};
+pub use load::{Checked, Failed, LoadError, Options, Salvage, load_lenient, parse, parse_or_salvage};
 pub use model::{Binary, Dependency, Manifest, ServiceInfo};
 pub use validate::{MAX_SOCKET_PATH, name_problem as validate_name};
 pub use vocab::{BinaryKind, ReadyGate, Relation, RestartPolicy, is_started};

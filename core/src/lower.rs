@@ -24,6 +24,7 @@ pub(crate) fn lower(raw: RawManifest, service_name: String) -> Manifest {
                 start_timeout_ms: b.start_timeout_ms,
                 restart: b.restart.unwrap_or(RestartPolicy::default()),
                 description: b.description.map(Into::into),
+                profiles: list(b.profiles),
             })
         })
         .collect();
@@ -45,11 +46,16 @@ pub(crate) fn lower(raw: RawManifest, service_name: String) -> Manifest {
                 ready,
                 timeout_ms: d.timeout_ms,
                 applies_to: list(d.applies_to),
+                profiles: list(d.profiles),
             })
         })
         .collect();
     Manifest {
-        service: ServiceInfo { name: service_name.into(), description: raw.service_description.map(Into::into) },
+        service: ServiceInfo {
+            name: service_name.into(),
+            description: raw.service_description.map(Into::into),
+            profiles: list(raw.profiles),
+        },
         binaries: binaries.into(),
         dependencies: dependencies.into(),
     }

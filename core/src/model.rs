@@ -34,6 +34,9 @@ pub struct ServiceInfo {
     pub name: Text,
     /// A one-line description.
     pub description: Option<Text>,
+    /// The profiles the manifest declares (`[service] profiles`), in file order.
+    #[serde(default)]
+    pub profiles: List<Text>,
 }
 
 /// One `[[binaries]]` entry.
@@ -59,12 +62,22 @@ pub struct Binary {
     pub restart: RestartPolicy,
     /// A one-line description.
     pub description: Option<Text>,
+    /// The profiles it runs in; empty means always (see [`active_in`]).
+    #[serde(default)]
+    pub profiles: List<Text>,
 }
 
 impl Binary {
     /// Whether the supervisor starts this binary; see [`vocab::is_started`].
+    ///
+    /// A started binary with `profiles` is only started while one of them is active.
     pub const fn is_started(&self) -> bool {
         vocab::is_started(self.kind, self.spawned_by.is_some())
+    }
+
+    /// Whether the binary runs when exactly the `active` profiles are; see [`active_in`].
+    pub fn is_active(&self, active: &[&str]) -> bool {
+        active_in(&self.profiles, active)
     }
 
     /// The gate a dependent waits on: the socket when one is served, else a running process.
@@ -92,6 +105,22 @@ pub struct Dependency {
     pub timeout_ms: Option<u64>,
     /// Which of our binaries need it; empty means every started binary.
     pub applies_to: List<Text>,
+    /// The profiles it applies in; empty means always (see [`active_in`]).
+    #[serde(default)]
+    pub profiles: List<Text>,
+}
+
+/// The one rule for `profiles` (docker compose's): an item that lists none always
+/// applies; one that lists some applies while at least one of them is active.
+///
+/// ```
+/// use service_manifest_core::model::active_in;
+/// assert!(active_in(&[], &[]));
+/// assert!(!active_in(&["proxy-auth".into()], &[]));
+/// assert!(active_in(&["proxy-auth".into()], &["debug", "proxy-auth"]));
+/// ```
+pub fn active_in(profiles: &[Text], active: &[&str]) -> bool {
+    profiles.is_empty() || profiles.iter().any(|p| active.contains(&p.as_ref()))
 }
 
 impl Dependency {
@@ -110,6 +139,11 @@ impl Manifest {
     /// The binaries that are installed but never started, in file order.
     pub fn install_only(&self) -> impl Iterator<Item = &Binary> {
         self.binaries.iter().filter(|b| !b.is_started())
+    }
+
+    /// The binaries the supervisor starts when exactly the `active` profiles are.
+    pub fn started_in<'a>(&'a self, active: &'a [&'a str]) -> impl Iterator<Item = &'a Binary> {
+        self.started().filter(move |b| b.is_active(active))
     }
 
     /// Looks a binary up by name.
@@ -135,14 +169,28 @@ pub struct Edge<'a> {
     pub timeout_ms: Option<u64>,
     /// The dependency's crate, carried for registering it from its declaration.
     pub crate_name: Option<&'a str>,
+    /// The profiles the edge applies in; empty means always (see [`active_in`]).
+    pub profiles: &'a [Text],
+}
+
+impl Edge<'_> {
+    /// Whether the edge holds when exactly the `active` profiles are.
+    pub fn is_active(&self, active: &[&str]) -> bool {
+        active_in(self.profiles, active)
+    }
 }
 
 impl Manifest {
-    /// Every edge the given binary waits on: its `after` siblings first (each a
-    /// `requires` edge gated on the sibling's socket, or on its process when it
-    /// serves none), then each `[[dependencies]]` entry that applies to it.
+    /// Every edge the given binary waits on, in any profile: its `after` siblings
+    /// first (each a `requires` edge gated on the sibling's socket, or on its process
+    /// when it serves none), then each `[[dependencies]]` entry that applies to it,
+    /// carrying the dependency's `profiles` as the edge's condition.
     ///
-    /// This is the only place `depends_on` is derived from a manifest.
+    /// This is the only place `depends_on` is derived from a manifest: the macro
+    /// spells its result out as builder calls at compile time, and
+    /// `ServiceBuilder::from_manifest` calls it at run time. An `after` edge has no
+    /// condition of its own: validation guarantees the sibling runs whenever the
+    /// binary does.
     pub fn edges_of<'a>(&'a self, binary: &'a Binary) -> Vec<Edge<'a>> {
         let siblings = binary.after.iter().filter_map(|name| self.binary(name)).map(|sibling| Edge {
             service: &self.service.name,
@@ -152,6 +200,7 @@ impl Manifest {
             ready: sibling.ready_gate(),
             timeout_ms: sibling.start_timeout_ms,
             crate_name: None,
+            profiles: &[],
         });
         let services = self.dependencies.iter().filter(|d| d.applies_to(&binary.name)).map(|d| Edge {
             service: &d.repo,
@@ -161,6 +210,7 @@ impl Manifest {
             ready: d.ready,
             timeout_ms: d.timeout_ms,
             crate_name: d.crate_name.as_deref(),
+            profiles: &d.profiles,
         });
         siblings.chain(services).collect()
     }

@@ -25,6 +25,8 @@ pub(crate) struct At<T> {
 pub(crate) struct RawManifest {
     pub service_name: Option<At<String>>,
     pub service_description: Option<String>,
+    /// `[service] profiles`: the profiles items may name.
+    pub profiles: Vec<At<String>>,
     /// Where `binaries` was written, if at all.
     pub binaries_span: Option<Range<usize>>,
     pub binaries: Vec<RawBinary>,
@@ -43,6 +45,7 @@ pub(crate) struct RawBinary {
     pub start_timeout_ms: Option<u64>,
     pub restart: Option<RestartPolicy>,
     pub description: Option<String>,
+    pub profiles: Vec<At<String>>,
 }
 
 #[derive(Debug)]
@@ -56,12 +59,24 @@ pub(crate) struct RawDependency {
     pub ready: Option<At<ReadyGate>>,
     pub timeout_ms: Option<u64>,
     pub applies_to: Vec<At<String>>,
+    pub profiles: Vec<At<String>>,
 }
 
 const TOP_KEYS: &[&str] = &["service", "binaries", "dependencies"];
-const SERVICE_KEYS: &[&str] = &["name", "description"];
-const BINARY_KEYS: &[&str] =
-    &["name", "kind", "spawned_by", "socket", "args", "env", "after", "start_timeout", "restart", "description"];
+const SERVICE_KEYS: &[&str] = &["name", "description", "profiles"];
+const BINARY_KEYS: &[&str] = &[
+    "name",
+    "kind",
+    "spawned_by",
+    "socket",
+    "args",
+    "env",
+    "after",
+    "start_timeout",
+    "restart",
+    "description",
+    "profiles",
+];
 const DEPENDENCY_KEYS: &[&str] = &[
     "repo",
     "crate",
@@ -74,6 +89,7 @@ const DEPENDENCY_KEYS: &[&str] = &[
     "ready",
     "timeout",
     "applies_to",
+    "profiles",
 ];
 
 /// Parses `source` and reads it; TOML syntax errors and per-key problems go to `cx`.
@@ -90,6 +106,7 @@ pub(crate) fn read(source: &str, cx: &mut Ctxt) -> RawManifest {
         let f = Fields::new(service, "[service]");
         raw.service_name = f.string(cx, "name");
         raw.service_description = f.string(cx, "description").map(|d| d.value);
+        raw.profiles = f.strings(cx, "profiles");
         f.finish(cx, SERVICE_KEYS);
     }
     if let Some((span, entries)) = top.tables(cx, "binaries") {
@@ -122,6 +139,7 @@ fn read_binary(cx: &mut Ctxt, header: Range<usize>, table: &DeTable<'_>) -> RawB
         start_timeout_ms: f.duration(cx, "start_timeout"),
         restart: f.enumerated(cx, "restart", RestartPolicy::parse, RestartPolicy::NAMES).map(|r| r.value),
         description: f.string(cx, "description").map(|d| d.value),
+        profiles: f.strings(cx, "profiles"),
     };
     f.finish(cx, BINARY_KEYS);
     binary
@@ -138,6 +156,7 @@ fn read_dependency(cx: &mut Ctxt, header: Range<usize>, table: &DeTable<'_>) -> 
         ready: f.enumerated(cx, "ready", ReadyGate::parse, ReadyGate::NAMES),
         timeout_ms: f.duration(cx, "timeout"),
         applies_to: f.strings(cx, "applies_to"),
+        profiles: f.strings(cx, "profiles"),
         header,
     };
     f.finish(cx, DEPENDENCY_KEYS);

@@ -21,6 +21,9 @@ pub(crate) fn check(raw: &RawManifest, source: &str, service_name: Option<&At<St
     check_sockets(raw, cx);
     check_references(raw, cx);
     check_after_cycles(raw, cx);
+    check_declared_profiles(raw, cx);
+    check_profile_references(raw, cx);
+    check_after_profiles(raw, cx);
 }
 
 fn check_has_binaries(raw: &RawManifest, cx: &mut Ctxt) {
@@ -331,4 +334,94 @@ fn visit(
     }
     stack.pop();
     state[node] = Visit::Done;
+}
+
+/// `[service] profiles`: well-formed, unique, and each a distinct `Profile` variant.
+fn check_declared_profiles(raw: &RawManifest, cx: &mut Ctxt) {
+    let mut by_ident: HashMap<String, &str> = HashMap::new();
+    for profile in &raw.profiles {
+        if let Some(problem) = name_problem(&profile.value) {
+            cx.push(
+                Diagnostic::error(
+                    format!("profile name `{}` {problem}", profile.value.escape_debug()),
+                    profile.span.clone(),
+                )
+                .help("names start with a letter or digit and contain only letters, digits, `_`, `-` and `.`"),
+            );
+            continue;
+        }
+        let ident = crate::ident::variant_name(&profile.value);
+        match by_ident.get(&ident) {
+            Some(&other) if other == profile.value => cx.push(
+                Diagnostic::error(format!("profile `{other}` is declared twice"), profile.span.clone())
+                    .help("remove one of them"),
+            ),
+            Some(&other) => cx.push(
+                Diagnostic::error(
+                    format!("profiles `{other}` and `{}` would both be `Profile::{ident}`", profile.value),
+                    profile.span.clone(),
+                )
+                .help("rename one so the names differ in more than `_`, `-`, `.` or case"),
+            ),
+            None => {
+                by_ident.insert(ident, &profile.value);
+            }
+        }
+    }
+}
+
+/// Every `profiles` entry on a binary or dependency names a declared profile.
+fn check_profile_references(raw: &RawManifest, cx: &mut Ctxt) {
+    let declared: Vec<&str> = raw.profiles.iter().map(|p| p.value.as_str()).collect();
+    let named = raw.binaries.iter().flat_map(|b| &b.profiles).chain(raw.dependencies.iter().flat_map(|d| &d.profiles));
+    for profile in named {
+        if declared.contains(&profile.value.as_str()) {
+            continue;
+        }
+        let d = Diagnostic::error(format!("profile `{}` is not declared", profile.value), profile.span.clone());
+        cx.push(match closest(&profile.value, &declared) {
+            Some(close) => d.help(format!("did you mean `{close}`?")),
+            None if declared.is_empty() => {
+                d.help(format!("declare it in `[service]`: `profiles = [\"{}\"]`", profile.value.escape_debug()))
+            }
+            None => d.help(format!(
+                "the declared profiles are {}; add it to `[service] profiles` if it is new",
+                crate::schema::quoted_list(&declared)
+            )),
+        });
+    }
+}
+
+/// `after` requires its sibling, so the sibling must run whenever the binary does:
+/// a sibling limited to profiles needs a binary limited to some of those profiles.
+fn check_after_profiles(raw: &RawManifest, cx: &mut Ctxt) {
+    let by_name: HashMap<&str, &RawBinary> =
+        raw.binaries.iter().filter_map(|b| Some((b.name.as_ref()?.value.as_str(), b))).collect();
+    let names = |list: &[At<String>]| list.iter().map(|p| p.value.clone()).collect::<Vec<_>>();
+    for b in &raw.binaries {
+        let Some(name) = &b.name else { continue };
+        let mine = names(&b.profiles);
+        for target in &b.after {
+            let Some(sibling) = by_name.get(target.value.as_str()) else { continue };
+            let theirs = names(&sibling.profiles);
+            let covered = theirs.is_empty() || (!mine.is_empty() && mine.iter().all(|p| theirs.contains(p)));
+            if covered {
+                continue;
+            }
+            let quoted: Vec<&str> = theirs.iter().map(String::as_str).collect();
+            let when = if mine.is_empty() { "always".to_owned() } else { format!("in `{}`", mine.join("`, `")) };
+            cx.push(
+                Diagnostic::error(
+                    format!(
+                        "`{}` runs {when}, but `after` names `{}`, which runs only in {}",
+                        name.value,
+                        target.value,
+                        crate::schema::quoted_list(&quoted)
+                    ),
+                    target.span.clone(),
+                )
+                .help(format!("give `{}` `profiles` among those, or remove this `after` entry", name.value)),
+            );
+        }
+    }
 }

@@ -1,20 +1,28 @@
 //! Random and mutated manifests through parsing, validation and code generation:
-//! nothing may panic, and every rejected input must carry at least one located error.
+//! nothing may panic, every rejected input must carry at least one located error, and
+//! every expansion (valid or fallback) must parse as a Rust file.
 
 use proptest::prelude::*;
 use service_manifest_core::codegen::{Settings, expand, expand_errors};
-use service_manifest_core::{Options, Severity, parse};
+use service_manifest_core::{Options, Severity, parse_or_salvage};
 
 const SEED: &str = include_str!("../../examples/hero_collab/service.toml");
 const LIVEKIT: &str = include_str!("../../examples/hero_livekit/service.toml");
+const PROFILES: &str = include_str!("../../tests/ui/fixtures/pass/profiles.toml");
+
+fn assert_parses(tokens: proc_macro2::TokenStream, source: &str) {
+    if let Err(e) = syn::parse2::<syn::File>(tokens) {
+        panic!("the expansion is not valid Rust ({e}) for:\n{source}");
+    }
+}
 
 fn run(source: &str) {
-    match parse(source, &Options::strict().default_service_name("pkg")) {
+    match parse_or_salvage(source, &Options::strict().default_service_name("pkg")) {
         Ok(checked) => {
-            let _ = expand(&checked.manifest, &Settings::default());
+            assert_parses(expand(&checked.manifest, &Settings::default()), source);
         }
-        Err(errors) => {
-            let errors: Vec<_> = errors.iter().filter(|d| d.severity == Severity::Error).collect();
+        Err(failed) => {
+            let errors: Vec<_> = failed.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
             assert!(!errors.is_empty(), "rejected without an error:\n{source}");
             for e in &errors {
                 assert!(e.span.is_some(), "unlocated error {e:?} for:\n{source}");
@@ -22,7 +30,7 @@ fn run(source: &str) {
                 assert!(text.contains("--> service.toml:"), "{text}");
             }
             let owned: Vec<_> = errors.into_iter().cloned().collect();
-            let _ = expand_errors(&owned, "service.toml", source, &Settings::default());
+            assert_parses(expand_errors(&owned, &failed.salvage, "service.toml", source, &Settings::default()), source);
         }
     }
 }
@@ -40,6 +48,9 @@ fn mutated(seed: &'static str) -> impl Strategy<Value = String> {
         Just("socket = \"\"".to_owned()),
         Just("start_timeout = 5".to_owned()),
         Just("crate = \"x\"".to_owned()),
+        Just("profiles = [\"debug\"]".to_owned()),
+        Just("profiles = [\"proxy-auth\", \"Proxy_Auth\"]".to_owned()),
+        Just("description = \"a \\\"quoted\\\" */ line\"".to_owned()),
         "[a-z_]{1,12} = \"[ -~]{0,12}\"",
         "[ -~]{0,40}",
     ];
@@ -70,6 +81,11 @@ proptest! {
 
     #[test]
     fn mutated_collab_manifest_never_panics(source in mutated(SEED)) {
+        run(&source);
+    }
+
+    #[test]
+    fn mutated_profiles_manifest_never_panics(source in mutated(PROFILES)) {
         run(&source);
     }
 

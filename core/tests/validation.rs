@@ -230,3 +230,68 @@ fn service_name_defaults_to_the_package_name() {
     let checked = parse(source, &Options::strict().default_service_name("pkg")).unwrap();
     assert_eq!(checked.manifest.service.name, "pkg");
 }
+
+/// `HEADER` with `[service] profiles` declared.
+fn with_profiles(declared: &str, extra: &str) -> String {
+    HEADER.replacen("name = \"svc\"\n", &format!("name = \"svc\"\nprofiles = {declared}\n"), 1) + extra
+}
+
+#[test]
+fn undeclared_profile_suggests_the_declared_one() {
+    let e = only_error(&with_profiles(r#"["proxy-auth"]"#, "profiles = [\"proxy_auht\"]\n"));
+    assert!(e.contains("profile `proxy_auht` is not declared"), "{e}");
+    assert!(e.contains("--> service.toml:9:13"), "{e}");
+    assert!(e.contains("did you mean `proxy-auth`?"), "{e}");
+}
+
+#[test]
+fn profile_named_when_none_is_declared_says_where_to_declare_it() {
+    let e = only_error(&with("\n[[dependencies]]\nrepo = \"p\"\nbin = \"p_server\"\nprofiles = [\"debug\"]\n"));
+    assert!(e.contains("profile `debug` is not declared"), "{e}");
+    assert!(e.contains("declare it in `[service]`: `profiles = [\"debug\"]`"), "{e}");
+}
+
+#[test]
+fn declared_profiles_must_be_distinct_identifiers() {
+    let all = errors(&with_profiles(r#"["debug", "debug", "proxy-auth", "Proxy_Auth", "a b"]"#, ""));
+    assert_eq!(all.len(), 3, "{all:#?}");
+    assert!(all[0].contains("profile `debug` is declared twice"), "{}", all[0]);
+    assert!(all[1].contains("profiles `proxy-auth` and `Proxy_Auth` would both be `Profile::ProxyAuth`"), "{}", all[1]);
+    assert!(all[2].contains("profile name `a b` contains whitespace"), "{}", all[2]);
+}
+
+#[test]
+fn after_may_name_a_sibling_in_profiles_only_from_a_binary_in_some_of_them() {
+    let sibling = "\n[[binaries]]\nname = \"svc_debug\"\nkind = \"web\"\nprofiles = [\"debug\"]\n";
+    let ok = with_profiles(
+        r#"["debug", "trace"]"#,
+        &format!(
+            "{sibling}\n[[binaries]]\nname = \"svc_ui\"\nkind = \"web\"\nafter = [\"svc_debug\"]\nprofiles = [\"debug\"]\n"
+        ),
+    );
+    assert!(parse(&ok, &Options::strict()).is_ok());
+    let e = only_error(&with_profiles(
+        r#"["debug", "trace"]"#,
+        &format!(
+            "{sibling}\n[[binaries]]\nname = \"svc_ui\"\nkind = \"web\"\nafter = [\"svc_debug\"]\nprofiles = [\"debug\", \"trace\"]\n"
+        ),
+    ));
+    assert!(
+        e.contains("`svc_ui` runs in `debug`, `trace`, but `after` names `svc_debug`, which runs only in `debug`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn edges_carry_their_profiles_and_hold_only_while_one_is_active() {
+    let source = with_profiles(
+        r#"["proxy-auth"]"#,
+        "\n[[dependencies]]\nrepo = \"p\"\nbin = \"p_server\"\nprofiles = [\"proxy-auth\"]\n",
+    );
+    let m = parse(&source, &Options::strict()).unwrap().manifest;
+    let server = m.binary("svc_server").unwrap();
+    let edges = m.edges_of(server);
+    assert_eq!(edges.len(), 1, "edges_of lists the edge of every profile");
+    assert!(!edges[0].is_active(&[]));
+    assert!(edges[0].is_active(&["proxy-auth"]));
+}

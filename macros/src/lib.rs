@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use proc_macro2::TokenStream;
 use quote::quote;
 use service_manifest_core::codegen::{self, Settings};
-use service_manifest_core::{Diagnostic, Options};
+use service_manifest_core::{Diagnostic, Options, Salvage};
 use syn::parse::{Parse, ParseStream};
 use syn::{LitStr, Token};
 
@@ -52,7 +52,8 @@ pub fn expand(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
 
 fn expand_input(input: Input) -> TokenStream {
     let written = input.path.value();
-    let mut settings = Settings { krate: input.krate, tracked_file: None, span: input.path.span() };
+    let mut settings =
+        Settings { krate: input.krate, tracked_file: None, also_tracked: Vec::new(), span: input.path.span() };
     let Some(base) = base_dir() else {
         return stub(&written, "CARGO_MANIFEST_DIR is not set; build with cargo", &settings);
     };
@@ -66,9 +67,28 @@ fn expand_input(input: Input) -> TokenStream {
     settings.tracked_file = Some(full.to_string_lossy().into_owned());
     let mut options = Options::strict();
     options.default_service_name = std::env::var("CARGO_PKG_NAME").ok();
-    match service_manifest_core::parse(&source, &options) {
-        Ok(checked) => codegen::expand(&checked.manifest, &settings),
-        Err(errors) => codegen::expand_errors(&errors, display_name(&written), &source, &settings),
+    options.search_path = search_path(&base);
+    let lossy = |files: Vec<PathBuf>| files.into_iter().map(|f| f.to_string_lossy().into_owned()).collect();
+    match service_manifest_core::parse_or_salvage(&source, &options) {
+        Ok(checked) => {
+            settings.also_tracked = lossy(checked.dependency_files);
+            codegen::expand(&checked.manifest, &settings)
+        }
+        Err(failed) => {
+            settings.also_tracked = lossy(failed.dependency_files);
+            codegen::expand_errors(&failed.diagnostics, &failed.salvage, display_name(&written), &source, &settings)
+        }
+    }
+}
+
+/// The directories of `SERVICE_MANIFEST_PATH` (separated like `PATH`); a relative one
+/// is taken relative to the crate's directory, as the manifest path is.
+fn search_path(base: &Path) -> Vec<PathBuf> {
+    match std::env::var_os(service_manifest_core::cross::SEARCH_PATH_VAR) {
+        Some(value) => {
+            std::env::split_paths(&value).filter(|d| !d.as_os_str().is_empty()).map(|d| base.join(d)).collect()
+        }
+        None => Vec::new(),
     }
 }
 
@@ -85,6 +105,6 @@ fn display_name(written: &str) -> &str {
 fn stub(written: &str, message: &str, settings: &Settings) -> TokenStream {
     let error = Diagnostic::unlocated(message.to_owned())
         .help("the path is relative to the crate's Cargo.toml directory (CARGO_MANIFEST_DIR), as with askama and sqlx");
-    let tokens = codegen::expand_errors(&[error], display_name(written), "", settings);
+    let tokens = codegen::expand_errors(&[error], &Salvage::default(), display_name(written), "", settings);
     quote!(#tokens)
 }

@@ -14,9 +14,7 @@ mod spec;
 pub mod supervisor;
 mod text;
 
-pub use builder::ServiceBuilder;
-#[doc(hidden)]
-pub use builder::decode_embedded;
+pub use builder::{ServiceBuilder, UnknownProfile};
 pub use client::{Client, ClientError};
 pub use service_manifest_core::{BinaryKind, Manifest, ReadyGate, Relation, RestartPolicy};
 pub use spec::{ActionDep, ActionSpec, ServiceSpec};

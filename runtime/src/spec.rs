@@ -131,6 +131,11 @@ impl ActionSpec {
         self.depends_on.push(dep);
         self
     }
+
+    /// Adds a dependency edge only when `active` (a dependency limited to profiles).
+    pub fn depends_on_if(self, active: bool, dep: ActionDep) -> Self {
+        if active { self.depends_on(dep) } else { self }
+    }
 }
 
 /// One edge: what must hold before the action may leave "waiting".

@@ -8,8 +8,11 @@ pub const SERVICE_NAME: &str = "hero_collab";
 #[allow(dead_code)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Binary {
+    /// The collaboration API
     HeroCollabServer,
+    /// The admin UI; talks to the server
     HeroCollabAdmin,
+    /// This command-line tool: installed, never started
     HeroCollab,
 }
 #[allow(dead_code)]
@@ -44,30 +47,177 @@ impl Binary {
             _ => __service_manifest::None,
         }
     }
-    /// Whether the supervisor starts this binary (a daemon kind, not spawned by a sibling).
+    /// Whether the supervisor starts this binary (a daemon kind, not spawned by a
+    /// sibling); one with [`Binary::profiles`] only while one of them is active.
     pub const fn is_started(self) -> bool {
         __service_manifest::core::is_started(self.kind(), self.spawned_by().is_some())
+    }
+    /// The profiles the binary runs in; empty means always.
+    #[allow(clippy::match_single_binding)]
+    pub const fn profiles(self) -> &'static [Profile] {
+        match self {
+            _ => &[],
+        }
     }
     /// Looks a binary up by its `service.toml` name.
     pub fn from_name(name: &str) -> __service_manifest::Option<Self> {
         Self::ALL.iter().copied().find(|b| b.name() == name)
     }
 }
-/// The binaries the supervisor starts.
+/// The profiles declared in `[service] profiles`; items that name some apply
+/// only while one of them is active.
+#[allow(dead_code)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Profile {}
+#[allow(dead_code)]
+impl Profile {
+    /// Every declared profile, in file order.
+    pub const ALL: &'static [Profile] = &[];
+    /// The profile's name in `service.toml`.
+    pub const fn name(self) -> &'static str {
+        match self {}
+    }
+    /// Looks a profile up by its `service.toml` name.
+    pub fn from_name(name: &str) -> __service_manifest::Option<Self> {
+        Self::ALL.iter().copied().find(|p| p.name() == name)
+    }
+    /// Whether this profile is among the `active` ones.
+    pub fn is_in(self, active: &[Profile]) -> bool {
+        active.contains(&self)
+    }
+}
+/// The binaries the supervisor starts (one with [`Binary::profiles`] only while
+/// one of them is active).
 #[allow(dead_code)]
 pub const STARTED: &[Binary] = &[Binary::HeroCollabServer, Binary::HeroCollabAdmin];
 /// The binaries that are installed but never started.
 #[allow(dead_code)]
 pub const INSTALL_ONLY: &[Binary] = &[Binary::HeroCollab];
-/// The validated manifest, decoded once on first use from the copy the macro embedded.
+/// The validated manifest, as static data.
 #[allow(dead_code)]
-pub static MANIFEST: __service_manifest::LazyLock<__service_manifest::core::Manifest> = __service_manifest::LazyLock::new(||
-__service_manifest::runtime::decode_embedded(
-    "{\"service\":{\"name\":\"hero_collab\",\"description\":\"Collaborative documents, served behind hero_proxy\"},\"binaries\":[{\"name\":\"hero_collab_server\",\"kind\":\"server\",\"spawned_by\":null,\"socket\":\"hero_collab/server.sock\",\"args\":[],\"env\":[],\"after\":[],\"start_timeout_ms\":10000,\"restart\":\"on-failure\",\"description\":\"The collaboration API\"},{\"name\":\"hero_collab_admin\",\"kind\":\"admin\",\"spawned_by\":null,\"socket\":\"hero_collab/admin.sock\",\"args\":[],\"env\":[],\"after\":[\"hero_collab_server\"],\"start_timeout_ms\":null,\"restart\":\"on-failure\",\"description\":\"The admin UI; talks to the server\"},{\"name\":\"hero_collab\",\"kind\":\"cli\",\"spawned_by\":null,\"socket\":null,\"args\":[],\"env\":[],\"after\":[],\"start_timeout_ms\":null,\"restart\":\"on-failure\",\"description\":\"This command-line tool: installed, never started\"}],\"dependencies\":[{\"repo\":\"hero_proxy\",\"crate_name\":\"hero_proxy_server\",\"bin\":\"hero_proxy_server\",\"socket\":\"hero_proxy/proxy.sock\",\"relation\":\"requires\",\"ready\":\"socket\",\"timeout_ms\":15000,\"applies_to\":[\"hero_collab_server\"]}]}",
-));
-/// The registration for the supervisor: one action per started binary, each
-/// carrying its `depends_on` edges. Install-only binaries have no action.
+pub static MANIFEST: __service_manifest::core::Manifest = {
+    #[allow(unused_imports)]
+    use __service_manifest::core::model::{Binary, Dependency, Manifest, ServiceInfo};
+    #[allow(unused_imports)]
+    use __service_manifest::core::{BinaryKind, ReadyGate, Relation, RestartPolicy};
+    #[allow(unused_imports)]
+    use __service_manifest::{Cow::Borrowed, None, Some};
+    Manifest {
+        service: ServiceInfo {
+            name: Borrowed("hero_collab"),
+            description: Some(
+                Borrowed("Collaborative documents, served behind hero_proxy"),
+            ),
+            profiles: Borrowed(&[]),
+        },
+        binaries: Borrowed(
+            &[
+                Binary {
+                    name: Borrowed("hero_collab_server"),
+                    kind: BinaryKind::Server,
+                    spawned_by: None,
+                    socket: Some(Borrowed("hero_collab/server.sock")),
+                    args: Borrowed(&[]),
+                    env: Borrowed(&[]),
+                    after: Borrowed(&[]),
+                    start_timeout_ms: Some(10000),
+                    restart: RestartPolicy::OnFailure,
+                    description: Some(Borrowed("The collaboration API")),
+                    profiles: Borrowed(&[]),
+                },
+                Binary {
+                    name: Borrowed("hero_collab_admin"),
+                    kind: BinaryKind::Admin,
+                    spawned_by: None,
+                    socket: Some(Borrowed("hero_collab/admin.sock")),
+                    args: Borrowed(&[]),
+                    env: Borrowed(&[]),
+                    after: Borrowed(&[Borrowed("hero_collab_server")]),
+                    start_timeout_ms: None,
+                    restart: RestartPolicy::OnFailure,
+                    description: Some(Borrowed("The admin UI; talks to the server")),
+                    profiles: Borrowed(&[]),
+                },
+                Binary {
+                    name: Borrowed("hero_collab"),
+                    kind: BinaryKind::Cli,
+                    spawned_by: None,
+                    socket: None,
+                    args: Borrowed(&[]),
+                    env: Borrowed(&[]),
+                    after: Borrowed(&[]),
+                    start_timeout_ms: None,
+                    restart: RestartPolicy::OnFailure,
+                    description: Some(
+                        Borrowed("This command-line tool: installed, never started"),
+                    ),
+                    profiles: Borrowed(&[]),
+                },
+            ],
+        ),
+        dependencies: Borrowed(
+            &[
+                Dependency {
+                    repo: Borrowed("hero_proxy"),
+                    crate_name: Some(Borrowed("hero_proxy_server")),
+                    bin: Some(Borrowed("hero_proxy_server")),
+                    socket: Some(Borrowed("hero_proxy/proxy.sock")),
+                    relation: Relation::Requires,
+                    ready: ReadyGate::Socket,
+                    timeout_ms: Some(15000),
+                    applies_to: Borrowed(&[Borrowed("hero_collab_server")]),
+                    profiles: Borrowed(&[]),
+                },
+            ],
+        ),
+    }
+};
+/// The registration for the supervisor with no profile active: one action per
+/// started binary, each carrying its `depends_on` edges. Install-only binaries
+/// have no action.
 #[allow(dead_code)]
 pub fn service_builder() -> __service_manifest::runtime::ServiceBuilder {
-    __service_manifest::runtime::ServiceBuilder::from_manifest(&MANIFEST)
+    service_builder_for(&[])
+}
+/// The registration when exactly the `active` profiles are: binaries and
+/// dependencies limited to other profiles are left out, and the active
+/// profiles' names are recorded on the builder.
+#[allow(dead_code)]
+pub fn service_builder_for(
+    active: &[Profile],
+) -> __service_manifest::runtime::ServiceBuilder {
+    #[allow(unused_imports)]
+    use __service_manifest::core::{BinaryKind, ReadyGate, Relation, RestartPolicy};
+    #[allow(unused_imports)]
+    use __service_manifest::runtime::{ActionDep, ActionSpec, ServiceBuilder};
+    ServiceBuilder::new("hero_collab")
+        .profiles(active.iter().map(|p| p.name()))
+        .action(
+            ActionSpec::new("hero_collab_server", BinaryKind::Server)
+                .socket("hero_collab/server.sock")
+                .restart(RestartPolicy::OnFailure)
+                .start_timeout_ms(10000)
+                .depends_on(
+                    ActionDep::new("hero_proxy")
+                        .action("hero_proxy_server")
+                        .socket("hero_proxy/proxy.sock")
+                        .relation(Relation::Requires)
+                        .ready(ReadyGate::Socket)
+                        .timeout_ms(15000)
+                        .crate_name("hero_proxy_server"),
+                ),
+        )
+        .action(
+            ActionSpec::new("hero_collab_admin", BinaryKind::Admin)
+                .socket("hero_collab/admin.sock")
+                .restart(RestartPolicy::OnFailure)
+                .depends_on(
+                    ActionDep::new("hero_collab")
+                        .action("hero_collab_server")
+                        .socket("hero_collab/server.sock")
+                        .relation(Relation::Requires)
+                        .ready(ReadyGate::Socket)
+                        .timeout_ms(10000),
+                ),
+        )
 }
