@@ -219,7 +219,7 @@ impl Supervisor {
                     .ready(ReadyGate::Socket),
             );
         }
-        ServiceSpec { name: name.into(), actions: vec![a] }
+        ServiceSpec::new(name, vec![a])
     }
 
     fn cpu_ticks(&self) -> u64 {

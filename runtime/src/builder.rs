@@ -15,13 +15,12 @@ use crate::spec::{ActionSpec, ServiceSpec};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceBuilder {
     spec: ServiceSpec,
-    profiles: Vec<String>,
 }
 
 impl ServiceBuilder {
     /// Starts a registration for `name`.
     pub fn new(name: impl Into<String>) -> Self {
-        Self { spec: ServiceSpec { name: name.into(), actions: Vec::new() }, profiles: Vec::new() }
+        Self { spec: ServiceSpec::new(name, Vec::new()) }
     }
 
     /// Adds an action.
@@ -35,19 +34,20 @@ impl ServiceBuilder {
         if active { self.action(action) } else { self }
     }
 
-    /// Records the names of the profiles this registration was built for.
+    /// Records the names of the profiles this registration was built for; the supervisor
+    /// keeps them with the definition.
     pub fn profiles<I, S>(mut self, names: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.profiles.extend(names.into_iter().map(Into::into));
+        self.spec.profiles.extend(names.into_iter().map(Into::into));
         self
     }
 
     /// The names of the profiles this registration was built for, in the order given.
     pub fn active_profiles(&self) -> &[String] {
-        &self.profiles
+        &self.spec.profiles
     }
 
     /// Changes every action, e.g. to point `exec` at a bin directory.

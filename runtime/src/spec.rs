@@ -13,6 +13,9 @@ pub struct ServiceSpec {
     pub name: String,
     /// One action per binary the supervisor starts.
     pub actions: Vec<ActionSpec>,
+    /// The profiles this registration was built for (`--profile`), kept with the definition.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
 }
 
 impl ServiceSpec {
@@ -23,7 +26,6 @@ impl ServiceSpec {
     /// let spec = ServiceSpec::new("hero_proxy", vec![ActionSpec::new("hero_proxy_server", BinaryKind::Server)]);
     /// assert_eq!(spec.actions.len(), 1);
     /// ```
-    #[allow(clippy::needless_update)] // not needless once the type has more fields than these
     pub fn new(name: impl Into<String>, actions: Vec<ActionSpec>) -> Self {
         Self { name: name.into(), actions, ..Self::default() }
     }

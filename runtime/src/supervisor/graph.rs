@@ -61,7 +61,7 @@ mod tests {
         for (s, d) in deps {
             a = a.depends_on(ActionDep::new(*s).action(*d));
         }
-        ServiceSpec { name: name.into(), actions: vec![a] }
+        ServiceSpec::new(name, vec![a])
     }
 
     #[test]
