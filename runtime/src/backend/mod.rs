@@ -9,6 +9,7 @@
 pub mod quote;
 pub mod systemd;
 pub mod wait_socket;
+pub mod zinit;
 
 use std::path::{Path, PathBuf};
 
