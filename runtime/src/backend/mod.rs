@@ -67,7 +67,7 @@ pub fn export_command(
             if !options.wait_socket.is_file() && spec.actions.iter().any(|a| a.socket.is_some()) {
                 eprintln!(
                     "note: the units wait for sockets with {}, which is not there yet: install it beside the daemons \
-                     (cargo install service_manifest_runtime --bin {})",
+                     (from this workspace: cargo install --path runtime --bin {})",
                     options.wait_socket.display(),
                     systemd::WAIT_SOCKET_PROGRAM
                 );

@@ -187,7 +187,7 @@ fn start(zinit: &mut Zinit, spec: &ServiceSpec, target: &Target) -> Result<(), S
         None if needs_waiter => {
             return Err(format!(
                 "zinit checks sockets with {0}, which is not in {1}, beside this program, or on PATH; install it \
-                 (cargo install service_manifest_runtime --bin {0})",
+                 (from this workspace: cargo install --path runtime --bin {0})",
                 crate::backend::systemd::WAIT_SOCKET_PROGRAM,
                 bin_dir.display()
             ));
