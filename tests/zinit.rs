@@ -177,6 +177,10 @@ fn collab_starts_through_zinit_only_once_hero_proxys_socket_accepts() {
         assert!(status.lines().any(|l| l.starts_with(action) && l.contains("running")), "{status}");
     }
 
+    // --logs through zinit.
+    let out = world.run("hero_collab", &["--logs", "hero_collab_server"]);
+    assert!(out.status.success() && text(&out).contains("listening on"), "{}", text(&out));
+
     // A second --start changes nothing: no re-registration, same processes.
     let pid_before = world.rpc().status("hero_collab.hero_collab_server").unwrap().pid;
     let out = world.run("hero_collab", &["--start"]);
@@ -205,6 +209,14 @@ fn stopping_the_proxy_through_zinit_stops_collab_first_and_start_brings_the_chai
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(world.processes("hero_proxy_server"), 1);
     assert_eq!(world.processes("hero_collab_admin"), 1);
+
+    // --restart through zinit: new processes, the dependency untouched.
+    let proxy = world.rpc().status("hero_proxy.hero_proxy_server").unwrap().pid;
+    let server = world.rpc().status("hero_collab.hero_collab_server").unwrap().pid;
+    let out = world.run("hero_collab", &["--restart"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_ne!(world.rpc().status("hero_collab.hero_collab_server").unwrap().pid, server);
+    assert_eq!(world.rpc().status("hero_proxy.hero_proxy_server").unwrap().pid, proxy);
 
     let out = world.run("hero_collab", &["--stop"]);
     let said = text(&out);
