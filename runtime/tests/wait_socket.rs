@@ -49,3 +49,18 @@ fn bad_usage_is_exit_two_with_the_usage() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("usage: service-manifest-wait-socket"), "{args:?}");
     }
 }
+
+#[test]
+fn create_dir_makes_a_private_socket_directory_with_its_parents() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("a/b/sockets");
+    assert!(waiter().arg("--create-dir").arg(&target).status().unwrap().success());
+    assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o700);
+    // Already there is fine; a path under a file is not, and says why.
+    assert!(waiter().arg("--create-dir").arg(&target).status().unwrap().success());
+    std::fs::write(dir.path().join("file"), "").unwrap();
+    let out = waiter().arg("--create-dir").arg(dir.path().join("file/x")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot create"), "{out:?}");
+}

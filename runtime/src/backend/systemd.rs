@@ -287,6 +287,12 @@ fn service_unit(
     } else {
         out.push_str("Type=exec\n");
     }
+    if let Some(dir) = socket.as_deref().and_then(Path::parent) {
+        // The embedded supervisor creates socket directories (0700); so does the unit.
+        let create =
+            command([options.wait_socket.display().to_string(), "--create-dir".into(), dir.display().to_string()]);
+        let _ = writeln!(out, "ExecStartPre={create}");
+    }
     for line in pre {
         out.push_str(&line);
     }

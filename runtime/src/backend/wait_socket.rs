@@ -64,8 +64,16 @@ pub fn wait(socket: &Path, timeout: Duration) -> Result<(), WaitTimedOut> {
 }
 
 const USAGE: &str = "usage: service-manifest-wait-socket [--timeout-ms MS] SOCKET\n\
+    \x20      service-manifest-wait-socket --create-dir DIR\n\
     Exits 0 once SOCKET accepts a connection, 1 when MS (default 30000) pass first.\n\
-    --timeout-ms 0 tries once.";
+    --timeout-ms 0 tries once. --create-dir creates DIR (mode 0700, as the embedded\n\
+    supervisor creates socket directories) and exits.";
+
+/// Creates a socket directory as the embedded supervisor does: with its parents, mode 0700.
+pub fn create_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
 
 /// The program's `main`: parses `args` (without argv\[0\]) and returns the exit code.
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> std::process::ExitCode {
@@ -82,6 +90,19 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> std::process::
                     return ExitCode::from(2);
                 }
             },
+            Some("--create-dir") => {
+                let Some(dir) = args.next() else {
+                    eprintln!("--create-dir needs a directory\n{USAGE}");
+                    return ExitCode::from(2);
+                };
+                return match create_dir(Path::new(&dir)) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("service-manifest-wait-socket: cannot create {}: {e}", Path::new(&dir).display());
+                        ExitCode::FAILURE
+                    }
+                };
+            }
             Some("-h" | "--help") => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;

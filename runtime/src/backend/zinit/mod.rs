@@ -19,6 +19,7 @@ pub mod config;
 pub mod rpc;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -70,15 +71,27 @@ pub struct Target {
 
 /// Carries out `command` for `spec` through the zinit-server on `target.socket`.
 pub fn run(command: Command, spec: &ServiceSpec, manifest: &crate::Manifest, target: &Target) -> Result<(), String> {
+    run_to(command, spec, manifest, target, &mut std::io::stdout())
+}
+
+/// [`run`], with what it reports written to `out` instead of standard output (the
+/// benchmark discards it).
+pub fn run_to(
+    command: Command,
+    spec: &ServiceSpec,
+    manifest: &crate::Manifest,
+    target: &Target,
+    out: &mut dyn Write,
+) -> Result<(), String> {
     let mut zinit = Zinit::connect(&target.socket).map_err(|e| e.to_string())?;
     match command {
-        Command::Start => start(&mut zinit, spec, target),
-        Command::Stop => stop(&mut zinit, spec),
+        Command::Start => start(&mut zinit, spec, target, out),
+        Command::Stop => stop(&mut zinit, spec, out),
         Command::Restart => {
-            stop(&mut zinit, spec)?;
-            start(&mut zinit, spec, target)
+            stop(&mut zinit, spec, out)?;
+            start(&mut zinit, spec, target, out)
         }
-        Command::Status { json } => status(&mut zinit, spec, json),
+        Command::Status { json } => status(&mut zinit, spec, json, out),
         Command::Logs(binary) => {
             if spec.action(&binary).is_none() {
                 let why = match manifest.binary(&binary) {
@@ -91,7 +104,7 @@ pub fn run(command: Command, spec: &ServiceSpec, manifest: &crate::Manifest, tar
                 .call("logs.get", json!({ "name": service_name(&spec.name, &binary), "lines": 100_000 }))
                 .map_err(|e| not_registered(e, spec))?;
             for line in lines.as_array().into_iter().flatten() {
-                println!("{}", line.as_str().unwrap_or_default());
+                let _ = writeln!(out, "{}", line.as_str().unwrap_or_default());
             }
             Ok(())
         }
@@ -177,7 +190,7 @@ fn own_order(spec: &ServiceSpec) -> Vec<&ActionSpec> {
     order
 }
 
-fn start(zinit: &mut Zinit, spec: &ServiceSpec, target: &Target) -> Result<(), String> {
+fn start(zinit: &mut Zinit, spec: &ServiceSpec, target: &Target, out: &mut dyn Write) -> Result<(), String> {
     let bin_dir = absolute(&target.bin_dir)?;
     let socket_dir = absolute(&target.socket_dir)?;
     let needs_waiter =
@@ -256,6 +269,19 @@ fn start(zinit: &mut Zinit, spec: &ServiceSpec, target: &Target) -> Result<(), S
         entries.push(Entry { name, action: action.clone(), service: &spec.name, start: true, oneshot, register: true });
     }
 
+    // The embedded supervisor creates socket directories (0700) before it spawns; zinit
+    // does not, so the backend does, for every socket it starts a daemon for.
+    for entry in entries.iter().filter(|e| e.start) {
+        if let Some(dir) = entry
+            .action
+            .socket
+            .as_deref()
+            .and_then(|s| crate::paths::resolve_socket(&layout.socket_dir, s).parent().map(Path::to_path_buf))
+        {
+            crate::backend::wait_socket::create_dir(&dir)
+                .map_err(|e| format!("cannot create the socket directory {}: {e}", dir.display()))?;
+        }
+    }
     // Register what is missing or changed, dependencies first (zinit rejects a service
     // whose dependency it does not know). zinit stops a service it re-registers, and what
     // depends on it: note what was up, to bring it back afterwards.
@@ -278,7 +304,7 @@ fn start(zinit: &mut Zinit, spec: &ServiceSpec, target: &Target) -> Result<(), S
         zinit
             .call("service.set", json!({ "config": wanted }))
             .map_err(|e| format!("registering {}: {e}", entry.name))?;
-        println!("registered {} with zinit", entry.name);
+        let _ = writeln!(out, "registered {} with zinit", entry.name);
     }
     // zinit does not pull a stopped dependency in: start the chain ourselves, in order.
     let started: Vec<&Entry> = entries.iter().filter(|e| e.start).collect();
@@ -289,18 +315,18 @@ fn start(zinit: &mut Zinit, spec: &ServiceSpec, target: &Target) -> Result<(), S
     }
     let up_after = up(zinit)?;
     for name in up_before.keys().filter(|n| !up_after.contains_key(*n) && !started.iter().any(|e| &e.name == *n)) {
-        println!("{name}: zinit stopped it while re-registering what it depends on; starting it again");
+        let _ = writeln!(out, "{name}: zinit stopped it while re-registering what it depends on; starting it again");
         zinit.call("service.start", json!({ "name": name })).map_err(|e| format!("starting {name}: {e}"))?;
     }
     let budget: u64 = started.iter().map(|e| e.action.start_timeout_ms.unwrap_or(30_000) + 5_000).sum();
-    wait_until_up(zinit, &started, Duration::from_millis(budget))?;
-    println!("{}: all {} actions ready (zinit)", spec.name, spec.actions.len());
+    wait_until_up(zinit, &started, Duration::from_millis(budget), out)?;
+    let _ = writeln!(out, "{}: all {} actions ready (zinit)", spec.name, spec.actions.len());
     Ok(())
 }
 
 /// Follows zinit's states until every entry is running (or, for a one-shot, exited 0),
 /// printing each change. zinit has no change feed, so this asks every 20 ms.
-fn wait_until_up(zinit: &mut Zinit, entries: &[&Entry], budget: Duration) -> Result<(), String> {
+fn wait_until_up(zinit: &mut Zinit, entries: &[&Entry], budget: Duration, out: &mut dyn Write) -> Result<(), String> {
     let deadline = Instant::now() + budget;
     let mut last: BTreeMap<String, String> = BTreeMap::new();
     loop {
@@ -309,7 +335,7 @@ fn wait_until_up(zinit: &mut Zinit, entries: &[&Entry], budget: Duration) -> Res
             let s = zinit.status(&entry.name).map_err(|e| e.to_string())?;
             let line = describe(&s);
             if last.get(&entry.name) != Some(&line) {
-                println!("{}: {line}", entry.name);
+                let _ = writeln!(out, "{}: {line}", entry.name);
                 last.insert(entry.name.clone(), line.clone());
             }
             match s.state.as_str() {
@@ -366,7 +392,7 @@ fn up(zinit: &mut Zinit) -> Result<BTreeMap<String, String>, String> {
     Ok(out)
 }
 
-fn stop(zinit: &mut Zinit, spec: &ServiceSpec) -> Result<(), String> {
+fn stop(zinit: &mut Zinit, spec: &ServiceSpec, out: &mut dyn Write) -> Result<(), String> {
     let before = up(zinit)?;
     let mut order: Vec<&ActionSpec> = own_order(spec);
     order.reverse();
@@ -391,13 +417,13 @@ fn stop(zinit: &mut Zinit, spec: &ServiceSpec) -> Result<(), String> {
         if stopping == 0 && !ours_up {
             for name in before.keys().filter(|n| !now.contains_key(*n)) {
                 if !name.starts_with(&format!("{}.", spec.name)) {
-                    println!("stopped {name} first: it depends on {}", spec.name);
+                    let _ = writeln!(out, "stopped {name} first: it depends on {}", spec.name);
                 }
             }
             for action in &order {
                 let name = service_name(&spec.name, &action.name);
                 if before.contains_key(&name) {
-                    println!("stopped {name}");
+                    let _ = writeln!(out, "stopped {name}");
                 }
             }
             return Ok(());
@@ -409,20 +435,20 @@ fn stop(zinit: &mut Zinit, spec: &ServiceSpec) -> Result<(), String> {
     }
 }
 
-fn status(zinit: &mut Zinit, spec: &ServiceSpec, json: bool) -> Result<(), String> {
+fn status(zinit: &mut Zinit, spec: &ServiceSpec, json: bool, out: &mut dyn Write) -> Result<(), String> {
     let mut rows = Vec::new();
     for action in &spec.actions {
         rows.push(zinit.status(&service_name(&spec.name, &action.name)).map_err(|e| not_registered(e, spec))?);
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
         return Ok(());
     }
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
     for r in &rows {
         let pid = if r.pid == 0 { "-".to_owned() } else { r.pid.to_string() };
         let detail = r.error.clone().or(r.exit_code.map(|c| format!("exit code {c}"))).unwrap_or_default();
-        println!("{:width$}  {:9} {:>7}  {detail}", r.name, r.state, pid);
+        let _ = writeln!(out, "{:width$}  {:9} {:>7}  {detail}", r.name, r.state, pid);
     }
     Ok(())
 }
