@@ -30,6 +30,29 @@ fn zinit_server() -> Option<PathBuf> {
     cached.into_iter().chain(on_path).find(|p| p.is_file())
 }
 
+/// The zinit-server of one measurement: asked to stop everything and exit when dropped,
+/// even when a start panics, and killed if it does not.
+struct Server {
+    child: std::process::Child,
+    socket: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(mut z) = zinit::Zinit::connect(&self.socket) {
+            let _ = z.call("system.shutdown", json!({}));
+        }
+        for _ in 0..200 {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// One service of ten actions, each requiring the previous one's socket.
 fn chain(socket_dir: &Path, delay_ms: u64) -> ServiceSpec {
     let sock = |i: usize| socket_dir.join(format!("c{i}.sock")).display().to_string();
@@ -64,7 +87,7 @@ pub fn chain_of_10(repeats: usize, delay_ms: u64, embedded_p50_s: Option<f64>, b
     };
     let dir = tempfile::Builder::new().prefix("smbz").tempdir_in(base).expect("tempdir");
     let socket = dir.path().join("zinit.sock");
-    let mut child = Command::new(&server)
+    let child = Command::new(&server)
         .arg("--config-dir")
         .arg(dir.path().join("cfg"))
         .arg("--socket")
@@ -74,6 +97,7 @@ pub fn chain_of_10(repeats: usize, delay_ms: u64, embedded_p50_s: Option<f64>, b
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn zinit-server");
+    let server = Server { child, socket: socket.clone() };
     wait_socket::wait(&socket, Duration::from_secs(30)).expect("zinit-server listens");
     let bin_dir = Path::new(WAITER).parent().expect("the waiter has a directory").to_path_buf();
     let target = Target { socket: socket.clone(), bin_dir, socket_dir: dir.path().join("s") };
@@ -95,10 +119,7 @@ pub fn chain_of_10(repeats: usize, delay_ms: u64, embedded_p50_s: Option<f64>, b
         walls.push(t.elapsed().as_secs_f64());
         zinit::run_to(zinit::Command::Stop, &spec, &manifest, &target, &mut sink).expect("stop");
     }
-    if let Ok(mut z) = zinit::Zinit::connect(&socket) {
-        let _ = z.call("system.shutdown", json!({}));
-    }
-    let _ = child.wait();
+    drop(server);
     walls.sort_by(f64::total_cmp);
     let p50 = walls[walls.len() / 2];
     let critical = (10 * delay_ms) as f64 / 1000.0;
