@@ -259,3 +259,27 @@ fn a_command_without_zinit_running_says_where_it_looked() {
     let said = text(&out);
     assert!(said.contains("no zinit-server answers on") && said.contains("none.sock"), "{said}");
 }
+
+#[test]
+fn plan_with_the_zinit_backend_says_what_zinit_enforces_differently() {
+    let out = Command::new(profile_dir().join("examples/hero_collab"))
+        .args(["--backend", "zinit", "--plan"])
+        .env_remove("SERVICE_MANIFEST_BACKEND")
+        .output()
+        .unwrap();
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.starts_with("hero_collab: start plan\n"), "{said}");
+    assert!(said.contains("zinit does not start a stopped dependency; --start starts the chain"), "{said}");
+    // The proxy edge's own 15 s timeout cannot be kept; the sibling edge's is the sibling's.
+    assert!(
+        said.contains("hero_collab/hero_collab_server → hero_proxy/hero_proxy_server: the edge's timeout"),
+        "{said}"
+    );
+    assert!(!said.contains("hero_collab_admin → hero_collab/hero_collab_server: the edge's timeout"), "{said}");
+    let embedded = Command::new(profile_dir().join("examples/hero_collab"))
+        .args(["--plan", "--backend", "embedded"])
+        .output()
+        .unwrap();
+    assert!(!text(&embedded).contains("zinit"), "{}", text(&embedded));
+}

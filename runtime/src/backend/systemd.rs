@@ -341,10 +341,9 @@ fn socket_only(
     Ok(match dep.relation {
         Relation::Requires => format!("ExecStartPre={}\n", wait(timeout, &socket)?),
         Relation::Wants => format!("ExecStartPre=-{}\n", wait(timeout, &socket)?),
-        Relation::After => format!(
-            "# after {}: no unit to order against and `after` never waits for what is not starting; not enforced\n",
-            dep.label()
-        ),
+        // `after` never waits for what is not starting, and a bare socket has no unit to
+        // order against: nothing to enforce (nor for any relation added later).
+        other => format!("# {other} {}: no unit to relate to; not enforced\n", dep.label()),
     })
 }
 

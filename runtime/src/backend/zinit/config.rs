@@ -78,7 +78,8 @@ pub fn action_config(
         match dep.relation {
             Relation::Requires => pre.push(format!("{wait} && ")),
             Relation::Wants => pre.push(format!("{wait} ; ")),
-            Relation::After => {}
+            // `after` never waits for what is not starting; a bare socket has no service.
+            _ => {}
         }
     }
     let exec = if pre.is_empty() { run } else { format!("{}exec {run}", pre.concat()) };

@@ -228,7 +228,7 @@ fn start(zinit: &mut Zinit, spec: &ServiceSpec, target: &Target, out: &mut dyn W
         let name = service_name(&dep.service, dep.action.as_deref().unwrap_or_default());
         let slot = foreign.entry(name).or_insert((Vec::new(), false));
         slot.0.push(dep);
-        slot.1 |= dep.relation != Relation::After;
+        slot.1 |= matches!(dep.relation, Relation::Requires | Relation::Wants);
     }
     for (name, (deps, pulled_in)) in &foreign {
         let dep = deps[0];
