@@ -17,6 +17,8 @@ use service_manifest_core::{Options, parse};
 use service_manifest_runtime::api::EventKind;
 use service_manifest_runtime::{ActionDep, ActionSpec, BinaryKind, Client, ReadyGate, Relation, ServiceSpec};
 
+mod zinit_start;
+
 const TESTD: &str = env!("CARGO_BIN_EXE_sm-testd");
 const SUPERVISOR: &str = env!("CARGO_BIN_EXE_service-supervisor");
 
@@ -340,6 +342,8 @@ async fn start_overhead(repeats: usize) -> Value {
                           "ratio_p50": p50 / critical, "overhead_p50_ms": (p50 - critical) * 1e3,
                           "widest_spawn_burst_p50_ms": burst }));
     }
+    let embedded_chain = rows.first().and_then(|r| r["wall_p50_ms"].as_f64()).map(|ms| ms / 1e3);
+    rows.push(zinit_start::chain_of_10(repeats, D, embedded_chain, &home_base()));
     Value::Array(rows)
 }
 

@@ -6,6 +6,7 @@
 //! the CLI glue only speak to it through the JSON-RPC API ([`api`]).
 
 pub mod api;
+pub mod backend;
 mod builder;
 pub mod cli;
 mod client;

@@ -43,6 +43,7 @@ use std::process::ExitCode;
 use clap::{ArgGroup, Args};
 
 use crate::api::WaitFor;
+use crate::backend::{self, Backend};
 use crate::client::{Client, ClientError};
 use crate::spec::ServiceSpec;
 use crate::{Manifest, ServiceBuilder, paths, supervisor};
@@ -52,7 +53,7 @@ pub use plan::{GraphFormat, graph, plan_json, plan_text};
 /// The service flags; flatten them into a CLI's own parser.
 #[derive(Args, Clone, Debug, Default)]
 #[command(group(ArgGroup::new("service_command").multiple(false).args([
-    "start", "stop", "restart", "status", "logs", "plan", "graph", "foreground", "run_supervisor",
+    "start", "stop", "restart", "status", "logs", "plan", "graph", "foreground", "run_supervisor", "export",
 ])))]
 pub struct ServiceArgs {
     /// Register this service with the supervisor (starting one if none runs) and start it.
@@ -94,6 +95,15 @@ pub struct ServiceArgs {
     /// Run as the supervisor daemon (used by --start to launch one).
     #[arg(long, hide = true)]
     pub run_supervisor: bool,
+    /// Write this service for another supervisor instead of starting it: `--export systemd DIR`.
+    #[arg(long, num_args = 2, value_names = ["FORMAT", "DIR"])]
+    pub export: Option<Vec<PathBuf>>,
+    /// Which supervisor carries out --start, --stop, --restart, --status and --logs.
+    #[arg(long, value_enum, env = backend::BACKEND_ENV, default_value_t)]
+    pub backend: Backend,
+    /// zinit-server's socket, with --backend zinit (default: ~/hero/var/zinit.sock).
+    #[arg(long, value_name = "PATH", env = backend::zinit::SOCKET_ENV)]
+    pub zinit_socket: Option<PathBuf>,
 }
 
 impl ServiceArgs {
@@ -131,7 +141,14 @@ impl ServiceArgs {
         if self.plan {
             let text = if self.json { plan_json(&spec, manifest) } else { plan_text(&spec, manifest) };
             print!("{text}");
+            if self.backend == Backend::Zinit {
+                print!("{}", backend::zinit::plan_notes(&spec));
+            }
             return Some(ExitCode::SUCCESS);
+        }
+        if let Some([format, dir]) = self.export.as_deref() {
+            let format = format.to_string_lossy();
+            return Some(report(backend::export_command(&format, dir, &spec, &self.bin_dir(), &self.socket_dir())));
         }
         if let Some(format) = self.graph {
             print!("{}", graph(&spec, manifest, format));
@@ -152,6 +169,9 @@ impl ServiceArgs {
         } else {
             return None;
         };
+        if self.backend == Backend::Zinit {
+            return Some(report(self.zinit(command, &spec, manifest)));
+        }
         let spec = self.resolve(spec);
         let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(rt) => rt,
@@ -229,6 +249,28 @@ impl ServiceArgs {
             }
             Command::Foreground => launch::foreground(self.supervisor_config(), spec).await,
         }
+    }
+}
+
+impl ServiceArgs {
+    /// `--backend zinit`: the same commands, carried out by a running zinit-server.
+    fn zinit(&self, command: Command, spec: &ServiceSpec, manifest: &Manifest) -> Result<(), String> {
+        use backend::zinit::{self, Command as Z};
+        let command = match command {
+            Command::Start => Z::Start,
+            Command::Stop => Z::Stop,
+            Command::Restart => Z::Restart,
+            Command::Status => Z::Status { json: self.json },
+            Command::Logs(binary) => Z::Logs(binary),
+            Command::Foreground => {
+                return Err(
+                    "--foreground runs the embedded supervisor; with --backend zinit, run zinit-server yourself".into(),
+                );
+            }
+        };
+        let socket = self.zinit_socket.clone().unwrap_or_else(zinit::default_socket);
+        let target = zinit::Target { socket, bin_dir: self.bin_dir(), socket_dir: self.socket_dir() };
+        zinit::run(command, spec, manifest, &target)
     }
 }
 
