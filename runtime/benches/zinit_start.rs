@@ -75,7 +75,7 @@ fn chain(socket_dir: &Path, delay_ms: u64) -> ServiceSpec {
             a
         })
         .collect();
-    ServiceSpec { name: "zchain".into(), actions }
+    ServiceSpec::new("zchain", actions)
 }
 
 /// The chain through zinit: wall time p50 and its ratios to the critical path and to the
@@ -103,7 +103,11 @@ pub fn chain_of_10(repeats: usize, delay_ms: u64, embedded_p50_s: Option<f64>, b
     let target = Target { socket: socket.clone(), bin_dir, socket_dir: dir.path().join("s") };
     let spec = chain(&target.socket_dir, delay_ms);
     let manifest = service_manifest_runtime::Manifest {
-        service: service_manifest_core::ServiceInfo { name: "zchain".into(), description: None },
+        service: service_manifest_core::ServiceInfo {
+            name: "zchain".into(),
+            description: None,
+            profiles: Vec::new().into(),
+        },
         binaries: Vec::new().into(),
         dependencies: Vec::new().into(),
     };

@@ -140,13 +140,13 @@ pub fn target_name(service: &str) -> String {
     format!("{service}.target")
 }
 
-/// The systemd directives a relation becomes on the dependent. Adding a relation is one
-/// arm here (`Conflicts` → `&["Conflicts"]`).
+/// The systemd directives a relation becomes on the dependent.
 pub fn directives(relation: Relation) -> &'static [&'static str] {
     match relation {
         Relation::Requires => &["Requires", "After"],
         Relation::Wants => &["Wants", "After"],
         Relation::After => &["After"],
+        Relation::Conflicts => &["Conflicts"],
     }
 }
 

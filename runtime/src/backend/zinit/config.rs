@@ -30,13 +30,13 @@ pub fn service_name(service: &str, action: &str) -> String {
     format!("{service}.{action}")
 }
 
-/// The zinit dependency lists a relation writes on the dependent. Adding a relation is
-/// one arm here (zinit has `conflicts` too).
+/// The zinit dependency lists a relation writes on the dependent.
 pub fn lists(relation: Relation) -> &'static [&'static str] {
     match relation {
         Relation::Requires => &["requires"],
         Relation::Wants => &["wants", "after"],
         Relation::After => &["after"],
+        Relation::Conflicts => &["conflicts"],
     }
 }
 
