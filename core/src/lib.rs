@@ -49,4 +49,4 @@ pub use diagnostic::{Diagnostic, LineCol, Severity};
 pub use load::{Checked, Failed, LoadError, Options, Salvage, load_lenient, parse, parse_or_salvage};
 pub use model::{Binary, Dependency, Manifest, ServiceInfo};
 pub use validate::{MAX_SOCKET_PATH, name_problem as validate_name};
-pub use vocab::{BinaryKind, ReadyGate, Relation, RestartPolicy, is_started};
+pub use vocab::{BinaryKind, BinaryReady, ReadyGate, Relation, RestartPolicy, is_started};

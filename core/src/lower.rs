@@ -25,6 +25,7 @@ pub(crate) fn lower(raw: RawManifest, service_name: String) -> Manifest {
                 restart: b.restart.unwrap_or(RestartPolicy::default()),
                 description: b.description.map(Into::into),
                 profiles: list(b.profiles),
+                notify: b.ready.is_some_and(|r| r.value == crate::vocab::BinaryReady::Notify),
             })
         })
         .collect();

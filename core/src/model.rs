@@ -65,6 +65,9 @@ pub struct Binary {
     /// The profiles it runs in; empty means always (see [`active_in`]).
     #[serde(default)]
     pub profiles: List<Text>,
+    /// It says it is ready with `sd_notify`'s `READY=1` (`ready = "notify"`).
+    #[serde(default)]
+    pub notify: bool,
 }
 
 impl Binary {

@@ -12,7 +12,7 @@ use toml::de::{DeTable, DeValue};
 
 use crate::context::{Ctxt, Strictness};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::vocab::{BinaryKind, ReadyGate, Relation, RestartPolicy};
+use crate::vocab::{BinaryKind, BinaryReady, ReadyGate, Relation, RestartPolicy};
 
 /// A value and where it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +46,7 @@ pub(crate) struct RawBinary {
     pub restart: Option<RestartPolicy>,
     pub description: Option<String>,
     pub profiles: Vec<At<String>>,
+    pub ready: Option<At<BinaryReady>>,
 }
 
 #[derive(Debug)]
@@ -66,6 +67,7 @@ const TOP_KEYS: &[&str] = &["service", "binaries", "dependencies"];
 const SERVICE_KEYS: &[&str] = &["name", "description", "profiles"];
 const BINARY_KEYS: &[&str] = &[
     "name",
+    "ready",
     "kind",
     "spawned_by",
     "socket",
@@ -140,6 +142,7 @@ fn read_binary(cx: &mut Ctxt, header: Range<usize>, table: &DeTable<'_>) -> RawB
         restart: f.enumerated(cx, "restart", RestartPolicy::parse, RestartPolicy::NAMES).map(|r| r.value),
         description: f.string(cx, "description").map(|d| d.value),
         profiles: f.strings(cx, "profiles"),
+        ready: f.enumerated(cx, "ready", BinaryReady::parse, BinaryReady::NAMES),
     };
     f.finish(cx, BINARY_KEYS);
     binary

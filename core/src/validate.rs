@@ -7,7 +7,7 @@ use std::ops::Range;
 use crate::context::Ctxt;
 use crate::diagnostic::{Diagnostic, line_col};
 use crate::schema::{At, RawBinary, RawManifest, closest};
-use crate::vocab::{ReadyGate, Relation, is_started};
+use crate::vocab::{BinaryReady, ReadyGate, Relation, is_started};
 
 /// The longest path a Unix socket address can hold (`sun_path` is 108 bytes with its NUL).
 pub const MAX_SOCKET_PATH: usize = 107;
@@ -19,6 +19,7 @@ pub(crate) fn check(raw: &RawManifest, source: &str, service_name: Option<&At<St
     check_unique_dependencies(raw, cx);
     check_dependency_targets(raw, service_name, cx);
     check_sockets(raw, cx);
+    check_binary_ready(raw, cx);
     check_references(raw, cx);
     check_after_cycles(raw, cx);
     check_declared_profiles(raw, cx);
@@ -172,6 +173,32 @@ fn check_dependency_targets(raw: &RawManifest, service_name: Option<&At<String>>
             cx.push(
                 Diagnostic::error(format!("service `{}` depends on itself", me.value), repo.span.clone())
                     .help("order this service's own binaries with `after` on `[[binaries]]` instead"),
+            );
+        }
+    }
+}
+
+/// `ready` says how a started daemon signals readiness: `socket` needs a socket, and an
+/// install-only binary is never started, so it has no readiness to declare.
+fn check_binary_ready(raw: &RawManifest, cx: &mut Ctxt) {
+    for b in &raw.binaries {
+        let (Some(ready), Some(name)) = (&b.ready, &b.name) else { continue };
+        if ready.value == BinaryReady::Socket && b.socket.is_none() {
+            cx.push(
+                Diagnostic::error(
+                    format!("`ready = \"socket\"` on `{}`, but it serves no socket", name.value),
+                    ready.span.clone(),
+                )
+                .help("add `socket = \"…\"`, or use `ready = \"notify\"` for a daemon that calls sd_notify"),
+            );
+        }
+        if b.kind.as_ref().is_some_and(|k| !is_started(k.value, b.spawned_by.is_some())) {
+            cx.push(
+                Diagnostic::error(
+                    format!("binary `{}` has `ready`, but it is never started", name.value),
+                    ready.span.clone(),
+                )
+                .help("only binaries of kind server, admin or web without `spawned_by` are started; remove `ready`"),
             );
         }
     }

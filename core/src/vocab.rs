@@ -101,6 +101,16 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// How a started binary says it is ready.
+    pub enum BinaryReady {
+        /// Its socket accepts a connection (the default when it names one).
+        Socket = "socket",
+        /// It sends `READY=1` over systemd's `sd_notify` protocol (`NOTIFY_SOCKET`).
+        Notify = "notify",
+    }
+}
+
+vocabulary! {
     /// What "ready" means for a dependency before its dependent may start.
     pub enum ReadyGate {
         /// The dependency's Unix socket accepts a connection.

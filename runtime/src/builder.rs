@@ -113,6 +113,7 @@ impl ServiceBuilder {
         for b in manifest.started_in(active) {
             let mut action = ActionSpec::new(b.name.as_ref(), b.kind).restart(b.restart);
             action.socket = b.socket.as_deref().map(Into::into);
+            action.notify = b.notify;
             action.args = b.args.iter().map(|a| a.to_string()).collect();
             action.env = b.env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             action.start_timeout_ms = b.start_timeout_ms;

@@ -63,6 +63,10 @@ pub struct ActionSpec {
     /// What must be ready before it starts.
     #[serde(default)]
     pub depends_on: Vec<ActionDep>,
+    /// It says it is ready with `sd_notify`'s `READY=1` on `NOTIFY_SOCKET` (systemd's
+    /// `Type=notify`), rather than by its socket accepting.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub notify: bool,
 }
 
 impl ActionSpec {
@@ -85,6 +89,7 @@ impl ActionSpec {
             restart: RestartPolicy::default(),
             start_timeout_ms: None,
             depends_on: Vec::new(),
+            notify: false,
         }
     }
 
@@ -113,6 +118,17 @@ impl ActionSpec {
     /// Adds an environment variable.
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Makes it ready when it sends `READY=1` over `NOTIFY_SOCKET` (systemd's `sd_notify`).
+    ///
+    /// ```
+    /// use service_manifest_runtime::{ActionSpec, BinaryKind};
+    /// assert!(ActionSpec::new("db", BinaryKind::Server).notify().notify);
+    /// ```
+    pub fn notify(mut self) -> Self {
+        self.notify = true;
         self
     }
 

@@ -87,7 +87,8 @@ async fn a_start_that_arrives_while_stopping_ends_up() {
     stop.await.unwrap().unwrap();
     let statuses = wait_up(&mut client, "svc_s").await;
     assert!(statuses[0].wanted && statuses[0].state == RunState::Ready, "{statuses:#?}");
-    assert_eq!(h.processes_of("mule"), 1, "exactly the new process");
+    let new = statuses[0].pid.unwrap();
+    assert_eq!(h.groups_of("mule"), [new].into(), "only the new instance's process group is alive");
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -339,4 +340,28 @@ async fn logs_rotate_at_their_size_and_mark_each_start() {
     assert!(first.starts_with("--- svc_l/chatty started at ") || first.starts_with('x'), "{}", &first[..80]);
     let tail = client.logs("svc_l", "chatty", Some(4096)).await.unwrap();
     assert!(tail.starts_with("[… earlier output cut …]\n"), "{}", &tail[..80.min(tail.len())]);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_notify_daemon_is_ready_when_it_says_so_and_not_before() {
+    let h = Harness::new();
+    let mut client = h.client().await;
+    // No socket: only READY=1 over NOTIFY_SOCKET can make it ready, after 300 ms.
+    let db = h.daemon("db", 300).args(["--notify"]).notify();
+    let app = h
+        .daemon("app", 0)
+        .depends_on(service_manifest_runtime::ActionDep::new("svc_db").action("db").ready(ReadyGate::Running));
+    client.define(&service("svc_db", vec![db])).await.unwrap();
+    client.apply(&service("svc_app", vec![app]), true).await.unwrap();
+    let statuses = wait_up(&mut client, "svc_app").await;
+    assert_eq!(state_of(&statuses, "svc_db", "db").reason.as_deref(), Some("serving"), "STATUS= shows: {statuses:#?}");
+    let events = client.events(0, 0).await.unwrap();
+    assert!(before(&events, ("svc_db/db", "spawned"), ("svc_db/db", "ready")), "{events:#?}");
+    assert!(before(&events, ("svc_db/db", "ready"), ("svc_app/app", "spawned")), "{events:#?}");
+    // A notify daemon that never says so fails at its start timeout, saying what it waited for.
+    let mute = h.daemon("mute", 0).notify().start_timeout_ms(300);
+    client.apply(&service("svc_mute", vec![mute]), true).await.unwrap();
+    let settled = client.wait("svc_mute", WaitFor::Up, 20_000).await.unwrap();
+    let reason = settled.actions[0].reason.clone().unwrap_or_default();
+    assert!(!settled.settled && reason.contains("did not send READY=1 on NOTIFY_SOCKET within 300ms"), "{settled:#?}");
 }

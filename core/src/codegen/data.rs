@@ -74,6 +74,7 @@ fn binary(b: &Binary) -> TokenStream {
     let restart = variant(b.restart.as_str());
     let description = opt_text(b.description.as_ref());
     let profiles = texts(&b.profiles);
+    let notify = b.notify;
     quote! {
         Binary {
             name: #name,
@@ -87,6 +88,7 @@ fn binary(b: &Binary) -> TokenStream {
             restart: RestartPolicy::#restart,
             description: #description,
             profiles: #profiles,
+            notify: #notify,
         }
     }
 }

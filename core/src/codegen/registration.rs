@@ -69,6 +69,9 @@ fn action(manifest: &Manifest, b: &Binary) -> TokenStream {
         let (key, value) = (key.as_ref(), value.as_ref());
         calls.push(quote!(.env(#key, #value)));
     }
+    if b.notify {
+        calls.push(quote!(.notify()));
+    }
     let restart = variant(b.restart.as_str());
     calls.push(quote!(.restart(RestartPolicy::#restart)));
     if let Some(ms) = b.start_timeout_ms {

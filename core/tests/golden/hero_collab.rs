@@ -124,6 +124,7 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     restart: RestartPolicy::OnFailure,
                     description: Some(Borrowed("The collaboration API")),
                     profiles: Borrowed(&[]),
+                    notify: false,
                 },
                 Binary {
                     name: Borrowed("hero_collab_admin"),
@@ -137,6 +138,7 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     restart: RestartPolicy::OnFailure,
                     description: Some(Borrowed("The admin UI; talks to the server")),
                     profiles: Borrowed(&[]),
+                    notify: false,
                 },
                 Binary {
                     name: Borrowed("hero_collab"),
@@ -152,6 +154,7 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                         Borrowed("This command-line tool: installed, never started"),
                     ),
                     profiles: Borrowed(&[]),
+                    notify: false,
                 },
             ],
         ),

@@ -128,6 +128,7 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     restart: RestartPolicy::OnFailure,
                     description: None,
                     profiles: Borrowed(&[]),
+                    notify: false,
                 },
                 Binary {
                     name: Borrowed("hero_livekit_admin"),
@@ -141,6 +142,7 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     restart: RestartPolicy::OnFailure,
                     description: None,
                     profiles: Borrowed(&[]),
+                    notify: false,
                 },
                 Binary {
                     name: Borrowed("lk-backend"),
@@ -158,6 +160,7 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                         ),
                     ),
                     profiles: Borrowed(&[]),
+                    notify: false,
                 },
                 Binary {
                     name: Borrowed("hero_do_hero_livekit"),
@@ -171,6 +174,7 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     restart: RestartPolicy::OnFailure,
                     description: None,
                     profiles: Borrowed(&[]),
+                    notify: false,
                 },
             ],
         ),

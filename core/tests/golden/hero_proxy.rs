@@ -114,6 +114,7 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     restart: RestartPolicy::OnFailure,
                     description: None,
                     profiles: Borrowed(&[]),
+                    notify: false,
                 },
                 Binary {
                     name: Borrowed("hero_proxy"),
@@ -127,6 +128,7 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     restart: RestartPolicy::OnFailure,
                     description: None,
                     profiles: Borrowed(&[]),
+                    notify: false,
                 },
             ],
         ),

@@ -136,6 +136,7 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     restart: RestartPolicy::OnFailure,
                     description: None,
                     profiles: Borrowed(&[]),
+                    notify: false,
                 },
                 Binary {
                     name: Borrowed("collab_inspector"),
@@ -151,6 +152,7 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                         Borrowed("A web inspector, run only in the debug profile"),
                     ),
                     profiles: Borrowed(&[Borrowed("debug")]),
+                    notify: false,
                 },
                 Binary {
                     name: Borrowed("collab_inspector_admin"),
@@ -164,6 +166,7 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     restart: RestartPolicy::OnFailure,
                     description: None,
                     profiles: Borrowed(&[Borrowed("debug")]),
+                    notify: false,
                 },
             ],
         ),

@@ -14,6 +14,7 @@
 //! | `after` edge | `After=` |
 //! | socket served | `ExecStartPost=service-manifest-wait-socket …`: active only once it accepts |
 //! | a dependent gates on `completed` | `Type=oneshot` + `RemainAfterExit=yes` |
+//! | `ready = "notify"` | `Type=notify` |
 //! | otherwise | `Type=exec` |
 //! | restart policy, start limit | `Restart=`, `RestartSec=`, `StartLimitBurst=`, `StartLimitIntervalSec=` |
 //! | start timeout | `TimeoutStartSec=` |
@@ -284,6 +285,9 @@ fn service_unit(
     };
     if oneshot {
         out.push_str("Type=oneshot\nRemainAfterExit=yes\n");
+    } else if action.notify {
+        // The daemon speaks sd_notify already: systemd's own readiness protocol.
+        out.push_str("Type=notify\n");
     } else {
         out.push_str("Type=exec\n");
     }

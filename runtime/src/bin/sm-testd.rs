@@ -1,7 +1,8 @@
 //! A small real daemon for tests and benchmarks: waits, optionally checks that the
 //! sockets it needs accept connections, then serves its own socket (or exits).
 //!
-//! `sm-testd [--delay-ms N] [--socket PATH] [--require PATH]... [--exit CODE] [--tag T]`
+//! `sm-testd [--delay-ms N] [--socket PATH] [--require PATH]... [--exit CODE] [--notify] [--tag T]`
+//! With `--notify` it sends `READY=1` over `$NOTIFY_SOCKET` (systemd's `sd_notify`) after the delay.
 //! `--socket` defaults to `$SERVICE_MANIFEST_SOCKET`; with neither, it runs until
 //! killed, or exits with `--exit CODE` after the delay (a one-shot job). `--tag` is
 //! ignored: it marks processes so tests can count them. `--stamp FILE` writes the
@@ -15,6 +16,7 @@ use std::time::Duration;
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let (mut delay, mut socket, mut require, mut exit, mut stamp) = (0u64, None, Vec::new(), None, None);
+    let mut notify = false;
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_default();
         match arg.as_str() {
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
             "--require" => require.push(value()),
             "--exit" => exit = value().parse::<u8>().ok(),
             "--stamp" => stamp = Some(value()),
+            "--notify" => notify = true,
             "--tag" => {
                 value();
             }
@@ -39,7 +42,13 @@ fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     }
+    if notify {
+        sd_notify("STATUS=warming up");
+    }
     std::thread::sleep(Duration::from_millis(delay));
+    if notify {
+        sd_notify("READY=1\nSTATUS=serving");
+    }
     if let Some(code) = exit {
         println!("sm-testd: done, exiting with {code}");
         return ExitCode::from(code);
@@ -67,6 +76,16 @@ fn main() -> ExitCode {
         drop(stream);
     }
     ExitCode::SUCCESS
+}
+
+/// Sends one `sd_notify` datagram to `$NOTIFY_SOCKET`, as a `Type=notify` daemon does.
+fn sd_notify(message: &str) {
+    if let Some(path) = std::env::var_os("NOTIFY_SOCKET") {
+        let Ok(socket) = std::os::unix::net::UnixDatagram::unbound() else { return };
+        if let Err(e) = socket.send_to(message.as_bytes(), path) {
+            eprintln!("sm-testd: sd_notify failed: {e}");
+        }
+    }
 }
 
 fn probe(socket: &str) -> ExitCode {

@@ -91,6 +91,12 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
     };
     actor.execute(effects);
     let server = tokio::spawn(server::serve(listener, calls_tx, tx.clone()));
+    match super::notify::bind(&cfg.notify_socket()) {
+        Ok(socket) => {
+            tokio::spawn(super::notify::receive(socket, tx.clone()));
+        }
+        Err(e) => tracing::warn!("no sd_notify socket at {}: {e}", cfg.notify_socket().display()),
+    }
     tokio::spawn(forward_signals(tx.clone()));
     tracing::info!("supervisor listening on {}", cfg.socket.display());
     loop {
@@ -134,6 +140,7 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
     }
     server.abort();
     let _ = std::fs::remove_file(&cfg.socket);
+    let _ = std::fs::remove_file(cfg.notify_socket());
     Ok(())
 }
 

@@ -10,6 +10,7 @@ mod actor;
 mod engine;
 mod graph;
 mod monitor;
+mod notify;
 mod process;
 mod readiness;
 mod server;
@@ -48,6 +49,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// Where daemons with `ready = "notify"` send their `sd_notify` datagrams.
+    pub fn notify_socket(&self) -> PathBuf {
+        self.state_dir.join("notify.sock")
+    }
+
     /// The defaults from [`crate::paths`]: environment variables, then the home directory.
     pub fn from_env() -> Self {
         let socket = crate::paths::supervisor_socket();

@@ -129,6 +129,29 @@ impl Harness {
             .restart(service_manifest_runtime::RestartPolicy::Never)
     }
 
+    /// The process groups of the live processes of the daemon `name`: a shell forking a
+    /// child shows two processes for a moment, but only ever one group per instance.
+    pub fn groups_of(&self, name: &str) -> std::collections::BTreeSet<u32> {
+        let marker = format!("{}@{name}", self.tag);
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+                let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+                if !cmd.split(|b| *b == 0).any(|a| a == marker.as_bytes()) {
+                    return None;
+                }
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+                let rest = stat.get(stat.rfind(')')? + 2..)?;
+                let mut fields = rest.split(' ');
+                (fields.next()? != "Z").then_some(())?;
+                fields.nth(1)?.parse().ok()
+            })
+            .collect()
+    }
+
     /// Counts the live processes of the daemon `name` started by this harness.
     pub fn processes_of(&self, name: &str) -> usize {
         let marker = format!("{}@{name}", self.tag);

@@ -116,8 +116,12 @@ impl Core {
     }
 }
 
+/// A process that reports readiness (`notify`) counts as running once it said so.
 fn running(t: Option<&super::Action>) -> Gate {
     match t {
+        Some(t) if t.spec.notify && t.state == crate::api::RunState::Running => {
+            Gate::Pending("has not sent READY=1 yet".to_owned())
+        }
         Some(t) if matches!(t.state, crate::api::RunState::Running | crate::api::RunState::Ready) => Gate::Holds,
         _ => Gate::Pending("is not running yet".to_owned()),
     }

@@ -120,6 +120,11 @@ pub(crate) enum Input {
     Saved {
         error: Option<String>,
     },
+    /// An `sd_notify` datagram from the process `pid` (its credentials, from the kernel).
+    Notify {
+        pid: u32,
+        message: String,
+    },
     /// The client of this request went away.
     Cancelled(ReqId),
     /// SIGTERM or SIGINT.
@@ -211,6 +216,10 @@ pub(crate) struct Action {
     requested_stop: bool,
     /// The last line its process logged, for a failure's reason.
     last_line: Option<String>,
+    /// Its process sent `READY=1` (for a `notify` action).
+    notified: bool,
+    /// The last `STATUS=` its process sent: shown when no other reason stands.
+    notify_status: Option<String>,
 }
 
 impl Action {
@@ -239,6 +248,8 @@ impl Action {
             stop_reason: None,
             requested_stop: false,
             last_line: None,
+            notified: false,
+            notify_status: None,
         }
     }
 
@@ -425,6 +436,7 @@ impl Core {
             Input::Accepts(path) => {
                 self.accepting.insert(path);
             }
+            Input::Notify { pid, message } => self.notified(pid, &message),
             Input::Saved { error } => self.save_error = error,
             Input::Cancelled(id) => self.cancel(id),
             Input::Terminate => self.shutdown(None),
@@ -449,6 +461,23 @@ impl Core {
             {
                 list.extend(notes.into_iter().map(Value::String));
                 return;
+            }
+        }
+    }
+
+    /// `sd_notify` from the main process of an action: `READY=1` makes a `notify` action
+    /// ready, `STATUS=` shows in its reason; other fields are accepted and ignored, and a
+    /// datagram from any other process is dropped, as systemd's `NotifyAccess=main` does.
+    fn notified(&mut self, pid: u32, message: &str) {
+        let Some(a) = self.actions.values_mut().find(|a| a.proc.is_some_and(|p| p.saved.pid == pid)) else {
+            tracing::debug!("sd_notify from {pid}, which is no action's main process: ignored");
+            return;
+        };
+        for line in message.lines() {
+            match line.split_once('=') {
+                Some(("READY", "1")) => a.notified = true,
+                Some(("STATUS", text)) => a.notify_status = Some(text.to_owned()),
+                _ => {}
             }
         }
     }
@@ -561,7 +590,7 @@ impl Core {
             action: k.1.clone(),
             wanted: a.goal == Goal::Up,
             state: a.state,
-            reason: a.reason.clone(),
+            reason: a.reason.clone().or_else(|| a.notify_status.clone().filter(|_| a.proc.is_some())),
             pid: a.proc.map(|p| p.saved.pid),
             since_ms: a.since_ms,
             waiting_on: a.waiting_on.clone(),

@@ -252,6 +252,8 @@ impl Core {
         let Some(a) = self.actions.get_mut(key) else { return };
         a.run += 1;
         a.spawning = true;
+        a.notified = false;
+        a.notify_status = None;
         a.waiting_on.clear();
         a.reason = Some("starting its process".into());
         while a.recent_starts.front().is_some_and(|t| now.saturating_sub(*t) > START_LIMIT_WINDOW_MS) {
@@ -282,6 +284,9 @@ impl Core {
         env.insert(crate::paths::SOCKET_DIR_ENV.into(), self.cfg.socket_dir.display().to_string());
         env.insert(crate::paths::SOCKET_ENV.into(), self.cfg.socket.display().to_string());
         if let Some(a) = self.actions.get(key) {
+            if a.spec.notify {
+                env.insert("NOTIFY_SOCKET".into(), self.cfg.notify_socket().display().to_string());
+            }
             if let Some(socket) = &a.socket {
                 env.insert("SERVICE_MANIFEST_SOCKET".into(), socket.display().to_string());
             }
@@ -301,11 +306,18 @@ impl Core {
         a.spawning = false;
         a.proc = Some(Proc { saved, leader_exited: None });
         let socket = a.socket.clone();
-        if let Some(socket) = &socket {
+        let notify = a.spec.notify;
+        if notify || socket.is_some() {
             a.ready_deadline = Some(now + timeout);
+        }
+        if let Some(socket) = socket.as_ref().filter(|_| !notify) {
             self.effects.push(Effect::Await(socket.clone()));
         }
-        let reason = socket.map(|_| "waiting for its socket to accept connections".to_owned());
+        let reason = if notify {
+            Some("waiting for READY=1 on NOTIFY_SOCKET".to_owned())
+        } else {
+            socket.map(|_| "waiting for its socket to accept connections".to_owned())
+        };
         self.spawn_began = Some(at_us);
         self.transition(key, RunState::Running, reason, EventKind::Spawned { pid: saved.pid });
         self.dirty.action(key, false);
@@ -322,9 +334,10 @@ impl Core {
     fn check_ready(&mut self, key: &Key) -> bool {
         let now = self.now.mono_ms;
         let Some(a) = self.actions.get(key) else { return false };
-        let ready = match &a.socket {
-            None => true,
-            Some(socket) => self.accepting.contains(socket),
+        let ready = match (&a.socket, a.spec.notify) {
+            (_, true) => a.notified,
+            (None, false) => true,
+            (Some(socket), false) => self.accepting.contains(socket),
         };
         if ready {
             if let Some(a) = self.actions.get_mut(key) {
@@ -334,12 +347,14 @@ impl Core {
             return true;
         }
         if a.ready_deadline.is_some_and(|t| t <= now) {
-            let reason = format!(
-                "{} did not accept connections on {} within {}",
-                label(key),
-                a.socket.as_ref().map(|s| s.display().to_string()).unwrap_or_default(),
-                crate::text::duration_ms(self.start_timeout_of(&a.spec))
-            );
+            let within = crate::text::duration_ms(self.start_timeout_of(&a.spec));
+            let reason = match &a.socket {
+                _ if a.spec.notify => format!("{} did not send READY=1 on NOTIFY_SOCKET within {within}", label(key)),
+                Some(socket) => {
+                    format!("{} did not accept connections on {} within {within}", label(key), socket.display())
+                }
+                None => format!("{} did not become ready within {within}", label(key)),
+            };
             if let Some(a) = self.actions.get_mut(key) {
                 a.fail_reason = Some(reason.clone());
             }
