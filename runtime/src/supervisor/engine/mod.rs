@@ -258,6 +258,20 @@ impl Action {
         self.proc.is_some() || self.spawning
     }
 
+    /// States `step` has no arm for, whatever else happens: up and ready; down (not being
+    /// removed) with nothing alive; up but held (a completed one-shot, a failure given up
+    /// on). Reconcile skips these, so its cost follows what is moving, not what is registered.
+    fn is_inert(&self) -> bool {
+        let settled_down = matches!(self.state, RunState::Created | RunState::Exited | RunState::Failed);
+        match self.goal {
+            _ if self.spawning => true,
+            Goal::Up if self.state == RunState::Ready => true,
+            Goal::Up => settled_down && self.proc.is_none() && matches!(self.hold, Hold::Done | Hold::GaveUp),
+            Goal::Down => settled_down && self.proc.is_none(),
+            Goal::Removed => false,
+        }
+    }
+
     fn failed_for_good(&self) -> bool {
         self.state == RunState::Failed && self.hold == Hold::GaveUp
     }

@@ -21,7 +21,8 @@ impl Core {
     pub(crate) fn reconcile(&mut self) {
         loop {
             loop {
-                let keys: Vec<Key> = self.actions.keys().cloned().collect();
+                let keys: Vec<Key> =
+                    self.actions.iter().filter(|(_, a)| !a.is_inert()).map(|(k, _)| k.clone()).collect();
                 let mut changed = false;
                 for key in &keys {
                     changed |= self.step(key);
