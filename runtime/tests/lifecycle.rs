@@ -365,3 +365,19 @@ async fn a_notify_daemon_is_ready_when_it_says_so_and_not_before() {
     let reason = settled.actions[0].reason.clone().unwrap_or_default();
     assert!(!settled.settled && reason.contains("did not send READY=1 on NOTIFY_SOCKET within 300ms"), "{settled:#?}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_dependency_that_disagrees_with_its_registration_is_refused_naming_both() {
+    let h = Harness::new();
+    let mut client = h.client().await;
+    client.define(&service("svc_p", vec![h.served("svc_p", "p", 0)])).await.unwrap();
+    let drifted = h.daemon("c", 0).depends_on(requires("svc_p", "p", &h.sock("svc_p", "old-name")));
+    let e = client.define(&service("svc_c", vec![drifted])).await.unwrap_err().to_string();
+    assert!(e.contains("svc_c/c depends on svc_p/p on socket") && e.contains("old-name.sock"), "{e}");
+    assert!(e.contains("but svc_p/p is registered serving") && e.contains("p.sock"), "{e}");
+    let missing = h.daemon("c", 0).depends_on(service_manifest_runtime::ActionDep::new("svc_p").action("q"));
+    let e = client.define(&service("svc_c", vec![missing])).await.unwrap_err().to_string();
+    assert!(e.contains("the registered service `svc_p` starts no `q` (it starts: p)"), "{e}");
+    let right = h.daemon("c", 0).depends_on(requires("svc_p", "p", &h.sock("svc_p", "p")));
+    client.define(&service("svc_c", vec![right])).await.unwrap();
+}

@@ -148,6 +148,7 @@ impl Core {
             return Err(RpcError::rejected("the supervisor is shutting down"));
         }
         check_spec(&spec, &self.cfg.socket_dir)?;
+        self.check_against_registrations(&spec)?;
         let name = spec.name.clone();
         let changed = self.services.get(&name) != Some(&spec);
         let mut notes = Vec::new();
@@ -218,6 +219,41 @@ impl Core {
             }
         }
         Ok((changed, notes, actions))
+    }
+
+    /// A dependency on a service that is already registered must match that registration:
+    /// the action exists there (only started binaries are registered), and a socket the
+    /// edge names is the one that action serves. A mismatch names both sides, instead of
+    /// turning into a timeout at run time.
+    fn check_against_registrations(&self, spec: &ServiceSpec) -> Result<(), RpcError> {
+        for action in &spec.actions {
+            for dep in action.depends_on.iter().filter(|d| d.service != spec.name) {
+                let (Some(theirs), Some(wanted)) = (self.services.get(&dep.service), dep.action.as_deref()) else {
+                    continue;
+                };
+                let here = format!("{}/{} depends on {}", spec.name, action.name, dep.label());
+                let Some(target) = theirs.action(wanted) else {
+                    let started: Vec<&str> = theirs.actions.iter().map(|a| a.name.as_str()).collect();
+                    return Err(RpcError::rejected(format!(
+                        "{here}, but the registered service `{}` starts no `{wanted}` (it starts: {})",
+                        dep.service,
+                        started.join(", ")
+                    )));
+                };
+                let resolve = |s: &str| crate::paths::resolve_socket(&self.cfg.socket_dir, s);
+                if let (Some(expected), Some(served)) = (&dep.socket, &target.socket)
+                    && resolve(expected) != resolve(served)
+                {
+                    return Err(RpcError::rejected(format!(
+                        "{here} on socket {}, but {}/{wanted} is registered serving {}",
+                        resolve(expected).display(),
+                        dep.service,
+                        resolve(served).display()
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Writes goal up; a start during a stop ends up, and one that failed for good is tried again.
