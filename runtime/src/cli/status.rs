@@ -53,7 +53,7 @@ pub(super) fn render(statuses: &[ActionStatus], json: bool) -> String {
     out
 }
 
-fn human(ms: u64) -> String {
+pub(super) fn human(ms: u64) -> String {
     let s = ms / 1000;
     match s {
         0..60 => format!("{s}s"),
