@@ -306,29 +306,36 @@ async fn foreground(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
     }
     let (dirs, defined) = dirs(at, None).await?;
     preflight(spec, &dirs, &defined)?;
+    // Catch Ctrl-C from here on: one that arrives during the start must still stop everything
+    // through the supervisor, with the report, rather than kill this process.
+    let interrupted = interrupt()?;
     let mut client = launch::launch(at, Mode::Foreground).await?;
     let started = apply_and_follow(&mut client, spec).await;
     match &started {
         Ok(()) => eprintln!("running in the foreground; Ctrl-C stops everything"),
         Err(f) => eprintln!("error: {}\nstill supervising; Ctrl-C stops everything", f.message),
     }
-    wait_for_interrupt().await?;
+    interrupted.await;
     eprintln!("stopping everything in reverse dependency order");
+    let pid = client.version().await?.pid;
     let alive = alive(&mut client).await?;
     let report = client.shutdown().await?;
     print_stopped(&report.notes, &report.actions, &alive);
+    wait_gone(pid).await;
     started.map_err(|f| Failure::new(f.code, String::new()))
 }
 
-async fn wait_for_interrupt() -> Result<(), Failure> {
+/// Listens for SIGINT and SIGTERM from now on; the future completes at the first.
+fn interrupt() -> Result<impl Future<Output = ()>, Failure> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut int = signal(SignalKind::interrupt()).map_err(|e| format!("cannot catch Ctrl-C: {e}"))?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| format!("cannot catch SIGTERM: {e}"))?;
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {}
-    }
-    Ok(())
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+    })
 }
 
 /// The actions with a live process, as `service/action`.
