@@ -74,3 +74,20 @@ fn start_refuses_up_front_when_a_program_is_missing_or_a_socket_path_is_too_long
     assert!(plan.contains("would not start (see --check):"), "{plan}");
     assert!(!w.socket().exists(), "no supervisor was launched");
 }
+
+#[test]
+fn a_server_that_never_opens_its_socket_is_named_first_when_the_start_fails() {
+    let w = World::new();
+    let out = w.command("hero_tasks", &["service", "start"]).env("HERO_TASKS_NO_SOCKET", "1").output().unwrap();
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    let first = said.lines().find(|l| l.starts_with("error: ")).unwrap_or_default();
+    assert!(
+        // Depending on which deadline the supervisor reaches first: the server's own start
+        // timeout, or its dependent's wait for it.
+        first.starts_with("error: hero_tasks/hero_tasks_server")
+            && (first.contains("did not accept connections on") || first.contains("but never became ready")),
+        "the server, the root cause, leads: {said}"
+    );
+    assert!(said.contains("error: hero_tasks/hero_tasks_web failed: "), "then its dependent: {said}");
+}

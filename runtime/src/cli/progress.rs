@@ -191,7 +191,7 @@ fn root_cause_first(
         .iter()
         .filter(|s| s.wanted && s.state != RunState::Failed && s.state != RunState::Ready)
         .filter(|s| failed.iter().any(|f| reason(f).contains(&label(s))))
-        .map(|s| format!("{} never became ready ({}): {}", label(s), s.state, reason(s)))
+        .map(|s| format!("{} is {} but never became ready: {}", label(s), s.state, reason(s)))
         .collect();
     lines.extend(ordered.iter().map(|s| format!("{} failed: {}", label(s), reason(s))));
     lines
