@@ -144,3 +144,20 @@ impl Locations {
 pub fn absolute(path: PathBuf) -> PathBuf {
     std::path::absolute(&path).unwrap_or(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chosen_directories_are_absolute_and_defaults_are_not_a_choice() {
+        let at = Locations::resolve(Some(Path::new("rel/s.sock")), Some(Path::new("bin")), None);
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(at.socket, cwd.join("rel/s.sock"));
+        assert_eq!(at.bin_dir, Some(cwd.join("bin")));
+        assert_eq!(at.state_dir(), cwd.join("rel/s.state"));
+        if std::env::var_os(SOCKET_DIR_ENV).is_none() {
+            assert_eq!(at.socket_dir, None, "not chosen: a running supervisor's own is used");
+        }
+    }
+}

@@ -248,3 +248,64 @@ impl View {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(label: &str, state: RunState, reason: &str) -> ActionStatus {
+        let (service, action) = label.split_once('/').unwrap();
+        ActionStatus {
+            service: service.into(),
+            action: action.into(),
+            wanted: true,
+            state,
+            reason: Some(reason.into()),
+            pid: None,
+            since_ms: 0,
+            waiting_on: Vec::new(),
+            restarts: 0,
+        }
+    }
+
+    #[test]
+    fn the_failure_that_caused_the_others_leads_even_when_recorded_last() {
+        let admin = status("c/admin", RunState::Failed, "cannot start c/admin: requires c/server: failed: …");
+        let server = status("c/server", RunState::Failed, "cannot start c/server: requires p/proxy: failed: …");
+        let proxy = status("p/proxy", RunState::Failed, "exited with status 1");
+        let journal = BTreeMap::from([("c/admin".into(), 1), ("c/server".into(), 2), ("p/proxy".into(), 3)]);
+        let settled = [admin.clone(), server.clone(), proxy.clone()];
+        let lines = root_cause_first(vec![&admin, &server, &proxy], &settled, &journal);
+        assert!(lines[0].starts_with("p/proxy failed: exited with status 1"), "{lines:#?}");
+        assert!(lines[1].starts_with("c/admin failed") && lines[2].starts_with("c/server failed"), "{lines:#?}");
+    }
+
+    #[test]
+    fn a_dependency_still_not_ready_that_dependents_gave_up_on_is_named_first() {
+        let web = status("t/web", RunState::Failed, "cannot start t/web: requires t/server: timed out after 3s");
+        let server = status("t/server", RunState::Running, "waiting for its socket to accept connections");
+        let settled = [web.clone(), server];
+        let lines = root_cause_first(vec![&web], &settled, &BTreeMap::new());
+        assert_eq!(
+            lines[0],
+            "t/server is running but never became ready: waiting for its socket to accept connections"
+        );
+        assert!(lines[1].starts_with("t/web failed: "));
+    }
+
+    #[test]
+    fn a_one_shot_is_up_once_completed_and_a_server_only_when_ready() {
+        let spec = crate::ServiceBuilder::new("t")
+            .action(
+                crate::ActionSpec::new("server", crate::BinaryKind::Server)
+                    .depends_on(crate::ActionDep::new("db").action("migrate").ready(ReadyGate::Completed)),
+            )
+            .build();
+        let involved = Involved::of(&spec);
+        assert!(involved.is_up(&status("db/migrate", RunState::Exited, "exited with status 0")));
+        assert!(!involved.is_up(&status("db/migrate", RunState::Ready, "")), "a running one-shot is not done");
+        assert!(!involved.is_up(&status("db/migrate", RunState::Exited, "stopped")));
+        assert!(involved.is_up(&status("t/server", RunState::Ready, "")));
+        assert!(!involved.is_up(&status("t/server", RunState::Exited, "exited with status 0")));
+    }
+}
