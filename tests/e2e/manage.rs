@@ -53,12 +53,20 @@ fn a_bin_dir_that_differs_from_the_running_supervisors_is_refused_naming_both() 
     assert!(same.status.success(), "{}", text(&same));
 }
 
-#[test]
-fn foreground_stops_everything_on_ctrl_c_and_says_what_it_stopped() {
+#[tokio::test(flavor = "current_thread")]
+async fn foreground_reports_a_crash_and_stops_everything_on_ctrl_c_saying_what_it_stopped() {
     let w = World::new();
     let mut fg = Running::spawn(w.command("hero_collab", &["--foreground"]));
     fg.wait_for_line("running in the foreground; Ctrl-C stops everything");
     assert_eq!(w.processes("hero_collab_server"), 1);
+
+    // A crash while in the foreground is reported as it happens, and so is the restart.
+    let statuses = w.client().await.status(Some("hero_collab")).await.unwrap();
+    let admin = statuses.iter().find(|s| s.action == "hero_collab_admin").and_then(|s| s.pid).unwrap();
+    let pid = rustix::process::Pid::from_raw(i32::try_from(admin).unwrap()).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::KILL).unwrap();
+    fg.wait_for_line("hero_collab/hero_collab_admin: restarting in ");
+    fg.wait_for_line("hero_collab/hero_collab_admin: ready");
     fg.signal(rustix::process::Signal::INT);
     let (status, stdout, stderr) = fg.finish();
     assert!(status.success(), "{status:?}\n{stdout}{stderr}");

@@ -117,10 +117,15 @@ async fn start(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
 }
 
 async fn apply_and_follow(client: &mut Client, spec: &ServiceSpec) -> Result<(), Failure> {
-    let since = progress::journal_head(client).await?;
+    apply_and_follow_from(client, spec, &mut 0).await
+}
+
+/// Applies and starts the service, shows its progress; `since` ends at the last entry shown.
+async fn apply_and_follow_from(client: &mut Client, spec: &ServiceSpec, since: &mut u64) -> Result<(), Failure> {
+    *since = progress::journal_head(client).await?;
     let report = client.apply(spec, true).await?;
     print_notes(&report.notes);
-    progress::follow(client, spec, since).await
+    progress::follow_from(client, spec, since).await
 }
 
 /// The notes worth a line: not the "starting …" the progress shows anyway.
@@ -310,12 +315,15 @@ async fn foreground(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
     // through the supervisor, with the report, rather than kill this process.
     let interrupted = interrupt()?;
     let mut client = launch::launch(at, Mode::Foreground).await?;
-    let started = apply_and_follow(&mut client, spec).await;
+    let mut since = 0;
+    let started = apply_and_follow_from(&mut client, spec, &mut since).await;
     match &started {
         Ok(()) => eprintln!("running in the foreground; Ctrl-C stops everything"),
         Err(f) => eprintln!("error: {}\nstill supervising; Ctrl-C stops everything", f.message),
     }
-    interrupted.await;
+    // Until Ctrl-C, say what happens to the service (a crash, a restart) as it happens.
+    let watcher = Client::connect(&at.socket).await?;
+    progress::watch(watcher, spec, since, interrupted).await?;
     eprintln!("stopping everything in reverse dependency order");
     let pid = client.version().await?.pid;
     let alive = alive(&mut client).await?;

@@ -90,6 +90,17 @@ impl Involved {
         Some(what)
     }
 
+    /// Whether the event ends the action's start: `Some(true)` up, `Some(false)` down or failed.
+    fn outcome(&self, e: &Event) -> Option<bool> {
+        let one_shot = self.one_shots.contains(&e.action);
+        match e.kind {
+            EventKind::Ready if !one_shot => Some(true),
+            EventKind::Exited { code: Some(0) } if one_shot => Some(true),
+            EventKind::Exited { .. } | EventKind::Failed { .. } => Some(false),
+            _ => None,
+        }
+    }
+
     /// Takes in an event: a pull-in by an involved action involves the pulled one too.
     fn track(&mut self, e: &Event) -> bool {
         if let EventKind::PulledIn { by } = &e.kind
@@ -102,7 +113,12 @@ impl Involved {
 }
 
 /// Shows the journal from `since` until the service settles; `Err` leads with the root cause.
-pub(super) async fn follow(client: &mut Client, spec: &ServiceSpec, mut since: u64) -> Result<(), Failure> {
+pub(super) async fn follow(client: &mut Client, spec: &ServiceSpec, since: u64) -> Result<(), Failure> {
+    follow_from(client, spec, &mut since.clone()).await
+}
+
+/// [`follow`], leaving `since` at the last journal entry read.
+pub(super) async fn follow_from(client: &mut Client, spec: &ServiceSpec, since: &mut u64) -> Result<(), Failure> {
     let mut involved = Involved::of(spec);
     let mut view = View::new(std::io::stderr().is_terminal());
     let mut failed_at: BTreeMap<String, u64> = BTreeMap::new();
@@ -117,19 +133,17 @@ pub(super) async fn follow(client: &mut Client, spec: &ServiceSpec, mut since: u
                 failed_at.entry(e.action.clone()).or_insert(e.seq);
             }
             if let Some(line) = involved.line(&e) {
-                let done = matches!(e.kind, EventKind::Failed { .. } | EventKind::Exited { .. })
-                    || matches!(e.kind, EventKind::Ready) && !involved.one_shots.contains(&e.action);
-                view.show(&e.action, &line, done);
+                view.show(&e.action, &line, involved.outcome(&e));
             }
         }
     };
     let settled = loop {
-        let events = client.events(since, POLL_MS).await?;
-        take(events, &mut since, &mut view);
+        let events = client.events(*since, POLL_MS).await?;
+        take(events, since, &mut view);
         let answer = client.wait(&spec.name, WaitFor::Settled, 0).await?;
         if answer.settled {
             // Whatever happened between the last batch and the settling.
-            take(client.events(since, 0).await?, &mut since, &mut view);
+            take(client.events(*since, 0).await?, since, &mut view);
             break answer.actions;
         }
         if tokio::time::Instant::now() >= deadline {
@@ -144,6 +158,33 @@ pub(super) async fn follow(client: &mut Client, spec: &ServiceSpec, mut since: u
     view.finish();
     let involved = Involved::of(spec);
     summarise(&involved, &settled, &failed_at)
+}
+
+/// After a start, in the foreground: one plain line per journal entry of the actions the
+/// service involves (restarts, failures, stops), until `stop` completes. Give it a
+/// connection of its own: a request cut short by `stop` leaves its connection unusable.
+pub(super) async fn watch(
+    mut client: Client,
+    spec: &ServiceSpec,
+    mut since: u64,
+    stop: impl Future<Output = ()>,
+) -> Result<(), Failure> {
+    let mut involved = Involved::of(spec);
+    tokio::pin!(stop);
+    loop {
+        let events = tokio::select! {
+            () = &mut stop => return Ok(()),
+            events = client.events(since, 60_000) => events?,
+        };
+        for e in events {
+            since = e.seq;
+            if involved.track(&e)
+                && let Some(line) = involved.line(&e)
+            {
+                eprintln!("{}: {line}", e.action);
+            }
+        }
+    }
 }
 
 /// The outcome of a settled start: a count of what is up, or the failures, root cause first.
@@ -216,27 +257,34 @@ impl View {
         }
     }
 
-    fn show(&mut self, action: &str, what: &str, done: bool) {
+    /// Shows the action's latest state; `outcome` says whether its start has ended, and how.
+    fn show(&mut self, action: &str, what: &str, outcome: Option<bool>) {
         match self {
             Self::Plain => eprintln!("{action}: {what}"),
             Self::Live(multi, bars) => {
                 // Bars appear in the order actions first show up in the journal.
                 let bar = bars.entry(action.to_owned()).or_insert_with(|| {
                     let bar = multi.add(ProgressBar::new_spinner());
-                    bar.set_style(
-                        ProgressStyle::with_template("{spinner} {msg}")
-                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                    );
+                    bar.set_style(spinner_style());
                     bar.enable_steady_tick(Duration::from_millis(80));
                     bar
                 });
-                bar.set_message(format!("{action}: {what}"));
-                if done {
-                    bar.finish();
-                } else if bar.is_finished() {
-                    // Restarting after a failure: spin again.
-                    bar.reset();
-                    bar.enable_steady_tick(Duration::from_millis(80));
+                match outcome {
+                    Some(up) => {
+                        bar.set_style(
+                            ProgressStyle::with_template("{msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                        );
+                        bar.finish_with_message(format!("{} {action}: {what}", if up { "✔" } else { "✘" }));
+                    }
+                    None => {
+                        if bar.is_finished() {
+                            // Restarting after a failure: spin again.
+                            bar.set_style(spinner_style());
+                            bar.reset();
+                            bar.enable_steady_tick(Duration::from_millis(80));
+                        }
+                        bar.set_message(format!("{action}: {what}"));
+                    }
                 }
             }
         }
@@ -244,9 +292,13 @@ impl View {
 
     fn finish(&mut self) {
         if let Self::Live(_, bars) = self {
-            bars.values().for_each(ProgressBar::finish);
+            bars.values().filter(|b| !b.is_finished()).for_each(ProgressBar::finish);
         }
     }
+}
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
 #[cfg(test)]
