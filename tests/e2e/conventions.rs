@@ -127,4 +127,11 @@ async fn progress_lines_come_in_journal_order() {
     assert_eq!(printed, journal, "{said}");
     assert_eq!(printed.len(), 6, "{said}");
     assert!(said.contains("hero_collab/hero_collab_server: waiting on hero_proxy/hero_proxy_server"), "{said}");
+    assert!(said.ends_with("hero_collab: all 3 actions up\n"), "{said}");
+
+    // The count is of the same set however the start goes: again, with everything already up.
+    let again = w.run("hero_collab", &["--start"]);
+    let again = String::from_utf8_lossy(&again.stderr).into_owned();
+    assert!(again.ends_with("hero_collab: all 3 actions up\n"), "{again}");
+    assert!(!again.contains(": spawned"), "nothing new was spawned: {again}");
 }

@@ -30,7 +30,9 @@ async fn a_cli_with_a_required_flag_and_subcommands_starts_its_service() {
     // The subcommand form needs none of the CLI's own required flags.
     let status = w.run("hero_tasks", &["service", "status"]);
     assert_eq!(status.status.code(), Some(0), "{}", text(&status));
-    assert!(text(&status).contains("hero_tasks/hero_tasks_web"), "{}", text(&status));
+    let table = text(&status);
+    let migrate = table.lines().find(|l| l.starts_with("hero_tasks_db/hero_tasks_migrate")).expect(&table);
+    assert!(migrate.contains(" completed "), "a one-shot that exited 0 is shown as completed: {table}");
     // The CLI's own --json and subcommands still work beside the service flags.
     let own = w.run("hero_tasks", &["--config", "tasks.toml", "--json", "add", "write tests"]);
     assert_eq!(String::from_utf8_lossy(&own.stdout).trim(), r#"{"added":"write tests","config":"tasks.toml"}"#);
@@ -72,6 +74,9 @@ fn start_refuses_up_front_when_a_program_is_missing_or_a_socket_path_is_too_long
     assert!(text(&long).contains("a Unix socket address holds at most 107"), "{}", text(&long));
     let plan = text(&w.run("hero_collab", &["--plan", "--socket-dir", deep.to_str().unwrap()]));
     assert!(plan.contains("would not start (see --check):"), "{plan}");
+    let json = w.run("hero_collab", &["--plan=json", "--socket-dir", deep.to_str().unwrap()]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(json["problems"][0].as_str().unwrap().contains("holds at most 107"), "{json:#}");
     assert!(!w.socket().exists(), "no supervisor was launched");
 }
 

@@ -203,8 +203,9 @@ async fn show_status(at: &Locations, spec: &ServiceSpec, format: Format) -> Resu
         }
         other => other?,
     };
-    print!("{}", status::render(&answer.actions, format == Format::Json));
     let involved = Involved::of(spec);
+    let completed = |s: &crate::api::ActionStatus| s.state == RunState::Exited && involved.is_up(s);
+    print!("{}", status::render(&answer.actions, format == Format::Json, completed));
     let down: Vec<String> = answer
         .actions
         .iter()
@@ -269,14 +270,21 @@ async fn show_logs(
 }
 
 async fn show_plan(at: &Locations, spec: &ServiceSpec, manifest: &Manifest, format: Format) -> Result<(), Failure> {
-    if format == Format::Json {
-        print!("{}", plan::plan_json(spec, manifest));
-        return Ok(());
-    }
-    print!("{}", plan::plan_text(spec, manifest));
     let mut client = launch::connect(&at.socket).await?;
     let (dirs, defined) = dirs(at, client.as_mut()).await?;
     let found = check::check(spec, &dirs, &defined);
+    if format == Format::Json {
+        // The plan, plus what would stop a start (`problems`) and what would not (`warnings`).
+        let mut value: serde_json::Value =
+            serde_json::from_str(&plan::plan_json(spec, manifest)).map_err(|e| e.to_string())?;
+        if let Some(map) = value.as_object_mut() {
+            map.insert("problems".into(), found.problems.into());
+            map.insert("warnings".into(), found.warnings.into());
+        }
+        println!("{}", serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?);
+        return Ok(());
+    }
+    print!("{}", plan::plan_text(spec, manifest));
     if !found.problems.is_empty() {
         println!("would not start (see --check):");
         found.problems.iter().for_each(|p| println!("   {p}"));
