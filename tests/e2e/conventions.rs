@@ -89,6 +89,23 @@ fn logs_follow_prints_what_is_appended() {
     line.clear();
     std::io::BufRead::read_line(&mut out, &mut line).unwrap();
     assert_eq!(line, "second\n");
+    // Rotation: the file moves to .1 (after one last line) and a new one takes its place.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"third\n"))
+        .unwrap();
+    std::fs::rename(&path, path.with_extension("log.1")).unwrap();
+    std::fs::write(&path, "fourth\n").unwrap();
+    let mut rest = Vec::new();
+    for _ in 0..3 {
+        line.clear();
+        std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+        rest.push(line.clone());
+    }
+    assert_eq!(rest[0], "third\n", "{rest:?}");
+    assert!(rest[1].starts_with("[log rotated"), "{rest:?}");
+    assert_eq!(rest[2], "fourth\n", "{rest:?}");
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -116,6 +116,9 @@ fn spawn(cfg: &Config, log: std::fs::File, mode: Mode) -> Result<tokio::process:
         .env(paths::SOCKET_ENV, &cfg.socket)
         .env(paths::BIN_DIR_ENV, &cfg.bin_dir)
         .env(paths::SOCKET_DIR_ENV, &cfg.socket_dir)
+        // A daemon must not pin the directory the CLI happened to run in (every path it is
+        // given is absolute); the services it spawns start from here too, as under systemd.
+        .current_dir("/")
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(err);
