@@ -334,7 +334,7 @@ mod tests {
 
     #[test]
     fn a_dependency_still_not_ready_that_dependents_gave_up_on_is_named_first() {
-        let web = status("t/web", RunState::Failed, "cannot start t/web: requires t/server: timed out after 3s");
+        let web = status("t/web", RunState::Failed, "cannot start t/web: requires t/server: timed out after 5s");
         let server = status("t/server", RunState::Running, "waiting for its socket to accept connections");
         let settled = [web.clone(), server];
         let lines = root_cause_first(vec![&web], &settled, &BTreeMap::new());
