@@ -20,6 +20,10 @@ use crate::paths::Locations;
 /// `--graph=mermaid`), not a separate `--json`, so it cannot be given alone or clash with a
 /// CLI's own `--json`. The modifiers (`--follow`, `--supervisor-socket`, `--bin-dir`,
 /// `--socket-dir`) are rejected by clap when no service command is given.
+///
+/// A required argument of the CLI's own can give way to the service commands, so that
+/// `mycli --status` works without it: `#[arg(long, required_unless_present = "service_command")]`
+/// (the id of the group holding every service command, [`ServiceArgs::COMMAND_GROUP`]).
 #[derive(Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Service")]
 #[command(group(ArgGroup::new("service_command").multiple(false).args([
@@ -84,6 +88,9 @@ pub struct ServiceArgs {
 }
 
 impl ServiceArgs {
+    /// The id of the clap group that holds every service command (`--start`, `--status`, …).
+    pub const COMMAND_GROUP: &str = "service_command";
+
     /// The command these flags ask for; `None` when no service flag was given.
     pub(super) fn command(&self) -> Option<Command> {
         Some(if self.start {

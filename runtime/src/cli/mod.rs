@@ -165,3 +165,29 @@ mod tests {
         assert!(parse(&["--start"]).is_err(), "the flag form keeps the CLI's own requirements");
     }
 }
+
+#[cfg(test)]
+mod flag_form_with_a_required_flag {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        /// Required, except when a service command is given.
+        #[arg(long, required_unless_present = ServiceArgs::COMMAND_GROUP)]
+        config: Option<String>,
+        #[command(flatten)]
+        service: ServiceArgs,
+    }
+
+    #[test]
+    fn a_required_flag_can_give_way_to_any_service_command() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        assert!(Cli::try_parse_from(["mycli"]).is_err(), "still required for the CLI's own work");
+        let cli = Cli::try_parse_from(["mycli", "--status"]).unwrap();
+        assert_eq!(cli.service.command(), Some(Command::Status(Format::Text)));
+        assert!(Cli::try_parse_from(["mycli", "--config", "c"]).unwrap().service.command().is_none());
+    }
+}
