@@ -79,8 +79,12 @@ fn agree(
     running: &std::path::Path,
     info: &SupervisorInfo,
 ) -> Result<(), Failure> {
+    // The same directory reached through a symlink is the same directory.
+    let same = |a: &std::path::Path, b: &std::path::Path| {
+        a == b || std::fs::canonicalize(a).is_ok_and(|a| std::fs::canonicalize(b).is_ok_and(|b| a == b))
+    };
     match chosen {
-        Some(chosen) if chosen != running => Err(Failure::from(format!(
+        Some(chosen) if !same(chosen, running) => Err(Failure::from(format!(
             "the {what} {} (from {flag} or {env}) is not the running supervisor's, {}; the supervisor (pid {}) on {} \
              resolves every name in its own. Drop the option, or stop that supervisor first (--shutdown-supervisor) so \
              the next start launches one with yours",
