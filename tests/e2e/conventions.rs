@@ -76,8 +76,8 @@ fn logs_follow_prints_what_is_appended() {
     std::fs::write(&path, "first\n").unwrap();
     let mut follow = w.command("hero_collab", &["--logs", "hero_proxy_server", "--follow"]);
     follow.stdout(std::process::Stdio::piped());
-    let mut child = follow.spawn().unwrap();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut child = KillOnDrop(follow.spawn().unwrap());
+    let mut out = std::io::BufReader::new(child.0.stdout.take().unwrap());
     let mut line = String::new();
     std::io::BufRead::read_line(&mut out, &mut line).unwrap();
     assert_eq!(line, "first\n");
@@ -106,8 +106,7 @@ fn logs_follow_prints_what_is_appended() {
     assert_eq!(rest[0], "third\n", "{rest:?}");
     assert!(rest[1].starts_with("[log rotated"), "{rest:?}");
     assert_eq!(rest[2], "fourth\n", "{rest:?}");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
 }
 
 #[tokio::test(flavor = "current_thread")]

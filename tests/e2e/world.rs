@@ -155,9 +155,21 @@ pub fn exited(k: &EventKind) -> bool {
     matches!(k, EventKind::Exited { .. })
 }
 
-/// A command left running, its standard error read line by line.
+/// A child process killed when dropped, so a failing test leaves nothing behind.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// A command left running, its standard error read line by line; killed if dropped unfinished.
 pub struct Running {
-    pub child: Child,
+    pub child: KillOnDrop,
     pub stderr: BufReader<std::process::ChildStderr>,
     pub seen: String,
 }
@@ -166,7 +178,7 @@ impl Running {
     pub fn spawn(mut command: Command) -> Self {
         let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         let stderr = BufReader::new(child.stderr.take().unwrap());
-        Self { child, stderr, seen: String::new() }
+        Self { child: KillOnDrop(child), stderr, seen: String::new() }
     }
 
     /// Reads standard error until a line contains `needle` (the command's own word that it got
@@ -184,7 +196,7 @@ impl Running {
     }
 
     pub fn signal(&self, signal: rustix::process::Signal) {
-        let pid = rustix::process::Pid::from_raw(i32::try_from(self.child.id()).unwrap()).unwrap();
+        let pid = rustix::process::Pid::from_raw(i32::try_from(self.child.0.id()).unwrap()).unwrap();
         rustix::process::kill_process(pid, signal).unwrap();
     }
 
@@ -193,7 +205,11 @@ impl Running {
         let mut rest = String::new();
         std::io::Read::read_to_string(&mut self.stderr, &mut rest).unwrap();
         self.seen.push_str(&rest);
-        let out = self.child.wait_with_output().unwrap();
-        (out.status, String::from_utf8_lossy(&out.stdout).into_owned(), self.seen)
+        let mut stdout = String::new();
+        if let Some(out) = self.child.0.stdout.as_mut() {
+            std::io::Read::read_to_string(out, &mut stdout).unwrap();
+        }
+        let status = self.child.0.wait().unwrap();
+        (status, stdout, std::mem::take(&mut self.seen))
     }
 }
