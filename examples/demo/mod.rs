@@ -2,10 +2,12 @@
 //! the behaviour that makes ordering visible:
 //!
 //! - `hero_proxy_server` binds its socket after a start-up delay
-//!   (`HERO_PROXY_START_DELAY_MS`, default 300; `HERO_PROXY_FAIL=1`, or a file
-//!   `hero_proxy.fail` in the socket directory, makes it fail);
+//!   (`HERO_PROXY_START_DELAY_MS`, default 300; `HERO_PROXY_FAIL=1` makes it fail). Knobs
+//!   come from the environment or from `demo.env` in the socket directory (see `knob`);
 //! - `hero_collab_server` refuses to start unless hero_proxy's socket accepts;
-//! - `hero_livekit_server` spawns and owns `lk-backend`, which refuses to run standalone.
+//! - `hero_livekit_server` spawns and owns `lk-backend`, which refuses to run standalone;
+//! - `hero_tasks_migrate` is a one-shot that exits 0 (`HERO_TASKS_MIGRATE_FAIL=1`: exits 1);
+//!   `hero_tasks_server` needs hero_proxy and never opens its socket with `HERO_TASKS_NO_SOCKET=1`.
 //!
 //! Every example binary contains all of them and runs one when invoked under its name
 //! (argv[0]). [`install`] links those names into the bin directory, as a real install
@@ -25,6 +27,9 @@ pub const DAEMONS: &[&str] = &[
     "hero_livekit_server",
     "hero_livekit_admin",
     "lk-backend",
+    "hero_tasks_server",
+    "hero_tasks_web",
+    "hero_tasks_migrate",
 ];
 
 /// Runs the daemon this process was invoked as, if it was invoked as one.
@@ -38,12 +43,16 @@ pub fn run_as_daemon() -> Option<ExitCode> {
         "hero_livekit_server" => livekit_server,
         "hero_livekit_admin" => |own| admin(own, "hero_livekit/server.sock"),
         "lk-backend" => lk_backend,
+        "hero_tasks_server" => tasks_server,
+        "hero_tasks_web" => |own| admin(own, "hero_tasks/server.sock"),
+        "hero_tasks_migrate" => |_| tasks_migrate(),
         _ => return None,
     };
     let own = std::env::var_os("SERVICE_MANIFEST_SOCKET").map(PathBuf::from);
     let result = match own {
         Some(own) => daemon(&own),
         None if name == "lk-backend" => lk_backend(Path::new("")),
+        None if name == "hero_tasks_migrate" => tasks_migrate(),
         None => Err("SERVICE_MANIFEST_SOCKET is not set: start me through the supervisor (--start)".into()),
     };
     Some(match result {
@@ -56,12 +65,13 @@ pub fn run_as_daemon() -> Option<ExitCode> {
 }
 
 /// Before a start: links the daemons into the bin directory the start will use.
-pub fn install_if_starting(args: &service_manifest::cli::ServiceArgs) -> Result<(), ExitCode> {
-    if !(args.start || args.restart || args.foreground) {
+pub fn install_if_starting(starts: bool, at: &service_manifest::paths::Locations) -> Result<(), ExitCode> {
+    if !starts {
         return Ok(());
     }
-    install(&args.bin_dir()).map_err(|e| {
-        eprintln!("error: cannot install the demo daemons into {}: {e}", args.bin_dir().display());
+    let bin_dir = at.bin_dir_or_default();
+    install(&bin_dir).map_err(|e| {
+        eprintln!("error: cannot install the demo daemons into {}: {e}", bin_dir.display());
         ExitCode::FAILURE
     })
 }
@@ -70,8 +80,15 @@ pub fn install_if_starting(args: &service_manifest::cli::ServiceArgs) -> Result<
 pub fn install(bin_dir: &Path) -> std::io::Result<()> {
     let exe = std::env::current_exe()?;
     std::fs::create_dir_all(bin_dir)?;
+    // `DEMO_NOT_INSTALLED=a,b` leaves those out (and removes them), as a broken install would.
+    let left_out = std::env::var("DEMO_NOT_INSTALLED").unwrap_or_default();
+    let left_out: Vec<&str> = left_out.split(',').collect();
     for name in DAEMONS {
         let link = bin_dir.join(name);
+        if left_out.contains(name) {
+            let _ = std::fs::remove_file(&link);
+            continue;
+        }
         if std::fs::read_link(&link).is_ok_and(|target| target == exe) {
             continue;
         }
@@ -110,14 +127,23 @@ fn serve(socket: &Path, reply: impl Fn() -> String) -> Result<(), String> {
     Ok(())
 }
 
+/// A demo knob: the environment variable, else a `NAME=value` line of `demo.env` in the
+/// socket directory. The supervisor gives daemons a clean environment, never the shell's
+/// that ran `--start`, so a test sets knobs in that file.
+fn knob(name: &str) -> Option<String> {
+    if let Ok(value) = std::env::var(name) {
+        return Some(value);
+    }
+    let dir = std::env::var_os("SERVICE_MANIFEST_SOCKET_DIR")?;
+    let text = std::fs::read_to_string(Path::new(&dir).join("demo.env")).ok()?;
+    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix('=').map(str::to_owned))
+}
+
 fn proxy_server(own: &Path) -> Result<(), String> {
-    // Daemons get a clean environment, so a test asks for a failure with a file the
-    // daemon can find: `hero_proxy.fail` in the socket directory.
-    let fail_marker = std::env::var_os("SERVICE_MANIFEST_SOCKET_DIR").map(|d| Path::new(&d).join("hero_proxy.fail"));
-    if std::env::var_os("HERO_PROXY_FAIL").is_some() || fail_marker.is_some_and(|m| m.exists()) {
+    if knob("HERO_PROXY_FAIL").is_some() {
         return Err("cannot start: HERO_PROXY_FAIL is set".into());
     }
-    let delay = std::env::var("HERO_PROXY_START_DELAY_MS").ok().and_then(|d| d.parse().ok()).unwrap_or(300);
+    let delay = knob("HERO_PROXY_START_DELAY_MS").and_then(|d| d.parse().ok()).unwrap_or(300);
     println!("starting up ({delay}ms)");
     std::thread::sleep(Duration::from_millis(delay));
     serve(own, || "hero_proxy: ok".into())
@@ -174,4 +200,23 @@ fn lk_backend(_: &Path) -> Result<(), String> {
     };
     println!("started by hero_livekit_server (pid {})", parent.to_string_lossy());
     serve(Path::new(&socket), || "running".into())
+}
+
+fn tasks_migrate() -> Result<(), String> {
+    if std::env::var_os("HERO_TASKS_MIGRATE_FAIL").is_some() {
+        return Err("migration 0002 failed: HERO_TASKS_MIGRATE_FAIL is set".into());
+    }
+    println!("applied migrations 0001, 0002");
+    Ok(())
+}
+
+fn tasks_server(own: &Path) -> Result<(), String> {
+    require("hero_proxy", "hero_proxy/proxy.sock")?;
+    if knob("HERO_TASKS_NO_SOCKET").is_some() {
+        println!("HERO_TASKS_NO_SOCKET is set: running without ever opening {}", own.display());
+        loop {
+            std::thread::park();
+        }
+    }
+    serve(own, || "hero_tasks: ok".into())
 }

@@ -30,7 +30,7 @@ fn main() -> ExitCode {
         return code;
     }
     let cli = Cli::parse();
-    if let Err(code) = demo::install_if_starting(&cli.service) {
+    if let Err(code) = demo::install_if_starting(cli.service.starts(), &cli.service.locations()) {
         return code;
     }
     if let Some(code) = cli.service.run(livekit::service_builder(), &livekit::MANIFEST) {

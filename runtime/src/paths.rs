@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub use service_manifest_core::MAX_SOCKET_PATH;
+
 /// The home directory of the supervisor's files.
 pub const HOME_ENV: &str = "SERVICE_MANIFEST_HOME";
 /// The supervisor's socket.
@@ -77,4 +79,85 @@ pub fn resolve_socket(dir: &Path, socket: &str) -> PathBuf {
 /// Resolves a program against `bin_dir` unless it contains a `/`.
 pub fn resolve_exec(bin_dir: &Path, exec: &str) -> PathBuf {
     if exec.contains('/') { PathBuf::from(exec) } else { bin_dir.join(exec) }
+}
+
+/// The log of one action, as the supervisor with state in `state_dir` writes it:
+/// `<state_dir>/logs/<service>/<action>.log`, older output in `<action>.log.1`, `.2`, …
+pub fn action_log(state_dir: &Path, service: &str, action: &str) -> PathBuf {
+    state_dir.join("logs").join(service).join(format!("{action}.log"))
+}
+
+/// The supervisor's own log (its standard error), in its state directory.
+pub fn supervisor_log(state_dir: &Path) -> PathBuf {
+    state_dir.join("supervisor.log")
+}
+
+/// The places a CLI works with, resolved once from flags and environment variables.
+///
+/// Only the supervisor's socket always has a value. The bin and socket directories are
+/// `Some` only when the user chose them (by flag or environment variable): a supervisor
+/// that already runs keeps its own, and a choice that differs from it is an error, never
+/// silently ignored. A supervisor the CLI launches gets the choice, or the default.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Locations {
+    /// The supervisor's socket.
+    pub socket: PathBuf,
+    /// The bin directory the user chose.
+    pub bin_dir: Option<PathBuf>,
+    /// The socket directory the user chose.
+    pub socket_dir: Option<PathBuf>,
+}
+
+impl Locations {
+    /// Flags first, then the environment ([`SOCKET_ENV`], [`BIN_DIR_ENV`], [`SOCKET_DIR_ENV`]),
+    /// then the defaults; relative paths are made absolute against the current directory,
+    /// so a launched supervisor and a later CLI in another directory agree.
+    pub fn resolve(socket: Option<&Path>, bin_dir: Option<&Path>, socket_dir: Option<&Path>) -> Self {
+        let chosen = |flag: Option<&Path>, env: &str| {
+            flag.map(Path::to_path_buf).or_else(|| std::env::var_os(env).filter(|v| !v.is_empty()).map(PathBuf::from))
+        };
+        Self {
+            socket: absolute(chosen(socket, SOCKET_ENV).unwrap_or_else(|| home().join("supervisor.sock"))),
+            bin_dir: chosen(bin_dir, BIN_DIR_ENV).map(absolute),
+            socket_dir: chosen(socket_dir, SOCKET_DIR_ENV).map(absolute),
+        }
+    }
+
+    /// The supervisor's state directory, beside its socket.
+    pub fn state_dir(&self) -> PathBuf {
+        state_dir_for(&self.socket)
+    }
+
+    /// The bin directory a supervisor launched from here uses: the choice, else [`bin_dir`].
+    pub fn bin_dir_or_default(&self) -> PathBuf {
+        self.bin_dir.clone().unwrap_or_else(bin_dir)
+    }
+
+    /// The socket directory a supervisor launched from here uses: the choice, else
+    /// `<home>/sockets`.
+    pub fn socket_dir_or_default(&self) -> PathBuf {
+        self.socket_dir.clone().unwrap_or_else(|| home().join("sockets"))
+    }
+}
+
+/// `path` made absolute against the current directory, without touching the file system.
+pub fn absolute(path: PathBuf) -> PathBuf {
+    std::path::absolute(&path).unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chosen_directories_are_absolute_and_defaults_are_not_a_choice() {
+        let at = Locations::resolve(Some(Path::new("rel/s.sock")), Some(Path::new("bin")), None);
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(at.socket, cwd.join("rel/s.sock"));
+        assert_eq!(at.bin_dir, Some(cwd.join("bin")));
+        assert_eq!(at.state_dir(), cwd.join("rel/s.state"));
+        if std::env::var_os(SOCKET_DIR_ENV).is_none() {
+            assert_eq!(at.socket_dir, None, "not chosen: a running supervisor's own is used");
+        }
+    }
 }

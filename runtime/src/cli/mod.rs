@@ -1,10 +1,16 @@
-//! The service flags every hand-written per-service CLI gets: flatten [`ServiceArgs`]
-//! into your own clap parser and call [`ServiceArgs::run`]. The CLI keeps its `main`;
-//! `run` answers `None` when no service flag was given.
+//! The service commands every hand-written per-service CLI gets, in two forms:
+//!
+//! - flags ([`ServiceArgs`]): flatten them into your parser; `mycli --start`;
+//! - a subcommand ([`ServiceCommand`]): `mycli service start`, for CLIs that prefer
+//!   subcommands or have flags of their own named like ours.
+//!
+//! The CLI keeps its `main`; [`ServiceArgs::run`] answers `None` when no service flag was
+//! given. Exit codes follow systemctl's (see [`exit`]).
 //!
 //! ```no_run
+//! # use service_manifest_runtime as service_manifest;
 //! use clap::Parser;
-//! use service_manifest_runtime::cli::ServiceArgs;
+//! use service_manifest::cli::ServiceArgs;
 //! # mod collab {
 //! #     // What `service_manifest!("service.toml")` generates, in short.
 //! #     const TOML: &str = "[service]\nname = \"hero_collab\"\n[[binaries]]\nname = \"hero_collab_server\"\nkind = \"server\"\n";
@@ -31,282 +37,167 @@
 //!     std::process::ExitCode::SUCCESS
 //! }
 //! ```
+//!
+//! `--start` launches the supervisor from the CLI's own executable without running its
+//! `main` or its parser (see the `role` module), so required arguments and subcommands of
+//! the CLI never get in the way.
 
+mod check;
+mod commands;
+pub mod exit;
+mod flags;
 mod launch;
+mod logs;
 mod plan;
 mod progress;
+mod role;
 mod status;
+mod subcommand;
 
-use std::path::PathBuf;
-use std::process::ExitCode;
-
-use clap::{ArgGroup, Args};
-
-use crate::api::WaitFor;
-use crate::backend::{self, Backend};
-use crate::client::{Client, ClientError};
-use crate::spec::ServiceSpec;
-use crate::{Manifest, ServiceBuilder, paths, supervisor};
-
+pub use flags::ServiceArgs;
 pub use plan::{GraphFormat, graph, plan_json, plan_text};
+pub use subcommand::{ServiceCommand, ServiceVerb};
 
-/// The service flags; flatten them into a CLI's own parser.
-#[derive(Args, Clone, Debug, Default)]
-#[command(group(ArgGroup::new("service_command").multiple(false).args([
-    "start", "stop", "restart", "status", "logs", "plan", "graph", "foreground", "run_supervisor", "export",
-])))]
-pub struct ServiceArgs {
-    /// Register this service with the supervisor (starting one if none runs) and start it.
-    #[arg(long)]
-    pub start: bool,
-    /// Stop this service; whatever requires it is stopped first.
-    #[arg(long)]
-    pub stop: bool,
-    /// Stop, then start this service.
-    #[arg(long)]
-    pub restart: bool,
-    /// Show each action's state, pid, uptime and reason.
-    #[arg(long)]
-    pub status: bool,
-    /// Print the log of one of this service's binaries.
-    #[arg(long, value_name = "BINARY")]
-    pub logs: Option<String>,
-    /// Print the start order as a dependency tree, without starting anything.
-    #[arg(long)]
-    pub plan: bool,
-    /// Print the dependency graph.
-    #[arg(long, value_name = "FORMAT", num_args = 0..=1, default_missing_value = "dot")]
-    pub graph: Option<GraphFormat>,
-    /// Run the supervisor in this process until Ctrl-C, then stop everything in reverse order.
-    #[arg(long)]
-    pub foreground: bool,
-    /// With --status and --plan: print JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// The supervisor's socket.
-    #[arg(long, value_name = "PATH", env = paths::SOCKET_ENV)]
-    pub supervisor_socket: Option<PathBuf>,
-    /// Where binaries are found (default: the running executable's directory, else ~/hero/bin).
-    #[arg(long, value_name = "DIR", env = paths::BIN_DIR_ENV)]
-    pub bin_dir: Option<PathBuf>,
-    /// Where relative socket names are resolved.
-    #[arg(long, value_name = "DIR", env = paths::SOCKET_DIR_ENV)]
-    pub socket_dir: Option<PathBuf>,
-    /// Run as the supervisor daemon (used by --start to launch one).
-    #[arg(long, hide = true)]
-    pub run_supervisor: bool,
-    /// Write this service for another supervisor instead of starting it: `--export systemd DIR`.
-    #[arg(long, num_args = 2, value_names = ["FORMAT", "DIR"])]
-    pub export: Option<Vec<PathBuf>>,
-    /// Which supervisor carries out --start, --stop, --restart, --status and --logs.
-    #[arg(long, value_enum, env = backend::BACKEND_ENV, default_value_t)]
-    pub backend: Backend,
-    /// zinit-server's socket, with --backend zinit (default: ~/hero/var/zinit.sock).
-    #[arg(long, value_name = "PATH", env = backend::zinit::SOCKET_ENV)]
-    pub zinit_socket: Option<PathBuf>,
+/// How `--status`, `--plan` and `--supervisor-info` print.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people.
+    #[default]
+    Text,
+    /// For scripts.
+    Json,
 }
 
-impl ServiceArgs {
-    /// The supervisor socket: flag, environment, default.
-    pub fn socket(&self) -> PathBuf {
-        self.supervisor_socket.clone().unwrap_or_else(paths::supervisor_socket)
-    }
-
-    /// The bin directory: flag, environment, the running executable's directory, `~/hero/bin`.
-    pub fn bin_dir(&self) -> PathBuf {
-        self.bin_dir.clone().unwrap_or_else(paths::bin_dir)
-    }
-
-    /// The socket directory: flag, environment, default.
-    pub fn socket_dir(&self) -> PathBuf {
-        self.socket_dir.clone().unwrap_or_else(paths::socket_dir)
-    }
-
-    /// The supervisor configuration these flags describe.
-    pub fn supervisor_config(&self) -> supervisor::Config {
-        let mut cfg = supervisor::Config::from_env();
-        cfg.socket = self.socket();
-        cfg.state_dir = paths::state_dir_for(&cfg.socket);
-        cfg.bin_dir = self.bin_dir();
-        cfg.socket_dir = self.socket_dir();
-        cfg
-    }
-
-    /// Carries out the service flag that was given; `None` if none was.
-    pub fn run(&self, builder: ServiceBuilder, manifest: &Manifest) -> Option<ExitCode> {
-        if self.run_supervisor {
-            return Some(report(launch::run_daemon(self.supervisor_config())));
-        }
-        let spec = builder.build();
-        if self.plan {
-            let text = if self.json { plan_json(&spec, manifest) } else { plan_text(&spec, manifest) };
-            print!("{text}");
-            if self.backend == Backend::Zinit {
-                print!("{}", backend::zinit::plan_notes(&spec));
-            }
-            return Some(ExitCode::SUCCESS);
-        }
-        if let Some([format, dir]) = self.export.as_deref() {
-            let format = format.to_string_lossy();
-            return Some(report(backend::export_command(&format, dir, &spec, &self.bin_dir(), &self.socket_dir())));
-        }
-        if let Some(format) = self.graph {
-            print!("{}", graph(&spec, manifest, format));
-            return Some(ExitCode::SUCCESS);
-        }
-        let command = if self.start {
-            Command::Start
-        } else if self.stop {
-            Command::Stop
-        } else if self.restart {
-            Command::Restart
-        } else if self.status {
-            Command::Status
-        } else if let Some(binary) = &self.logs {
-            Command::Logs(binary.clone())
-        } else if self.foreground {
-            Command::Foreground
-        } else {
-            return None;
-        };
-        if self.backend == Backend::Zinit {
-            return Some(report(self.zinit(command, &spec, manifest)));
-        }
-        let spec = self.resolve(spec);
-        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            Ok(rt) => rt,
-            Err(e) => return Some(report(Err(format!("cannot start the async runtime: {e}")))),
-        };
-        Some(report(runtime.block_on(self.execute(command, spec, manifest))))
-    }
-
-    /// Makes socket paths absolute and points programs at the bin directory.
-    fn resolve(&self, mut spec: ServiceSpec) -> ServiceSpec {
-        let (sockets, bins) = (self.socket_dir(), self.bin_dir());
-        let abs = |s: &mut Option<String>| {
-            if let Some(path) = s {
-                *path = paths::resolve_socket(&sockets, path).display().to_string();
-            }
-        };
-        for action in &mut spec.actions {
-            abs(&mut action.socket);
-            action.depends_on.iter_mut().for_each(|d| abs(&mut d.socket));
-            let program = paths::resolve_exec(&bins, &action.exec);
-            if program.is_file() {
-                action.exec = program.display().to_string();
-            }
-        }
-        spec
-    }
-
-    async fn execute(&self, command: Command, spec: ServiceSpec, manifest: &Manifest) -> Result<(), String> {
-        let socket = self.socket();
-        let name = spec.name.clone();
-        match command {
-            Command::Start => {
-                let mut client = launch::connect_or_launch(self).await?;
-                client.define(&spec).await.map_err(|e| e.to_string())?;
-                client.start(&name, None).await.map_err(|e| e.to_string())?;
-                progress::follow(&mut client, &name).await
-            }
-            Command::Restart => {
-                let mut client = connect(&socket).await?;
-                client.define(&spec).await.map_err(|e| e.to_string())?;
-                let report = client.restart(&name, None).await.map_err(|e| e.to_string())?;
-                report.notes.iter().for_each(|n| eprintln!("{n}"));
-                progress::follow(&mut client, &name).await
-            }
-            Command::Stop => {
-                let mut client = connect(&socket).await?;
-                let report = client.stop(&name, None).await.map_err(|e| not_defined(e, &name))?;
-                for note in &report.notes {
-                    println!("{note}");
-                }
-                for action in &report.actions {
-                    println!("stopped {action}");
-                }
-                Ok(())
-            }
-            Command::Status => {
-                let mut client = connect(&socket).await?;
-                let settled = client.wait(&name, WaitFor::Settled, 0).await.map_err(|e| not_defined(e, &name))?;
-                print!("{}", status::render(&settled.actions, self.json));
-                Ok(())
-            }
-            Command::Logs(binary) => {
-                if spec.action(&binary).is_none() {
-                    let started: Vec<&str> = spec.actions.iter().map(|a| a.name.as_str()).collect();
-                    let why = match manifest.binary(&binary) {
-                        Some(_) => "is install-only: the supervisor never starts it, so it has no log",
-                        None => "is not a binary of this service",
-                    };
-                    return Err(format!("`{binary}` {why}; started binaries: {}", started.join(", ")));
-                }
-                let mut client = connect(&socket).await?;
-                let text = client.logs(&name, &binary, None).await.map_err(|e| not_defined(e, &name))?;
-                print!("{text}");
-                Ok(())
-            }
-            Command::Foreground => launch::foreground(self.supervisor_config(), spec).await,
-        }
-    }
-}
-
-impl ServiceArgs {
-    /// `--backend zinit`: the same commands, carried out by a running zinit-server.
-    fn zinit(&self, command: Command, spec: &ServiceSpec, manifest: &Manifest) -> Result<(), String> {
-        use backend::zinit::{self, Command as Z};
-        let command = match command {
-            Command::Start => Z::Start,
-            Command::Stop => Z::Stop,
-            Command::Restart => Z::Restart,
-            Command::Status => Z::Status { json: self.json },
-            Command::Logs(binary) => Z::Logs(binary),
-            Command::Foreground => {
-                return Err(
-                    "--foreground runs the embedded supervisor; with --backend zinit, run zinit-server yourself".into(),
-                );
-            }
-        };
-        let socket = self.zinit_socket.clone().unwrap_or_else(zinit::default_socket);
-        let target = zinit::Target { socket, bin_dir: self.bin_dir(), socket_dir: self.socket_dir() };
-        zinit::run(command, spec, manifest, &target)
-    }
-}
-
-enum Command {
+/// What a service flag or subcommand asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Command {
     Start,
     Stop,
     Restart,
-    Status,
-    Logs(String),
+    Status(Format),
+    Logs { action: String, follow: bool },
+    Plan(Format),
+    Check,
+    Graph(GraphFormat),
     Foreground,
+    Shutdown,
+    Info(Format),
+    Export { format: String, dir: std::path::PathBuf },
 }
 
-async fn connect(socket: &std::path::Path) -> Result<Client, String> {
-    Client::connect(socket).await.map_err(|e| match e {
-        ClientError::Connect { path, .. } => {
-            format!("no supervisor is running on {} (--start starts one)", path.display())
-        }
-        other => other.to_string(),
-    })
+/// Which supervisor carries out the service commands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// The embedded supervisor.
+    Embedded,
+    /// A running zinit-server on this socket.
+    Zinit(std::path::PathBuf),
 }
 
-fn not_defined(e: ClientError, service: &str) -> String {
-    match e {
-        ClientError::Rpc(rpc) if rpc.message.starts_with("no service") => {
-            format!("{service} is not defined with the supervisor yet; run --start")
-        }
-        other => other.to_string(),
+impl Command {
+    fn starts(&self) -> bool {
+        matches!(self, Self::Start | Self::Restart | Self::Foreground)
     }
 }
 
-fn report(result: Result<(), String>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser, Subcommand};
+
+    use super::*;
+
+    /// A CLI with flags named like ours and a required argument of its own.
+    #[derive(Parser, Debug)]
+    #[command(subcommand_negates_reqs = true)]
+    struct Cli {
+        #[arg(long, required = true)]
+        config: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        format: Option<String>,
+        #[arg(long)]
+        verbose: bool,
+        #[command(flatten)]
+        service: ServiceArgs,
+        #[command(subcommand)]
+        command: Option<Cmd>,
+    }
+
+    #[derive(Subcommand, Debug)]
+    enum Cmd {
+        Service(ServiceCommand),
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("mycli").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn a_cli_with_its_own_json_and_format_flags_builds() {
+        // clap's debug_assert panics on duplicate ids or long names.
+        Cli::command().debug_assert();
+        let cli = parse(&["--config", "c", "--json", "--status=json"]).unwrap();
+        assert!(cli.json);
+        assert_eq!(cli.service.command(), Some(Command::Status(Format::Json)));
+        assert_eq!(
+            parse(&["--config", "c", "--status"]).unwrap().service.command(),
+            Some(Command::Status(Format::Text))
+        );
+    }
+
+    #[test]
+    fn modifiers_without_their_command_are_rejected() {
+        for args in [
+            &["--config", "c", "--follow"][..],
+            &["--config", "c", "--bin-dir", "/x"],
+            &["--config", "c", "--socket-dir", "/x"],
+        ] {
+            let e = parse(args).unwrap_err();
+            assert_eq!(e.kind(), clap::error::ErrorKind::MissingRequiredArgument, "{args:?}: {e}");
         }
+        let logs = parse(&["--config", "c", "--logs", "x", "--follow"]).unwrap();
+        assert_eq!(logs.service.command(), Some(Command::Logs { action: "x".into(), follow: true }));
+    }
+
+    #[test]
+    fn two_service_commands_at_once_are_rejected() {
+        let e = parse(&["--config", "c", "--start", "--stop"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn the_subcommand_form_needs_none_of_the_clis_required_flags() {
+        let cli = parse(&["service", "logs", "hero_proxy/hero_proxy_server", "--follow", "--bin-dir", "/b"]).unwrap();
+        let Some(Cmd::Service(s)) = cli.command else { panic!("not the service subcommand") };
+        assert_eq!(s.command(), Command::Logs { action: "hero_proxy/hero_proxy_server".into(), follow: true });
+        assert_eq!(s.bin_dir.as_deref(), Some(std::path::Path::new("/b")));
+        assert!(parse(&["--start"]).is_err(), "the flag form keeps the CLI's own requirements");
+    }
+}
+
+#[cfg(test)]
+mod flag_form_with_a_required_flag {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        /// Required, except when a service command is given.
+        #[arg(long, required_unless_present = ServiceArgs::COMMAND_GROUP)]
+        config: Option<String>,
+        #[command(flatten)]
+        service: ServiceArgs,
+    }
+
+    #[test]
+    fn a_required_flag_can_give_way_to_any_service_command() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        assert!(Cli::try_parse_from(["mycli"]).is_err(), "still required for the CLI's own work");
+        let cli = Cli::try_parse_from(["mycli", "--status"]).unwrap();
+        assert_eq!(cli.service.command(), Some(Command::Status(Format::Text)));
+        assert!(Cli::try_parse_from(["mycli", "--config", "c"]).unwrap().service.command().is_none());
     }
 }

@@ -2,8 +2,9 @@
 
 use crate::api::{ActionStatus, RunState, now_ms};
 
-/// Renders statuses as an aligned table (action, state, pid, uptime, reason) or JSON.
-pub(super) fn render(statuses: &[ActionStatus], json: bool) -> String {
+/// Renders statuses as an aligned table (action, state, pid, uptime, reason) or JSON. In
+/// the table, a one-shot that `completed` says so rather than "exited".
+pub(super) fn render(statuses: &[ActionStatus], json: bool, completed: impl Fn(&ActionStatus) -> bool) -> String {
     if json {
         return serde_json::to_string_pretty(statuses).map(|s| s + "\n").unwrap_or_default();
     }
@@ -19,7 +20,7 @@ pub(super) fn render(statuses: &[ActionStatus], json: bool) -> String {
             };
             [
                 format!("{}/{}", s.service, s.action),
-                s.state.to_string(),
+                if completed(s) { "completed".into() } else { s.state.to_string() },
                 s.pid.map_or_else(|| "-".into(), |p| p.to_string()),
                 uptime,
                 reason,
@@ -53,7 +54,7 @@ pub(super) fn render(statuses: &[ActionStatus], json: bool) -> String {
     out
 }
 
-fn human(ms: u64) -> String {
+pub(super) fn human(ms: u64) -> String {
     let s = ms / 1000;
     match s {
         0..60 => format!("{s}s"),

@@ -1,0 +1,99 @@
+//! Launching the supervisor: from a CLI with a required argument and subcommands, and
+//! what the user hears when the launch fails.
+
+use service_manifest::api::EventKind;
+
+use super::world::*;
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_cli_with_a_required_flag_and_subcommands_starts_its_service() {
+    let w = World::new();
+    // The launch re-executes hero_tasks, whose parser would refuse to run without --config
+    // or with an unknown argument: the supervisor must come up without it ever running.
+    let out = w.run("hero_tasks", &["--config", "tasks.toml", "--start"]);
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("started the supervisor (pid "), "{said}");
+    assert!(said.contains("hero_tasks: all 4 actions up (1 one-shot completed)"), "{said}");
+    assert_eq!(w.supervisors(), 1);
+
+    // The one-shot migration completed before the server was spawned, and the CLI said so.
+    let events = w.events().await;
+    let migrated =
+        position(&events, "hero_tasks_db/hero_tasks_migrate", |k| matches!(k, EventKind::Exited { code: Some(0) }));
+    let server = position(&events, "hero_tasks/hero_tasks_server", spawned);
+    assert!(migrated < server, "{events:#?}");
+    let completed = said.find("hero_tasks_db/hero_tasks_migrate: completed").expect(&said);
+    let spawned_line = said.find("hero_tasks/hero_tasks_server: spawned").expect(&said);
+    assert!(completed < spawned_line, "{said}");
+
+    // The subcommand form needs none of the CLI's own required flags.
+    let status = w.run("hero_tasks", &["service", "status"]);
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status));
+    let table = text(&status);
+    let migrate = table.lines().find(|l| l.starts_with("hero_tasks_db/hero_tasks_migrate")).expect(&table);
+    assert!(migrate.contains(" completed "), "a one-shot that exited 0 is shown as completed: {table}");
+    // The CLI's own --json and subcommands still work beside the service flags.
+    let own = w.run("hero_tasks", &["--config", "tasks.toml", "--json", "add", "write tests"]);
+    assert_eq!(String::from_utf8_lossy(&own.stdout).trim(), r#"{"added":"write tests","config":"tasks.toml"}"#);
+}
+
+#[test]
+fn the_supervisor_exiting_during_start_up_is_reported_with_its_log() {
+    let w = World::new();
+    // A directory where the socket should go: the supervisor cannot bind and exits.
+    std::fs::create_dir_all(w.socket()).unwrap();
+    let out = w.run("hero_collab", &["--start"]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(!said.contains("started the supervisor"), "never claimed: {said}");
+    assert!(said.contains("the supervisor exited during start-up"), "{said}");
+    assert!(said.contains("the end of its log") && said.contains("binding"), "the log's last lines: {said}");
+    assert_eq!(w.supervisors(), 0);
+    assert_eq!(w.any_processes(), Vec::<String>::new(), "nothing was started");
+}
+
+#[test]
+fn start_refuses_up_front_when_a_program_is_missing_or_a_socket_path_is_too_long() {
+    let w = World::new();
+    let out = w.command("hero_collab", &["--start"]).env("DEMO_NOT_INSTALLED", "hero_proxy_server").output().unwrap();
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("nothing was started"), "{said}");
+    assert!(said.contains("dependency hero_proxy/hero_proxy_server:") && said.contains("does not exist"), "{said}");
+    assert!(!w.socket().exists(), "no supervisor was launched");
+
+    let check = w.command("hero_collab", &["--check"]).env("DEMO_NOT_INSTALLED", "hero_proxy_server").output().unwrap();
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
+    assert!(text(&check).contains("dependency hero_proxy/hero_proxy_server:"), "{}", text(&check));
+
+    // A socket directory deep enough that the service's socket paths cannot fit.
+    let deep = w.path(&"d".repeat(100));
+    let long = w.run("hero_collab", &["--start", "--socket-dir", deep.to_str().unwrap()]);
+    assert_eq!(long.status.code(), Some(1), "{}", text(&long));
+    assert!(text(&long).contains("a Unix socket address holds at most 107"), "{}", text(&long));
+    let plan = text(&w.run("hero_collab", &["--plan", "--socket-dir", deep.to_str().unwrap()]));
+    assert!(plan.contains("would not start (see --check):"), "{plan}");
+    let json = w.run("hero_collab", &["--plan=json", "--socket-dir", deep.to_str().unwrap()]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(json["problems"][0].as_str().unwrap().contains("holds at most 107"), "{json:#}");
+    assert!(!w.socket().exists(), "no supervisor was launched");
+}
+
+#[test]
+fn a_server_that_never_opens_its_socket_is_named_first_when_the_start_fails() {
+    let w = World::new();
+    w.knob("HERO_TASKS_NO_SOCKET", "1");
+    let out = w.command("hero_tasks", &["service", "start"]).output().unwrap();
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    let first = said.lines().find(|l| l.starts_with("error: ")).unwrap_or_default();
+    assert!(
+        // Depending on which deadline the supervisor reaches first: the server's own start
+        // timeout, or its dependent's wait for it.
+        first.starts_with("error: hero_tasks/hero_tasks_server")
+            && (first.contains("did not accept connections on") || first.contains("but never became ready")),
+        "the server, the root cause, leads: {said}"
+    );
+    assert!(said.contains("error: hero_tasks/hero_tasks_web failed: "), "then its dependent: {said}");
+}
