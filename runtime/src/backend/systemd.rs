@@ -1,7 +1,7 @@
 //! The systemd export: a registration as unit files, so that systemd enforces the same
 //! ordering the embedded supervisor does.
 //!
-//! [`export`] is pure (registrations in, unit texts out); [`write`] puts them in a
+//! [`export`] is pure (registrations in, unit texts out); [`write()`] puts them in a
 //! directory. One `.service` per started action, named [`unit_name`]`(service, action)`,
 //! and one `.target` per service ([`target_name`]) that pulls its actions in. Names depend
 //! only on the service and action names, so the `Requires=` a dependent writes names the
