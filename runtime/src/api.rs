@@ -94,6 +94,10 @@ pub struct SupervisorInfo {
     pub uptime_ms: u64,
     /// How many services are defined.
     pub services: usize,
+    /// The sequence number of the newest journal entry: follow `events` from here to see
+    /// only what happens next.
+    #[serde(default)]
+    pub journal_seq: u64,
 }
 
 /// A service, or one of its actions.

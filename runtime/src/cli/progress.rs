@@ -22,7 +22,7 @@ const GIVE_UP: Duration = Duration::from_secs(600);
 
 /// The journal position now: follow a request from here to see only what it caused.
 pub(super) async fn journal_head(client: &mut Client) -> Result<u64, Failure> {
-    Ok(client.events(0, 0).await?.last().map_or(0, |e| e.seq))
+    Ok(client.info().await?.journal_seq)
 }
 
 /// What the CLI knows of the actions a start involves, for naming and judging them.

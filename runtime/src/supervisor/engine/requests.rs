@@ -93,6 +93,7 @@ impl Core {
                 started_ms: self.started_ms,
                 uptime_ms: (self.now.wall_us / 1000).saturating_sub(self.started_ms),
                 services: self.services.len(),
+                journal_seq: self.next_seq.saturating_sub(1),
             }),
         };
         let durable = answer.is_ok() && self.dirty.any();
