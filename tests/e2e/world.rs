@@ -104,13 +104,13 @@ impl World {
             .collect()
     }
 
-    /// Live supervisors serving this world's socket. Monitors are forks of the supervisor,
-    /// with its command line; their own name tells them apart.
+    /// Live supervisors serving this world's socket. The spawner and the monitors are forks
+    /// of the supervisor, with its command line; their own names tell them apart.
     pub fn supervisors(&self) -> usize {
         let socket = self.socket();
         let needle = socket.as_os_str().as_encoded_bytes().to_vec();
         live_processes()
-            .filter(|(comm, _)| !comm.starts_with(b"sm-monitor"))
+            .filter(|(comm, _)| !comm.starts_with(b"sm-monitor") && !comm.starts_with(b"sm-spawner"))
             .map(|(_, cmd)| cmd)
             .filter(|cmd| {
                 cmd.split(|b| *b == 0).any(|a| a == b"--service-manifest-supervisor")

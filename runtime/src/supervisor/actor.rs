@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use super::engine::{Core, Effect, Input, Key, Now, ReqId, SpawnOrder, Write};
 use super::monitor::{self, ExitStatus, Report, StatusFile};
 use super::readiness::{Awaited, SocketWatcher};
+use super::spawner::{Job, Spawner};
 use super::store::{ActionRecord, SavedProcess, Store};
 use super::{Config, SupervisorError, io, lock, process, server};
 use crate::api::{Request, RpcError};
@@ -54,10 +55,13 @@ struct Actor {
     exiting: bool,
     /// The shutdown came through the API: exit once its answer is written.
     exit_after_reply: Option<ReqId>,
+    spawner: std::sync::Arc<Spawner>,
 }
 
 /// Runs the supervisor on the current tokio runtime until it is shut down.
 pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
+    // First, while the process is small and has one thread: see `spawner`.
+    let spawner = std::sync::Arc::new(Spawner::start());
     super::create_state_dir(&cfg)?;
     let _lock = lock(&cfg)?;
     let listener = server::bind(&cfg.socket).map_err(io(format!("binding {}", cfg.socket.display())))?;
@@ -88,6 +92,7 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
         started,
         exiting: false,
         exit_after_reply: None,
+        spawner,
     };
     actor.execute(effects);
     let server = tokio::spawn(server::serve(listener, calls_tx, tx.clone()));
@@ -300,10 +305,11 @@ impl Actor {
         let tx = self.tx.clone();
         let cfg = self.cfg.clone();
         let log = order.log.clone();
+        let spawner = self.spawner.clone();
         tokio::spawn(async move {
             let (key, run) = (order.key.clone(), order.run);
             let began = crate::api::now_us();
-            let started = tokio::task::spawn_blocking(move || start(&cfg, &order)).await;
+            let started = tokio::task::spawn_blocking(move || start(&cfg, &spawner, &order)).await;
             let started = match started {
                 Ok(Ok(started)) => started,
                 Ok(Err(error)) => {
@@ -328,7 +334,7 @@ impl Actor {
 }
 
 /// Prepares the files and forks: runs on the blocking pool.
-fn start(cfg: &Config, order: &SpawnOrder) -> Result<monitor::Started, String> {
+fn start(cfg: &Config, spawner: &Spawner, order: &SpawnOrder) -> Result<monitor::Started, String> {
     let program = crate::paths::resolve_exec(&cfg.bin_dir, &order.exec);
     if !program.is_file() {
         return Err(format!("`{}` not found", program.display()));
@@ -357,27 +363,25 @@ fn start(cfg: &Config, order: &SpawnOrder) -> Result<monitor::Started, String> {
         crate::supervisor::engine::label(&order.key),
         humantime::format_rfc3339_seconds(std::time::SystemTime::now())
     );
-    let cwd = std::path::Path::new("/");
-    let plan = monitor::Plan::new(
-        &program,
-        &order.args,
-        &order.env,
-        cwd,
-        &order.log,
-        cfg.log_max_bytes,
-        cfg.log_files,
-        &order.status,
+    let job = Job {
+        program: program.clone(),
+        args: order.args.clone(),
+        env: order.env.clone(),
+        cwd: "/".into(),
+        log: order.log.clone(),
+        log_max_bytes: cfg.log_max_bytes,
+        log_files: cfg.log_files,
+        status: order.status.clone(),
         separator,
-        order.run,
-    )
-    .map_err(|e| format!("cannot start `{}`: {e}", program.display()))?;
-    monitor::spawn(&plan).map_err(|e| format!("spawning {} failed: {e}", program.display()))
+        run: order.run,
+    };
+    spawner.spawn(&job).map_err(|e| format!("spawning {} failed: {e}", program.display()))
 }
 
 /// Turns a monitor's reports into inputs until its group is gone, then reaps it.
 async fn follow_reports(tx: mpsc::UnboundedSender<Msg>, key: Key, run: u64, started: monitor::Started, log: PathBuf) {
     use tokio::io::AsyncReadExt;
-    let monitor_pid = started.monitor;
+    let (monitor_pid, direct) = (started.monitor, started.direct);
     let mut gone = false;
     if let Ok(mut pipe) = tokio::net::unix::pipe::Receiver::from_owned_fd(started.reports) {
         let mut record = [0u8; 9];
@@ -406,7 +410,10 @@ async fn follow_reports(tx: mpsc::UnboundedSender<Msg>, key: Key, run: u64, star
         // of ours waits for it any more.
         let _ = tx.send(Msg::Input(Input::GroupGone { key, run }));
     }
-    let _ = tokio::task::spawn_blocking(move || monitor::reap(i32::try_from(monitor_pid).unwrap_or(0))).await;
+    if direct {
+        // A monitor forked without the spawner is our child: reap it.
+        let _ = tokio::task::spawn_blocking(move || monitor::reap(i32::try_from(monitor_pid).unwrap_or(0))).await;
+    }
 }
 
 /// The last line the process logged, read off the engine's thread.

@@ -14,6 +14,7 @@ mod notify;
 mod process;
 mod readiness;
 mod server;
+mod spawner;
 mod store;
 
 use std::path::PathBuf;

@@ -14,7 +14,7 @@
 //!   (as s6-log does), so a log never grows without bound and no pipe breaks when the
 //!   supervisor restarts.
 //!
-//! It reports to the supervisor over a pipe in fixed 9-byte records: `P pid errno` once
+//! It reports to the supervisor over a pipe in fixed 9-byte records: `M pid` (its own) first, `P pid errno` once
 //! the exec succeeded (errno 0) or failed, `L kind value` when the leader exited (kind 0:
 //! exit code, 1: signal), and `G` when nothing of the group is left.
 //!
@@ -50,11 +50,15 @@ pub struct Started {
     pub monitor: u32,
     /// The read end of the monitor's report pipe.
     pub reports: OwnedFd,
+    /// The monitor is this process's child (so this process reaps it), not the spawner's.
+    pub direct: bool,
 }
 
 /// One report from a monitor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Report {
+    /// The monitor's own pid, its first report.
+    Monitor(u32),
     /// The exec happened (`errno` 0) or failed with `errno`.
     Exec { pid: u32, errno: i32 },
     /// The group leader exited; others of the group remain.
@@ -118,6 +122,7 @@ pub fn decode(record: &[u8; 9]) -> Option<Report> {
     let a = i32::from_ne_bytes([record[1], record[2], record[3], record[4]]);
     let b = i32::from_ne_bytes([record[5], record[6], record[7], record[8]]);
     match record[0] {
+        b'M' => Some(Report::Monitor(u32::try_from(a).ok()?)),
         b'P' => Some(Report::Exec { pid: u32::try_from(a).ok()?, errno: b }),
         b'L' | b'X' => {
             let status = if a == 0 { ExitStatus::Code(b) } else { ExitStatus::Signal(b) };
@@ -202,8 +207,42 @@ fn close(fd: c_int) {
 }
 
 /// Forks the monitor, which forks and execs the daemon; returns once the exec happened
-/// or failed. Blocks for that long: call it off the engine thread.
+/// or failed. Blocks for that long: call it off the engine thread. The monitor is a child
+/// of this process (see [`Started::direct`]).
 pub fn spawn(plan: &Plan) -> io::Result<Started> {
+    let (report_r, report_w) = pipe()?;
+    // SAFETY: `report_r` is an open descriptor this function owns from here on.
+    let reports = unsafe { OwnedFd::from_raw_fd(report_r) };
+    let forked = fork_monitor(plan, report_w);
+    close(report_w);
+    let monitor = forked?;
+    let started = await_exec(reports);
+    if started.is_err() {
+        reap(monitor);
+    }
+    started.map(|s| Started { direct: true, ..s })
+}
+
+/// Reads the monitor's first reports: its pid, then the exec's outcome.
+pub fn await_exec(reports: OwnedFd) -> io::Result<Started> {
+    let mut monitor = 0;
+    let mut record = [0u8; 9];
+    loop {
+        if read_full(&reports, &mut record).is_err() {
+            return Err(io::Error::other("the monitor process ended before starting the program"));
+        }
+        match decode(&record) {
+            Some(Report::Monitor(pid)) => monitor = pid,
+            Some(Report::Exec { pid, errno: 0 }) => return Ok(Started { pid, monitor, reports, direct: false }),
+            Some(Report::Exec { errno, .. }) => return Err(io::Error::from_raw_os_error(errno)),
+            _ => return Err(io::Error::other("the monitor process sent an unexpected report")),
+        }
+    }
+}
+
+/// Forks a monitor for `plan` that reports on `report_w`; returns its pid. The caller
+/// keeps (and closes) its own copy of `report_w`.
+pub fn fork_monitor(plan: &Plan, report_w: c_int) -> io::Result<i32> {
     let mut argv: Vec<*const c_char> = plan.argv.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
     let mut envp: Vec<*const c_char> = plan.envp.iter().map(|e| e.as_ptr()).collect();
@@ -213,43 +252,27 @@ pub fn spawn(plan: &Plan) -> io::Result<Started> {
     if devnull < 0 {
         return Err(io::Error::last_os_error());
     }
-    let (report_r, report_w) = pipe()?;
     let (exec_r, exec_w) = pipe()?;
     let (out_r, out_w) = pipe()?;
     // SAFETY: the child only makes async-signal-safe system calls on memory prepared above
     // and exits with `_exit`; see `monitor_main`.
     let monitor = unsafe { libc::fork() };
-    if monitor < 0 {
-        let e = io::Error::last_os_error();
-        for fd in [devnull, report_r, report_w, exec_r, exec_w, out_r, out_w] {
-            close(fd);
-        }
-        return Err(e);
-    }
     if monitor == 0 {
         // SAFETY: in the forked child; never returns.
         unsafe { monitor_main(plan, &argv, &envp, Fds { devnull, report_w, exec_r, exec_w, out_r, out_w }) }
     }
-    for fd in [devnull, report_w, exec_r, exec_w, out_r, out_w] {
+    let e = io::Error::last_os_error();
+    for fd in [devnull, exec_r, exec_w, out_r, out_w] {
         close(fd);
     }
-    // SAFETY: `report_r` is an open descriptor this function owns from here on.
-    let reports = unsafe { OwnedFd::from_raw_fd(report_r) };
-    let mut record = [0u8; 9];
-    let read = read_full(&reports, &mut record);
-    match read.ok().and_then(|()| decode(&record)) {
-        Some(Report::Exec { pid, errno: 0 }) => {
-            Ok(Started { pid, monitor: u32::try_from(monitor).unwrap_or_default(), reports })
-        }
-        Some(Report::Exec { errno, .. }) => {
-            reap(monitor);
-            Err(io::Error::from_raw_os_error(errno))
-        }
-        _ => {
-            reap(monitor);
-            Err(io::Error::other("the monitor process ended before starting the program"))
-        }
-    }
+    if monitor < 0 { Err(e) } else { Ok(monitor) }
+}
+
+/// Tells the reader of `reports` that no monitor could be started, with `errno`.
+pub fn report_failure(reports: &OwnedFd, errno: i32) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: writing a stack buffer to an open descriptor.
+    unsafe { report(reports.as_raw_fd(), b'P', 0, errno) };
 }
 
 fn read_full(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<()> {
@@ -412,6 +435,9 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &[*const c_cha
         // stay open here: the monitor outlives the supervisor.
         let keep = [fds.devnull, fds.report_w, fds.exec_r, fds.exec_w, fds.out_r, fds.out_w];
         close_all_but(keep);
+        // The spawner lets the kernel reap its children; the monitor reaps its own.
+        libc::signal(libc::SIGCHLD, libc::SIG_DFL);
+        report(fds.report_w, b'M', libc::getpid(), 0);
         let pid = libc::fork();
         if pid < 0 {
             report(fds.report_w, b'P', 0, last_error());

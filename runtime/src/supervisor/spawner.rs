@@ -1,0 +1,157 @@
+//! The spawner: a small process forked when the supervisor starts, while it is still
+//! small and single-threaded, that forks every monitor (the "zygote" or fork-server
+//! pattern).
+//!
+//! Forking the grown supervisor for each monitor copied its page tables every time and
+//! left each monitor holding a copy-on-write share of the supervisor's memory: 100
+//! spawns at once spent most of their time in `fork`. The spawner's address space stays
+//! the size it had at start-up, so a fork of it is cheap and a monitor is small.
+//!
+//! Each request is one `SOCK_SEQPACKET` message: a JSON [`Job`], with the write end of the
+//! monitor's report pipe passed alongside (`SCM_RIGHTS`). The monitor reports its own pid
+//! and the exec's outcome on that pipe, as a directly forked one does. The spawner lets
+//! the kernel reap the monitors (`SIGCHLD` ignored) and exits when the supervisor's end
+//! of the socket closes. If it cannot be started, or dies, monitors are forked directly.
+
+use std::io;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::PathBuf;
+
+use rustix::net::{
+    AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendAncillaryBuffer, SendAncillaryMessage,
+    SendFlags, SocketFlags, SocketType,
+};
+use serde::{Deserialize, Serialize};
+
+use super::monitor::{self, Plan, Started};
+
+/// The largest request the spawner reads.
+const MAX_JOB_BYTES: usize = 1 << 20;
+
+/// Everything a monitor needs, as data that crosses to the spawner.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Job {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub cwd: PathBuf,
+    pub log: PathBuf,
+    pub log_max_bytes: u64,
+    pub log_files: u32,
+    pub status: PathBuf,
+    pub separator: String,
+    pub run: u64,
+}
+
+impl Job {
+    fn plan(&self) -> io::Result<Plan> {
+        Plan::new(
+            &self.program,
+            &self.args,
+            &self.env,
+            &self.cwd,
+            &self.log,
+            self.log_max_bytes,
+            self.log_files,
+            &self.status,
+            self.separator.clone(),
+            self.run,
+        )
+    }
+}
+
+/// The supervisor's handle on its spawner.
+pub struct Spawner {
+    socket: Option<OwnedFd>,
+}
+
+impl Spawner {
+    /// Forks the spawner. Call it first thing, while the process is small and has one
+    /// thread; without a spawner, monitors are forked directly.
+    pub fn start() -> Self {
+        let pair = rustix::net::socketpair(AddressFamily::UNIX, SocketType::SEQPACKET, SocketFlags::CLOEXEC, None);
+        let Ok((ours, theirs)) = pair else {
+            tracing::warn!("no spawner process (socketpair failed): monitors are forked directly");
+            return Self { socket: None };
+        };
+        // SAFETY: the child runs `serve`, which never returns; see there for what it may do.
+        match unsafe { libc::fork() } {
+            0 => {
+                drop(ours);
+                serve(theirs)
+            }
+            pid if pid < 0 => {
+                tracing::warn!("no spawner process ({}): monitors are forked directly", io::Error::last_os_error());
+                Self { socket: None }
+            }
+            _ => Self { socket: Some(ours) },
+        }
+    }
+
+    /// Starts `job` under a new monitor; returns once the exec happened or failed.
+    /// Blocks for that long: call it off the engine thread.
+    pub fn spawn(&self, job: &Job) -> io::Result<Started> {
+        if let Some(socket) = &self.socket {
+            match send(socket, job) {
+                Ok(reports) => return monitor::await_exec(reports),
+                Err(e) => tracing::warn!("the spawner process did not take a job ({e}): forking the monitor directly"),
+            }
+        }
+        monitor::spawn(&job.plan()?)
+    }
+}
+
+/// Sends a job with a fresh report pipe's write end; returns the read end.
+fn send(socket: &OwnedFd, job: &Job) -> io::Result<OwnedFd> {
+    let payload = serde_json::to_vec(job).map_err(io::Error::other)?;
+    let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut ancillary = SendAncillaryBuffer::new(&mut space);
+    let fds = [write.as_fd()];
+    ancillary.push(SendAncillaryMessage::ScmRights(&fds));
+    rustix::net::sendmsg(socket, &[io::IoSlice::new(&payload)], &mut ancillary, SendFlags::NOSIGNAL)?;
+    Ok(read)
+}
+
+/// The spawner's loop: one monitor per message, until the supervisor goes away.
+fn serve(socket: OwnedFd) -> ! {
+    // SAFETY: dispositions only. The spawner outlives nothing of the supervisor's: it
+    // must not die of the terminal's Ctrl-C meant for the supervisor, which stops
+    // everything first and then closes the socket.
+    unsafe {
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGPIPE, libc::SIGQUIT] {
+            libc::signal(sig, libc::SIG_IGN);
+        }
+        libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+        // A fork has the supervisor's command line; its name tells it apart in `ps` and `pgrep`.
+        libc::prctl(libc::PR_SET_NAME, c"sm-spawner".as_ptr(), 0, 0, 0);
+    }
+    let mut buf = vec![0u8; MAX_JOB_BYTES];
+    loop {
+        let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+        let mut ancillary = RecvAncillaryBuffer::new(&mut space);
+        let mut iov = [io::IoSliceMut::new(&mut buf)];
+        let received = rustix::net::recvmsg(&socket, &mut iov, &mut ancillary, RecvFlags::CMSG_CLOEXEC);
+        let bytes = match received {
+            Ok(msg) if msg.bytes == 0 => break,
+            Ok(msg) => msg.bytes,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => break,
+        };
+        let mut report = None;
+        for message in ancillary.drain() {
+            if let RecvAncillaryMessage::ScmRights(fds) = message {
+                report = fds.into_iter().next();
+            }
+        }
+        let Some(report) = report else { continue };
+        let plan = serde_json::from_slice::<Job>(&buf[..bytes]).map_err(io::Error::other).and_then(|j| j.plan());
+        let forked = plan.and_then(|plan| monitor::fork_monitor(&plan, report.as_raw_fd()));
+        if let Err(e) = forked {
+            monitor::report_failure(&report, e.raw_os_error().unwrap_or(libc::EINVAL));
+        }
+    }
+    // SAFETY: ending the forked child without running the supervisor's exit handlers.
+    unsafe { libc::_exit(0) }
+}
