@@ -85,6 +85,10 @@ pub struct ServiceArgs {
     /// Where relative socket names resolve, for a supervisor this launches [env: SERVICE_MANIFEST_SOCKET_DIR].
     #[arg(long = "socket-dir", id = "service_socket_dir", value_name = "DIR", requires = "service_command")]
     pub socket_dir: Option<PathBuf>,
+    /// Activate a profile of the manifest (`[service] profiles`): its binaries and
+    /// dependencies join the registration. Repeatable [env: SERVICE_MANIFEST_PROFILES, comma-separated].
+    #[arg(long = "profile", id = "service_profile", value_name = "NAME", env = super::PROFILES_ENV, value_delimiter = ',')]
+    pub profile: Vec<String>,
     /// Write this service for another supervisor instead of starting it: `--export systemd DIR`.
     #[arg(long = "export", id = "service_export", num_args = 2, value_names = ["FORMAT", "DIR"])]
     pub export: Option<Vec<PathBuf>>,
@@ -153,6 +157,10 @@ impl ServiceArgs {
                 super::Via::Zinit(self.zinit_socket.clone().unwrap_or_else(crate::backend::zinit::default_socket))
             }
         };
-        Some(super::commands::run(command, &self.locations(), &via, builder.build(), manifest))
+        let spec = match super::with_profiles(builder, manifest, &self.profile) {
+            Ok(spec) => spec,
+            Err(code) => return Some(code),
+        };
+        Some(super::commands::run(command, &self.locations(), &via, spec, manifest))
     }
 }

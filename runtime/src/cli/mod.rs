@@ -85,6 +85,29 @@ pub(crate) enum Command {
     Export { format: String, dir: std::path::PathBuf },
 }
 
+/// The environment variable naming the active profiles, comma-separated (`--profile`).
+pub const PROFILES_ENV: &str = "SERVICE_MANIFEST_PROFILES";
+
+/// The registration for the profiles asked for: the CLI's own builder when none is, else
+/// the manifest's registration for exactly those (each must be declared). The supervisor
+/// keeps the active profiles with the definition; `--plan` shows what they add.
+fn with_profiles(
+    builder: crate::ServiceBuilder,
+    manifest: &crate::Manifest,
+    profiles: &[String],
+) -> Result<crate::ServiceSpec, std::process::ExitCode> {
+    if profiles.is_empty() {
+        return Ok(builder.build());
+    }
+    match crate::ServiceBuilder::for_profiles(manifest, profiles) {
+        Ok(builder) => Ok(builder.build()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(std::process::ExitCode::from(exit::USAGE))
+        }
+    }
+}
+
 /// Which supervisor carries out the service commands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Via {
@@ -199,5 +222,24 @@ mod flag_form_with_a_required_flag {
         let cli = Cli::try_parse_from(["mycli", "--status"]).unwrap();
         assert_eq!(cli.service.command(), Some(Command::Status(Format::Text)));
         assert!(Cli::try_parse_from(["mycli", "--config", "c"]).unwrap().service.command().is_none());
+    }
+
+    #[test]
+    fn profiles_choose_the_registration_and_an_undeclared_one_is_a_usage_error() {
+        use service_manifest_core::{Options, parse as parse_manifest};
+        let toml = "[service]\nname = \"s\"\nprofiles = [\"proxy-auth\"]\n\
+                    [[binaries]]\nname = \"d\"\nkind = \"server\"\n\
+                    [[dependencies]]\nrepo = \"hero_proxy\"\nbin = \"hero_proxy_server\"\nprofiles = [\"proxy-auth\"]\n";
+        let manifest = parse_manifest(toml, &Options::strict()).unwrap().manifest;
+        let cli = Cli::try_parse_from(["mycli", "--start", "--profile", "proxy-auth"]).unwrap();
+        assert_eq!(cli.service.profile, ["proxy-auth"]);
+        let plain = with_profiles(crate::ServiceBuilder::from_manifest(&manifest), &manifest, &[]).unwrap();
+        assert!(plain.actions[0].depends_on.is_empty(), "{plain:#?}");
+        let proxied =
+            with_profiles(crate::ServiceBuilder::from_manifest(&manifest), &manifest, &cli.service.profile).unwrap();
+        assert_eq!(proxied.actions[0].depends_on[0].service, "hero_proxy");
+        assert_eq!(proxied.profiles, ["proxy-auth"], "kept with the definition");
+        let typo = with_profiles(crate::ServiceBuilder::from_manifest(&manifest), &manifest, &["proxy-ath".into()]);
+        assert_eq!(typo.unwrap_err(), std::process::ExitCode::from(exit::USAGE));
     }
 }

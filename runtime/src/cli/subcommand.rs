@@ -54,6 +54,9 @@ pub struct ServiceCommand {
     /// Where relative socket names resolve, for a supervisor this launches [env: SERVICE_MANIFEST_SOCKET_DIR].
     #[arg(long, value_name = "DIR", global = true)]
     pub socket_dir: Option<PathBuf>,
+    /// Activate a profile of the manifest; repeatable [env: SERVICE_MANIFEST_PROFILES, comma-separated].
+    #[arg(long, value_name = "NAME", global = true, env = super::PROFILES_ENV, value_delimiter = ',')]
+    pub profile: Vec<String>,
 }
 
 /// One service command; each does what the flag of the same name does in [`ServiceArgs`](super::ServiceArgs).
@@ -139,6 +142,10 @@ impl ServiceCommand {
     /// Carries out the command.
     pub fn run(&self, builder: crate::ServiceBuilder, manifest: &crate::Manifest) -> std::process::ExitCode {
         super::role::keep_linked();
-        super::commands::run(self.command(), &self.locations(), &super::Via::Embedded, builder.build(), manifest)
+        let spec = match super::with_profiles(builder, manifest, &self.profile) {
+            Ok(spec) => spec,
+            Err(code) => return code,
+        };
+        super::commands::run(self.command(), &self.locations(), &super::Via::Embedded, spec, manifest)
     }
 }
