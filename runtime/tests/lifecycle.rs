@@ -311,6 +311,11 @@ async fn starting_an_action_stops_what_it_conflicts_with_first() {
     assert!(before(&events, ("svc_old/old", "exited"), ("svc_new/new", "spawned")), "{events:#?}");
     let old = client.status(Some("svc_old")).await.unwrap();
     assert!(!old[0].wanted && old[0].state == RunState::Exited, "{old:#?}");
+    // Both sides may declare it: that is no dependency cycle.
+    let old_too = h
+        .served("svc_old", "old", 0)
+        .depends_on(service_manifest_runtime::ActionDep::new("svc_new").action("new").relation(Relation::Conflicts));
+    client.define(&service("svc_old", vec![old_too])).await.unwrap();
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -165,20 +165,20 @@ fn now(started: Instant) -> Now {
 fn recover(cfg: &Config, key: Key, mut record: ActionRecord) -> (Key, ActionRecord, Option<ExitStatus>) {
     let file = StatusFile::read(&status_path(cfg, &key));
     let status = match file {
-        Some(StatusFile::Running { pid, monitor, run }) if record.process.is_none() && run > record.run => {
-            if process::is_monitor(monitor) {
-                record.process = Some(SavedProcess {
-                    pid,
-                    start_time: process::start_time(pid).unwrap_or_default(),
-                    monitor,
-                    monitor_start: process::start_time(monitor).unwrap_or_default(),
-                });
-                record.run = run;
-            }
+        // A later run than the record knows: an earlier one is gone (a run starts only once
+        // the last one's group is), and this one is adopted if its monitor lives.
+        Some(StatusFile::Running { pid, monitor, run }) if run > record.run => {
+            record.run = run;
+            record.process = process::is_monitor(monitor).then(|| SavedProcess {
+                pid,
+                start_time: process::start_time(pid).unwrap_or_default(),
+                monitor,
+                monitor_start: process::start_time(monitor).unwrap_or_default(),
+            });
             None
         }
         // A run the killed supervisor never recorded ended meanwhile: judge it as if seen.
-        Some(StatusFile::Ended(status, run)) if record.process.is_none() && run > record.run => {
+        Some(StatusFile::Ended(status, run)) if run > record.run => {
             record.process = Some(SavedProcess::default());
             record.run = run;
             Some(status)
@@ -197,6 +197,12 @@ impl Actor {
     fn handle(&mut self, input: Input) {
         let effects = self.core.handle(input, now(self.started));
         self.execute(effects);
+        if !self.awaited.is_empty() {
+            // Nothing waits on a socket any more (a timeout, a stop): stop probing it, so an
+            // idle supervisor sets no timer.
+            let wanted = self.core.awaited_sockets();
+            self.awaited.retain(|path| wanted.contains(path));
+        }
     }
 
     /// The engine's next deadline, or the next readiness probe.
@@ -381,7 +387,7 @@ fn start(cfg: &Config, spawner: &Spawner, order: &SpawnOrder) -> Result<monitor:
 /// Turns a monitor's reports into inputs until its group is gone, then reaps it.
 async fn follow_reports(tx: mpsc::UnboundedSender<Msg>, key: Key, run: u64, started: monitor::Started, log: PathBuf) {
     use tokio::io::AsyncReadExt;
-    let (monitor_pid, direct) = (started.monitor, started.direct);
+    let (monitor_pid, direct, leader) = (started.monitor, started.direct, started.pid);
     let mut gone = false;
     if let Ok(mut pipe) = tokio::net::unix::pipe::Receiver::from_owned_fd(started.reports) {
         let mut record = [0u8; 9];
@@ -406,8 +412,9 @@ async fn follow_reports(tx: mpsc::UnboundedSender<Msg>, key: Key, run: u64, star
         }
     }
     if !gone {
-        // The monitor ended without a word (killed): its group may linger, but nothing
-        // of ours waits for it any more.
+        // The monitor ended without a word (killed): nothing would reap or report the
+        // group any more, so end what is left of it before a new instance may start.
+        process::signal_group(leader, rustix::process::Signal::KILL);
         let _ = tx.send(Msg::Input(Input::GroupGone { key, run }));
     }
     if direct {

@@ -10,8 +10,13 @@ pub(crate) fn find_cycle(services: &[&ServiceSpec]) -> Option<Vec<String>> {
     let mut edges: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for s in services {
         for a in &s.actions {
-            let targets =
-                a.depends_on.iter().filter_map(|d| Some(format!("{}/{}", d.service, d.action.as_ref()?))).collect();
+            // `conflicts` orders nothing: two services may declare it of each other.
+            let targets = a
+                .depends_on
+                .iter()
+                .filter(|d| d.relation != service_manifest_core::Relation::Conflicts)
+                .filter_map(|d| Some(format!("{}/{}", d.service, d.action.as_ref()?)))
+                .collect();
             edges.insert(format!("{}/{}", s.name, a.name), targets);
         }
     }

@@ -470,6 +470,8 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &[*const c_cha
         }
         // Both sides set the group, so no signal can reach a daemon still in the monitor's.
         libc::setpgid(pid, pid);
+        // Before anything else can go wrong: a supervisor killed from here on finds this run.
+        write_running(plan, pid);
         close(fds.exec_w);
         close(fds.out_w);
         let mut errno_bytes = [0u8; 4];
@@ -489,7 +491,6 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &[*const c_cha
         }
         write_all(log, &plan.separator);
         size += plan.separator.len() as u64;
-        write_running(plan, pid);
         report(fds.report_w, b'P', pid, 0);
         let sfd = libc::signalfd(-1, &raw const chld, libc::SFD_CLOEXEC);
         let mut out = fds.out_r;
@@ -588,16 +589,31 @@ unsafe fn drain(plan: &Plan, out: c_int, log: &mut c_int, size: &mut u64, buf: &
 unsafe fn close_all_but(mut keep: [c_int; 6]) {
     keep.sort_unstable();
     let mut next: libc::c_uint = 3;
+    let mut ok = true;
     // SAFETY: closing descriptors inherited from the supervisor, which the monitor never uses.
     unsafe {
         for fd in keep {
             let Ok(fd) = libc::c_uint::try_from(fd) else { continue };
             if fd > next {
-                libc::syscall(libc::SYS_close_range, next, fd - 1, 0);
+                ok &= libc::syscall(libc::SYS_close_range, next, fd - 1, 0) == 0;
             }
             next = next.max(fd + 1);
         }
-        libc::syscall(libc::SYS_close_range, next, libc::c_uint::MAX, 0);
+        ok &= libc::syscall(libc::SYS_close_range, next, libc::c_uint::MAX, 0) == 0;
+        if !ok {
+            // No close_range (an old kernel, a sandbox): one by one, up to the limit.
+            let mut limit: libc::rlimit = std::mem::zeroed();
+            let max = if libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) == 0 {
+                c_int::try_from(limit.rlim_cur.min(65_536)).unwrap_or(65_536)
+            } else {
+                4096
+            };
+            for fd in 3..max {
+                if !keep.contains(&fd) {
+                    libc::close(fd);
+                }
+            }
+        }
     }
 }
 

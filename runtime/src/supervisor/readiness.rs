@@ -124,6 +124,16 @@ impl Awaited {
         false
     }
 
+    /// Whether nothing is awaited.
+    pub fn is_empty(&self) -> bool {
+        self.paths.is_empty()
+    }
+
+    /// Keeps only the paths `keep` says something still waits on.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Path) -> bool) {
+        self.paths.retain(|p, _| keep(p));
+    }
+
     /// Entries appeared: awaited ones go on the quick schedule.
     pub fn woken(&mut self, paths: &[PathBuf], now: Instant) {
         for p in paths {

@@ -47,7 +47,11 @@ pub(crate) async fn serve(listener: UnixListener, calls: Calls, tx: mpsc::Unboun
             Ok((stream, _)) => {
                 tokio::spawn(connection(stream, calls.clone(), tx.clone(), uid));
             }
-            Err(e) => tracing::warn!("accept failed: {e}"),
+            Err(e) => {
+                // Out of descriptors, say: wait a little instead of spinning on the error.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
         }
     }
 }
@@ -90,7 +94,10 @@ async fn connection(stream: UnixStream, calls: Calls, tx: mpsc::UnboundedSender<
                         let result = tokio::select! {
                             r = &mut answer => r,
                             more = reader.fill_buf() => match more {
-                                Ok([]) | Err(_) => return,
+                                // End of input: a client that only shut down its writing side
+                                // (`nc -N`) still reads the answer; one that is gone is not waited for.
+                                Ok([]) if peer_gone(&write) => return,
+                                Err(_) => return,
                                 Ok(_) => answer.await,
                             },
                         };
@@ -109,6 +116,16 @@ async fn connection(stream: UnixStream, calls: Calls, tx: mpsc::UnboundedSender<
             return;
         }
     }
+}
+
+/// Whether the peer closed the connection entirely (`POLLHUP`), not just its writing side.
+fn peer_gone(write: &tokio::net::unix::OwnedWriteHalf) -> bool {
+    use std::os::fd::AsRawFd;
+    let stream: &UnixStream = write.as_ref();
+    let mut fds = [libc::pollfd { fd: stream.as_raw_fd(), events: libc::POLLOUT, revents: 0 }];
+    // SAFETY: polling one valid descriptor for zero milliseconds.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) };
+    n > 0 && fds[0].revents & (libc::POLLHUP | libc::POLLERR) != 0
 }
 
 enum Line {

@@ -44,6 +44,9 @@ pub struct ActionRecord {
     /// A one-shot that completed: not to be run again.
     #[serde(default)]
     pub done: bool,
+    /// It was ready (a `notify` daemon said so): an adopted one need not say it again.
+    #[serde(default)]
+    pub ready: bool,
 }
 
 /// The size every action record is padded to: room for five 20-digit numbers and the keys.
@@ -200,15 +203,20 @@ mod tests {
         let mut store = Store::new(dir.path());
         let key = ("svc".to_owned(), "a".to_owned());
         let process = SavedProcess { pid: u32::MAX, start_time: u64::MAX, monitor: u32::MAX, monitor_start: u64::MAX };
-        let live = ActionRecord { wanted: true, run: u64::MAX, process: Some(process), done: true };
+        let live = ActionRecord { wanted: true, run: u64::MAX, process: Some(process), done: true, ready: true };
         store.save_action(&key, &live, true).unwrap();
         let path = dir.path().join("actions/svc/a.json");
         let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).unwrap());
-        store.save_action(&key, &ActionRecord { wanted: true, run: 1, process: None, done: false }, false).unwrap();
+        store
+            .save_action(&key, &ActionRecord { wanted: true, run: 1, process: None, done: false, ready: false }, false)
+            .unwrap();
         let meta = std::fs::metadata(&path).unwrap();
         assert_eq!(std::os::unix::fs::MetadataExt::ino(&meta), inode, "same file, no new inode");
         assert_eq!(meta.len(), RECORD_BYTES as u64);
         let saved = store.load();
-        assert_eq!(saved.actions, [(key, ActionRecord { wanted: true, run: 1, process: None, done: false })]);
+        assert_eq!(
+            saved.actions,
+            [(key, ActionRecord { wanted: true, run: 1, process: None, done: false, ready: false })]
+        );
     }
 }

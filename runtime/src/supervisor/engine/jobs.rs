@@ -84,9 +84,11 @@ impl Core {
         then: Then,
         reply: Option<ReqId>,
     ) {
+        let now_seq = self.next_seq;
         for key in &keys {
             if let Some(a) = self.actions.get_mut(key) {
                 a.goal = goal;
+                a.goal_set_at = now_seq;
                 a.hold = Hold::None;
                 a.stop_reason = Some(why.to_owned());
             }
@@ -115,6 +117,7 @@ impl Core {
             report.actions = self.stop_order(&keys, since);
             match then {
                 Then::Reply => {}
+                Then::Start(_) if self.shutting_down => {}
                 Then::Start(up) => {
                     for key in &up {
                         if let Some(a) = self.actions.get_mut(key) {

@@ -218,6 +218,8 @@ pub(crate) struct Action {
     last_line: Option<String>,
     /// Its process sent `READY=1` (for a `notify` action).
     notified: bool,
+    /// The journal position when a request last set its goal down.
+    goal_set_at: u64,
     /// The last `STATUS=` its process sent: shown when no other reason stands.
     notify_status: Option<String>,
 }
@@ -250,6 +252,7 @@ impl Action {
             last_line: None,
             notified: false,
             notify_status: None,
+            goal_set_at: 0,
         }
     }
 
@@ -314,6 +317,8 @@ pub(crate) struct Core {
     now: Now,
     /// When the spawn being recorded began, so `spawned` is dated at the fork.
     spawn_began: Option<u64>,
+    /// `sd_notify` messages from pids not yet recorded as an action's (see `notified`).
+    early_notify: Vec<(u32, String)>,
     /// Lines for the reply to the request being handled, from what reconcile did for it
     /// (conflicting actions it stopped).
     notes: Vec<String>,
@@ -348,6 +353,7 @@ impl Core {
             started_ms: now.wall_us / 1000,
             now,
             spawn_began: None,
+            early_notify: Vec::new(),
             notes: Vec::new(),
             #[cfg(test)]
             violations: Vec::new(),
@@ -370,7 +376,9 @@ impl Core {
         }
         for (key, record, status) in records {
             let Some(a) = self.actions.get_mut(&key) else {
-                if let Some(p) = record.process {
+                if let Some(p) = record.process
+                    && alive(&p).1
+                {
                     // A process of a service that is no longer registered: stop it rather than leak it.
                     self.effects.push(Effect::Signal { pgid: p.pid, signal: Signal::TERM });
                 }
@@ -398,6 +406,8 @@ impl Core {
             let Some(a) = self.actions.get_mut(&key) else { continue };
             let (monitor_alive, leader_alive) = alive(&saved);
             if monitor_alive {
+                // A notify daemon said READY=1 to the earlier supervisor; it will not again.
+                a.notified = record.ready;
                 a.proc = Some(Proc { saved, leader_exited: (!leader_alive).then_some(status) });
                 a.state = RunState::Running;
                 let status_path = self.status_path(&key);
@@ -484,9 +494,26 @@ impl Core {
     /// datagram from any other process is dropped, as systemd's `NotifyAccess=main` does.
     fn notified(&mut self, pid: u32, message: &str) {
         let Some(a) = self.actions.values_mut().find(|a| a.proc.is_some_and(|p| p.saved.pid == pid)) else {
-            tracing::debug!("sd_notify from {pid}, which is no action's main process: ignored");
+            // A fast daemon can speak before its spawn is recorded: keep the message for
+            // `spawned` (a few, so strangers cannot grow it).
+            if self.early_notify.len() < 64 && self.actions.values().any(|a| a.spawning) {
+                self.early_notify.push((pid, message.to_owned()));
+            } else {
+                tracing::debug!("sd_notify from {pid}, which is no action's main process: ignored");
+            }
             return;
         };
+        apply_notify(a, message);
+    }
+
+    fn is_current(&self, key: &Key, run: u64) -> bool {
+        self.actions.get(key).is_some_and(|a| a.run == run && a.proc.is_some())
+    }
+}
+
+/// Applies the fields of one `sd_notify` message to its action.
+fn apply_notify(a: &mut Action, message: &str) {
+    {
         for line in message.lines() {
             match line.split_once('=') {
                 Some(("READY", "1")) => a.notified = true,
@@ -495,11 +522,9 @@ impl Core {
             }
         }
     }
+}
 
-    fn is_current(&self, key: &Key, run: u64) -> bool {
-        self.actions.get(key).is_some_and(|a| a.run == run && a.proc.is_some())
-    }
-
+impl Core {
     pub(crate) fn install(&mut self, spec: ServiceSpec) {
         for action in &spec.actions {
             let key = (spec.name.clone(), action.name.clone());
@@ -588,6 +613,27 @@ impl Core {
             }
         }
         next
+    }
+
+    /// The sockets something still waits on: a running action's own, and those a waiting
+    /// action's gates name. The actor stops probing the rest.
+    pub(crate) fn awaited_sockets(&self) -> BTreeSet<PathBuf> {
+        let mut sockets = BTreeSet::new();
+        for a in self.actions.values().filter(|a| a.goal == Goal::Up) {
+            match a.state {
+                RunState::Running if !a.spec.notify => sockets.extend(a.socket.clone()),
+                RunState::Waiting if !a.spawning => {
+                    for dep in
+                        a.spec.depends_on.iter().filter(|d| d.relation != service_manifest_core::Relation::Conflicts)
+                    {
+                        let target = self.resolve(dep);
+                        sockets.extend(self.dep_socket(dep, target.as_ref()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        sockets
     }
 
     pub(crate) fn status(&self, service: Option<&str>) -> Vec<ActionStatus> {

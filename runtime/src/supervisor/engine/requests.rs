@@ -297,6 +297,13 @@ impl Core {
                 self.actions.iter().filter(|(_, a)| a.goal == Goal::Up).map(|(k, _)| k.clone()).collect();
             self.shutting_down = true;
         }
+        // A restart under way does not bring anything back up: what it would have started
+        // is saved as wanted (above), for the next supervisor.
+        for job in &mut self.jobs {
+            if matches!(job.then, Then::Start(_)) {
+                job.then = Then::Reply;
+            }
+        }
         let keys: Vec<Key> = self.actions.keys().cloned().collect();
         self.stop_job(keys, Goal::Down, "the supervisor is shutting down", Vec::new(), Then::Exit, reply);
     }

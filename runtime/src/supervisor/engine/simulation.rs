@@ -306,6 +306,8 @@ impl World {
                 self.feed(Input::Tick)
             }
             8 if self.rng.chance(20) => self.restart_supervisor(),
+            // SIGTERM: everything stops and nothing starts again, whatever was under way.
+            9 if self.rng.chance(3) => self.feed(Input::Terminate),
             _ => Ok(()),
         }
     }

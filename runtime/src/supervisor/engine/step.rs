@@ -205,6 +205,9 @@ impl Core {
     /// defined and its program is installed. Returns whether anything changed.
     fn pull_in(&mut self, dep: &ActionDep, by: &Key) -> bool {
         let Some(action) = dep.action.clone() else { return false };
+        if self.shutting_down {
+            return false;
+        }
         let key = (dep.service.clone(), action.clone());
         if !self.actions.contains_key(&key) {
             if self.services.contains_key(&dep.service) || !(self.installed)(&action) {
@@ -221,7 +224,9 @@ impl Core {
             return false;
         }
         let Some(t) = self.actions.get_mut(&key) else { return false };
-        if t.goal == Goal::Removed {
+        if t.goal == Goal::Removed || (t.goal == Goal::Down && t.goal_set_at > asked_at) {
+            // A stop asked for after this dependent began waiting stands: the gate waits
+            // (and a `wants` edge gives up at its timeout) rather than undoing the stop.
             return false;
         }
         if t.goal == Goal::Up {
@@ -306,6 +311,13 @@ impl Core {
         };
         a.spawning = false;
         a.proc = Some(Proc { saved, leader_exited: None });
+        let early: Vec<String> =
+            self.early_notify.iter().filter(|(pid, _)| *pid == saved.pid).map(|(_, m)| m.clone()).collect();
+        self.early_notify.retain(|(pid, _)| *pid != saved.pid);
+        let Some(a) = self.actions.get_mut(key) else { return };
+        for message in &early {
+            super::apply_notify(a, message);
+        }
         let socket = a.socket.clone();
         let notify = a.spec.notify;
         if notify || socket.is_some() {
@@ -345,6 +357,7 @@ impl Core {
                 a.ready_deadline = None;
             }
             self.transition(key, RunState::Ready, None, EventKind::Ready);
+            self.dirty.action(key, false);
             return true;
         }
         if a.ready_deadline.is_some_and(|t| t <= now) {
