@@ -60,11 +60,11 @@ struct Actor {
 
 /// Runs the supervisor on the current tokio runtime until it is shut down.
 pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
-    // First, while the process is small and has one thread: see `spawner`.
-    let spawner = std::sync::Arc::new(Spawner::start());
     super::create_state_dir(&cfg)?;
     let _lock = lock(&cfg)?;
     let listener = server::bind(&cfg.socket).map_err(io(format!("binding {}", cfg.socket.display())))?;
+    // Now that this is the supervisor, and while it is small and has one thread: see `spawner`.
+    let spawner = std::sync::Arc::new(Spawner::start());
     let (calls_tx, mut calls_rx) = mpsc::channel::<(Request, Reply)>(REQUEST_QUEUE);
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let store = Store::new(&cfg.state_dir);

@@ -64,6 +64,7 @@ impl Job {
 /// The supervisor's handle on its spawner.
 pub struct Spawner {
     socket: Option<OwnedFd>,
+    pid: i32,
 }
 
 impl Spawner {
@@ -73,7 +74,7 @@ impl Spawner {
         let pair = rustix::net::socketpair(AddressFamily::UNIX, SocketType::SEQPACKET, SocketFlags::CLOEXEC, None);
         let Ok((ours, theirs)) = pair else {
             tracing::warn!("no spawner process (socketpair failed): monitors are forked directly");
-            return Self { socket: None };
+            return Self { socket: None, pid: 0 };
         };
         // SAFETY: the child runs `serve`, which never returns; see there for what it may do.
         match unsafe { libc::fork() } {
@@ -83,9 +84,9 @@ impl Spawner {
             }
             pid if pid < 0 => {
                 tracing::warn!("no spawner process ({}): monitors are forked directly", io::Error::last_os_error());
-                Self { socket: None }
+                Self { socket: None, pid: 0 }
             }
-            _ => Self { socket: Some(ours) },
+            pid => Self { socket: Some(ours), pid },
         }
     }
 
@@ -99,6 +100,16 @@ impl Spawner {
             }
         }
         monitor::spawn(&job.plan()?)
+    }
+}
+
+impl Drop for Spawner {
+    /// Closing its socket ends the spawner; wait for that, so nothing of the supervisor
+    /// is left when it has exited.
+    fn drop(&mut self) {
+        if self.socket.take().is_some() && self.pid > 0 {
+            monitor::reap(self.pid);
+        }
     }
 }
 
