@@ -433,8 +433,8 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &[*const c_cha
         libc::sigprocmask(libc::SIG_BLOCK, &raw const chld, std::ptr::null_mut());
         // Nothing of the supervisor's (its API socket, its epoll, other actions' pipes) may
         // stay open here: the monitor outlives the supervisor.
-        let keep = [fds.devnull, fds.report_w, fds.exec_r, fds.exec_w, fds.out_r, fds.out_w];
-        close_all_but(keep);
+        let mut keep = [fds.devnull, fds.report_w, fds.exec_r, fds.exec_w, fds.out_r, fds.out_w];
+        close_all_but(&mut keep);
         // The spawner lets the kernel reap its children; the monitor reaps its own.
         libc::signal(libc::SIGCHLD, libc::SIG_DFL);
         report(fds.report_w, b'M', libc::getpid(), 0);
@@ -586,13 +586,16 @@ unsafe fn drain(plan: &Plan, out: c_int, log: &mut c_int, size: &mut u64, buf: &
     }
 }
 
-unsafe fn close_all_but(mut keep: [c_int; 6]) {
+/// Closes every descriptor from 3 up except those in `keep` (which it sorts): after a
+/// fork, nothing of the supervisor's (its API listener, its lock, other pipes) may stay
+/// open in a process that outlives it.
+pub(crate) unsafe fn close_all_but(keep: &mut [c_int]) {
     keep.sort_unstable();
     let mut next: libc::c_uint = 3;
     let mut ok = true;
     // SAFETY: closing descriptors inherited from the supervisor, which the monitor never uses.
     unsafe {
-        for fd in keep {
+        for &fd in keep.iter() {
             let Ok(fd) = libc::c_uint::try_from(fd) else { continue };
             if fd > next {
                 ok &= libc::syscall(libc::SYS_close_range, next, fd - 1, 0) == 0;

@@ -79,7 +79,11 @@ impl Spawner {
         // SAFETY: the child runs `serve`, which never returns; see there for what it may do.
         match unsafe { libc::fork() } {
             0 => {
-                drop(ours);
+                // The listener, the lock and everything else of the supervisor's go: the
+                // spawner must not keep its API socket answering after it is gone.
+                // SAFETY: closing descriptors in the forked child, keeping its own socket.
+                unsafe { monitor::close_all_but(&mut [theirs.as_raw_fd()]) };
+                std::mem::forget(ours);
                 serve(theirs)
             }
             pid if pid < 0 => {
