@@ -87,6 +87,12 @@ pub fn action_log(state_dir: &Path, service: &str, action: &str) -> PathBuf {
     state_dir.join("logs").join(service).join(format!("{action}.log"))
 }
 
+/// Where an action's monitor records how its last process ended:
+/// `<state_dir>/exits/<service>/<action>.status`.
+pub(crate) fn action_status(state_dir: &Path, service: &str, action: &str) -> PathBuf {
+    state_dir.join("exits").join(service).join(format!("{action}.status"))
+}
+
 /// The supervisor's own log (its standard error), in its state directory.
 pub fn supervisor_log(state_dir: &Path) -> PathBuf {
     state_dir.join("supervisor.log")

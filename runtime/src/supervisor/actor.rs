@@ -190,7 +190,7 @@ fn recover(cfg: &Config, key: Key, mut record: ActionRecord) -> (Key, ActionReco
 }
 
 fn status_path(cfg: &Config, key: &Key) -> PathBuf {
-    cfg.state_dir.join("exits").join(&key.0).join(format!("{}.status", key.1))
+    crate::paths::action_status(&cfg.state_dir, &key.0, &key.1)
 }
 
 impl Actor {

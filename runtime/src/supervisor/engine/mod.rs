@@ -579,11 +579,11 @@ impl Core {
     }
 
     pub(crate) fn log_path(&self, key: &Key) -> PathBuf {
-        self.cfg.state_dir.join("logs").join(&key.0).join(format!("{}.log", key.1))
+        crate::paths::action_log(&self.cfg.state_dir, &key.0, &key.1)
     }
 
     pub(crate) fn status_path(&self, key: &Key) -> PathBuf {
-        self.cfg.state_dir.join("exits").join(&key.0).join(format!("{}.status", key.1))
+        crate::paths::action_status(&self.cfg.state_dir, &key.0, &key.1)
     }
 
     /// The earliest deadline in milliseconds of the monotonic clock: a timeout, a
