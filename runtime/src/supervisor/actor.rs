@@ -208,7 +208,7 @@ impl Actor {
     /// The engine's next deadline, or the next readiness probe.
     fn deadline(&self) -> Option<Instant> {
         let core = self.core.next_deadline().map(|ms| self.started + Duration::from_millis(ms));
-        let probe = self.awaited.next_deadline(Instant::now());
+        let probe = self.awaited.next_deadline();
         core.into_iter().chain(probe).min()
     }
 
