@@ -104,6 +104,7 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
     }
     tokio::spawn(forward_signals(tx.clone()));
     tracing::info!("supervisor listening on {}", cfg.socket.display());
+    let timer = super::timer::Timer::new();
     loop {
         let deadline = actor.deadline();
         let input = tokio::select! {
@@ -132,7 +133,7 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
                 Some(Msg::ExitNow) => break,
                 None => None,
             },
-            () = sleep_until(deadline) => Some(Input::Tick),
+            () = timer.sleep_until(deadline) => Some(Input::Tick),
         };
         actor.probe();
         if let Some(input) = input {
@@ -147,13 +148,6 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
     let _ = std::fs::remove_file(&cfg.socket);
     let _ = std::fs::remove_file(cfg.notify_socket());
     Ok(())
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(t) => tokio::time::sleep_until(t).await,
-        None => std::future::pending().await,
-    }
 }
 
 fn now(started: Instant) -> Now {

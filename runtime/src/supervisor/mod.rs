@@ -16,6 +16,7 @@ mod readiness;
 mod server;
 mod spawner;
 mod store;
+mod timer;
 
 use std::path::PathBuf;
 use std::time::Duration;

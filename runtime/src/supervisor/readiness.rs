@@ -4,7 +4,7 @@
 //! socket it awaits (inotify, through `notify`) and connects when an entry appears there,
 //! whether it was bound in place or renamed into place. `bind()` creates the file before
 //! `listen()` makes it accept, and nothing tells anyone when `listen()` comes, so a bound
-//! socket that refuses is probed every millisecond, then ever less often (see
+//! socket that refuses is probed every half millisecond, then ever less often (see
 //! [`Awaited`]); a slow sweep covers file systems that send no events.
 //! Every probe is a non-blocking connect: a listener with a full backlog cannot stall
 //! the supervisor.
@@ -89,20 +89,21 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 /// While a bound socket refuses connections (its `listen()` has not come yet), it is
-/// probed every millisecond, and then ever less often: the interval is a thousandth of
-/// the time since it was bound, at least [`FAST_PROBE`], until it reaches [`SWEEP_EVERY`].
-/// So a listen is seen at most about a millisecond late for any bind→listen gap up to a
-/// second, and 0.1 % of the gap after that, while one socket costs about a thousand
-/// probes in its first second and a few hundred more for every tenfold of waiting.
-const FAST_PROBE: Duration = Duration::from_millis(1);
+/// probed every half millisecond, and then ever less often: the interval is a thousandth
+/// of the time since it was bound, at least [`FAST_PROBE`], until it reaches
+/// [`SWEEP_EVERY`]. So a listen is seen at most about half a millisecond late for any
+/// bind→listen gap up to half a second, and 0.1 % of the gap after that, while one
+/// socket costs about 1,700 probes (a few microseconds each) in its first second and
+/// about 2,300 more for every tenfold of waiting.
+const FAST_PROBE: Duration = Duration::from_micros(500);
 /// The interval grows as this fraction of the time since the bind.
 const BACKOFF_DIVISOR: u32 = 1000;
 /// Beyond this many sockets on the fast schedule at once, their interval grows with
-/// their number, so a mass start of slow listeners cannot saturate the supervisor:
-/// about [`PER_SOCKET_BUDGET`] of probing each per [`FAST_PROBE`].
-const FAST_SOCKETS: u32 = 50;
+/// their number ([`PER_SOCKET_BUDGET`] each), so a mass start of slow listeners costs
+/// the supervisor about a tenth of a core however many there are.
+const FAST_SOCKETS: u32 = 10;
 /// See [`FAST_SOCKETS`].
-const PER_SOCKET_BUDGET: Duration = Duration::from_micros(20);
+const PER_SOCKET_BUDGET: Duration = Duration::from_micros(50);
 /// The fallback sweep over every awaited socket, for file systems that send no events.
 const SWEEP_EVERY: Duration = Duration::from_millis(250);
 
@@ -243,7 +244,7 @@ mod tests {
     }
 
     #[test]
-    fn a_bound_socket_is_probed_every_millisecond_then_ever_less_often_until_it_listens() {
+    fn a_bound_socket_is_probed_every_half_millisecond_then_ever_less_often_until_it_listens() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("slow.sock");
         let fd = bound(&path);
@@ -251,9 +252,9 @@ mod tests {
         let mut awaited = Awaited::new();
 
         assert!(!awaited.add(path.clone(), t0), "a bound socket that does not listen is not ready");
-        assert_eq!(awaited.next_deadline(), Some(t0 + ms(1)));
+        assert_eq!(awaited.next_deadline(), Some(t0 + FAST_PROBE));
         assert!(awaited.probe_due(t0 + ms(1)).is_empty());
-        assert_eq!(awaited.next_deadline(), Some(t0 + ms(2)), "still a millisecond apart");
+        assert_eq!(awaited.next_deadline(), Some(t0 + ms(1) + FAST_PROBE), "still half a millisecond apart");
 
         // Ten seconds on, the interval is a thousandth of the wait (and comes before the
         // sweep this probe rescheduled).
@@ -320,7 +321,7 @@ mod tests {
             .collect();
         assert!(awaited.probe_due(t0 + ms(1)).is_empty());
         let next = awaited.next_deadline().expect("awaited");
-        assert_eq!(next - (t0 + ms(1)), PER_SOCKET_BUDGET * count, "200 sockets: one round every 4 ms");
+        assert_eq!(next - (t0 + ms(1)), PER_SOCKET_BUDGET * count, "200 sockets: one round every 10 ms");
     }
 
     #[test]
