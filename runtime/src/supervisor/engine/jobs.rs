@@ -54,7 +54,7 @@ impl Core {
         let mut i = 0;
         while i < order.len() {
             let dependency = order[i].clone();
-            for (key, a) in &self.actions {
+            for (key, a) in self.actions.naming(&dependency) {
                 if set.contains(key) || !(a.goal == Goal::Up || a.is_alive()) {
                     continue;
                 }
@@ -134,7 +134,7 @@ impl Core {
                 Then::Forget(service) => {
                     // What was redefined meanwhile stays; the rest is forgotten.
                     self.actions.retain(|k, a| k.0 != service || a.goal != Goal::Removed || a.is_alive());
-                    if !self.actions.keys().any(|k| k.0 == service) {
+                    if self.actions.keys_of(&service).next().is_none() {
                         self.services.remove(&service);
                     }
                     self.dirty.service(&service);
@@ -176,7 +176,7 @@ impl Core {
 
     /// The service's actions and what they pull in, transitively (`wants` too, unless `requires_only`).
     pub(crate) fn closure(&self, service: &str, requires_only: bool) -> BTreeSet<Key> {
-        let mut set: BTreeSet<Key> = self.actions.keys().filter(|k| k.0 == service).cloned().collect();
+        let mut set: BTreeSet<Key> = self.actions.keys_of(service).cloned().collect();
         let mut todo: Vec<Key> = set.iter().cloned().collect();
         while let Some(key) = todo.pop() {
             let Some(a) = self.actions.get(&key) else { continue };

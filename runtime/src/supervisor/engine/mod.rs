@@ -22,6 +22,7 @@ use super::store::{ActionRecord, SavedProcess};
 use crate::api::*;
 use crate::spec::{ActionDep, ActionSpec, ServiceSpec};
 
+mod actions;
 mod gates;
 mod jobs;
 mod persist;
@@ -275,6 +276,15 @@ impl Action {
         }
     }
 
+    /// A timer of its is pending: a restart back-off, a stop's escalation, a readiness
+    /// deadline.
+    fn has_deadline(&self) -> bool {
+        matches!(self.hold, Hold::Backoff(_))
+            || self.kill_at.is_some()
+            || self.kill_monitor_at.is_some()
+            || self.ready_deadline.is_some()
+    }
+
     fn failed_for_good(&self) -> bool {
         self.state == RunState::Failed && self.hold == Hold::GaveUp
     }
@@ -299,7 +309,7 @@ pub(crate) struct Core {
     /// Whether a program is installed (a bare name is looked up in the bin directory).
     installed: Box<dyn Fn(&str) -> bool + Send>,
     pub(crate) services: BTreeMap<String, ServiceSpec>,
-    pub(crate) actions: BTreeMap<Key, Action>,
+    pub(crate) actions: actions::Actions,
     pub(crate) journal: VecDeque<Event>,
     next_seq: u64,
     seq_reserved: u64,
@@ -338,7 +348,7 @@ impl Core {
             cfg,
             installed,
             services: BTreeMap::new(),
-            actions: BTreeMap::new(),
+            actions: actions::Actions::default(),
             journal: VecDeque::new(),
             next_seq: 1,
             seq_reserved: 0,
@@ -493,7 +503,7 @@ impl Core {
     /// ready, `STATUS=` shows in its reason; other fields are accepted and ignored, and a
     /// datagram from any other process is dropped, as systemd's `NotifyAccess=main` does.
     fn notified(&mut self, pid: u32, message: &str) {
-        let Some(a) = self.actions.values_mut().find(|a| a.proc.is_some_and(|p| p.saved.pid == pid)) else {
+        let Some(a) = self.actions.find_mut(|a| a.proc.is_some_and(|p| p.saved.pid == pid)) else {
             // A fast daemon can speak before its spawn is recorded: keep the message for
             // `spawned` (a few, so strangers cannot grow it).
             if self.early_notify.len() < 64 && self.actions.values().any(|a| a.spawning) {
@@ -536,6 +546,7 @@ impl Core {
                     if existing.goal == Goal::Removed {
                         existing.goal = Goal::Down;
                     }
+                    self.actions.spec_changed(&key);
                 }
                 None => {
                     self.actions.insert(key, Action::new(action.clone(), socket, self.now));
@@ -591,7 +602,7 @@ impl Core {
     pub(crate) fn next_deadline(&self) -> Option<u64> {
         let mut next: Option<u64> = None;
         let mut consider = |t: u64| next = Some(next.map_or(t, |n| n.min(t)));
-        for a in self.actions.values() {
+        for (_, a) in self.actions.active() {
             if let Hold::Backoff(t) = a.hold
                 && a.goal == Goal::Up
             {
@@ -619,7 +630,7 @@ impl Core {
     /// action's gates name. The actor stops probing the rest.
     pub(crate) fn awaited_sockets(&self) -> BTreeSet<PathBuf> {
         let mut sockets = BTreeSet::new();
-        for a in self.actions.values().filter(|a| a.goal == Goal::Up) {
+        for (_, a) in self.actions.active().filter(|(_, a)| a.goal == Goal::Up) {
             match a.state {
                 RunState::Running if !a.spec.notify => sockets.extend(a.socket.clone()),
                 RunState::Waiting if !a.spawning => {

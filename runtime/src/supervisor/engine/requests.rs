@@ -116,7 +116,7 @@ impl Core {
 
     fn targets(&self, target: &Target) -> Result<Vec<Key>, RpcError> {
         self.known_service(&target.service)?;
-        let keys: Vec<Key> = self.actions.keys().filter(|k| k.0 == target.service).cloned().collect();
+        let keys: Vec<Key> = self.actions.keys_of(&target.service).cloned().collect();
         match &target.action {
             None => Ok(keys),
             Some(action) => {
@@ -155,9 +155,7 @@ impl Core {
         let mut notes = Vec::new();
         let mut restarting: Vec<Key> = Vec::new();
         if changed {
-            let mut all: Vec<&ServiceSpec> = self.services.values().filter(|s| s.name != name).collect();
-            all.push(&spec);
-            if let Some(cycle) = super::super::graph::find_cycle(&all) {
+            if let Some(cycle) = super::super::graph::find_cycle(&spec, |s| self.services.get(s)) {
                 return Err(RpcError::rejected(format!(
                     "defining `{name}` would create a dependency cycle: {}",
                     cycle.join(" → ")
@@ -180,7 +178,7 @@ impl Core {
                 }
             }
             let dropped: Vec<Key> =
-                self.actions.keys().filter(|k| k.0 == name && spec.action(&k.1).is_none()).cloned().collect();
+                self.actions.keys_of(&name).filter(|k| spec.action(&k.1).is_none()).cloned().collect();
             self.install(spec);
             self.dirty.service(&name);
             if !dropped.is_empty() {
@@ -208,7 +206,7 @@ impl Core {
         let mut actions = Vec::new();
         if start {
             // What is being restarted comes up again when its restart finishes.
-            let keys: Vec<Key> = self.actions.keys().filter(|k| k.0 == name).cloned().collect();
+            let keys: Vec<Key> = self.actions.keys_of(&name).cloned().collect();
             for key in keys {
                 actions.push(label(&key));
                 if restarting.contains(&key) {

@@ -231,6 +231,15 @@ impl World {
             if a.goal != Goal::Up && a.state == RunState::Waiting && !a.spawning {
                 return Err(format!("{} waits although its goal is {:?}", label(key), a.goal));
             }
+            if (!a.is_inert() || a.has_deadline()) && !self.core.actions.is_indexed(key) {
+                return Err(format!("{} can move but reconcile would not visit it", label(key)));
+            }
+            for dep in &a.spec.depends_on {
+                let Some(target) = dep.action.clone().map(|action| (dep.service.clone(), action)) else { continue };
+                if !self.core.actions.is_listed_as_naming(key, &target) {
+                    return Err(format!("{} names {} but the reverse index misses it", label(key), label(&target)));
+                }
+            }
             if a.is_alive() != (self.groups.contains_key(key) || self.spawns.iter().any(|s| &s.key == key)) {
                 return Err(format!("{} alive: engine {} world {}", label(key), a.is_alive(), !a.is_alive()));
             }

@@ -21,8 +21,7 @@ impl Core {
     pub(crate) fn reconcile(&mut self) {
         loop {
             loop {
-                let keys: Vec<Key> =
-                    self.actions.iter().filter(|(_, a)| !a.is_inert()).map(|(k, _)| k.clone()).collect();
+                let keys = self.actions.movable_keys();
                 let mut changed = false;
                 for key in &keys {
                     changed |= self.step(key);
@@ -37,6 +36,7 @@ impl Core {
             }
         }
         self.check_waiters();
+        self.actions.prune();
         self.flush();
     }
 
@@ -125,7 +125,7 @@ impl Core {
                 conflicting.extend(self.resolve(dep));
             }
         }
-        for (other, a) in &self.actions {
+        for (other, a) in self.actions.naming(key) {
             if a.spec
                 .depends_on
                 .iter()
@@ -381,7 +381,7 @@ impl Core {
     /// SIGTERM to the group once every dependent that is also stopping has gone:
     /// the reverse of the start order, whatever the relation.
     fn begin_stop(&mut self, key: &Key) -> bool {
-        let blocked = self.actions.iter().any(|(other, a)| {
+        let blocked = self.actions.naming(key).any(|(other, a)| {
             other != key
                 && a.goal != Goal::Up
                 && a.is_alive()
