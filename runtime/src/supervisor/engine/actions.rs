@@ -1,25 +1,36 @@
-//! The registered actions, with an index of the ones that can move.
+//! The registered actions, with the indexes that keep an event's cost independent of how
+//! many are registered.
 //!
-//! Reconcile, the next deadline and the awaited sockets only concern actions that can
-//! move (see [`Action::is_inert`]) or have a deadline pending; with 10,000 registered and
-//! one changing, visiting all of them on every event made a start quadratic. Every
-//! mutable access goes through this type and marks its action, so the index cannot miss
-//! one: read access is through `Deref`, and there is no `DerefMut`. The same goes for
-//! the reverse edges.
+//! Reconcile visits what an input touched and the actions one edge away from it (a gate
+//! or a stop order can only change when a neighbour does), plus what a timer or a socket
+//! woke; the next deadline comes from an ordered index. With 10,000 registered, visiting
+//! all of them on every event made starting and stopping quadratic.
+//!
+//! Every mutable access goes through this type and records its action as touched, so the
+//! indexes cannot miss a change: read access is through `Deref`, and there is no
+//! `DerefMut`. In tests, the simulation checks after every step that a full pass over
+//! every action would move nothing, and that the indexes agree with the actions.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Deref;
 
 use super::{Action, Key};
 
-/// The actions, by key, and the keys worth visiting.
+/// The actions, by key, and their indexes.
 #[derive(Default)]
 pub(crate) struct Actions {
     map: BTreeMap<Key, Action>,
-    /// A superset of the keys that are not inert or have a deadline pending.
-    active: BTreeSet<Key>,
-    /// For each action a dependency names (registered or not), the actions naming it:
-    /// dependents and the other side of a conflict are looked up here, not searched for.
+    /// Changed (or possibly changed) since the indexes were last brought up to date.
+    touched: BTreeSet<Key>,
+    /// To visit at the next reconcile although nothing of theirs changed: a timer fell
+    /// due, a socket accepts, a neighbour was removed.
+    woken: BTreeSet<Key>,
+    /// The actions that are not inert (see [`Action::is_inert`]), as of the last update.
+    movable: BTreeSet<Key>,
+    /// Each action's earliest deadline, and the same ordered by time.
+    deadline_of: BTreeMap<Key, u64>,
+    by_deadline: BTreeSet<(u64, Key)>,
+    /// For each action a dependency names (registered or not), the actions naming it.
     named_by: BTreeMap<Key, BTreeSet<Key>>,
     /// What each action's dependencies name, to undo its entries in `named_by`.
     names: BTreeMap<Key, Vec<Key>>,
@@ -43,11 +54,11 @@ impl<'a> IntoIterator for &'a Actions {
 }
 
 impl Actions {
-    /// The action at `key`, for changing: it is visited again.
+    /// The action at `key`, for changing: it and its neighbours are visited again.
     pub(crate) fn get_mut(&mut self, key: &Key) -> Option<&mut Action> {
         let action = self.map.get_mut(key)?;
-        if !self.active.contains(key) {
-            self.active.insert(key.clone());
+        if !self.touched.contains(key) {
+            self.touched.insert(key.clone());
         }
         Some(action)
     }
@@ -60,9 +71,9 @@ impl Actions {
 
     /// Registers (or replaces) an action.
     pub(crate) fn insert(&mut self, key: Key, action: Action) {
-        self.active.insert(key.clone());
         self.map.insert(key.clone(), action);
         self.spec_changed(&key);
+        self.touched.insert(key);
     }
 
     /// The spec of the action at `key` was replaced (or it is gone).
@@ -89,12 +100,36 @@ impl Actions {
         self.named_by.get(key).into_iter().flatten().filter_map(|k| self.map.get(k).map(|a| (k, a)))
     }
 
-    /// Forgets an action.
+    /// The actions one edge away from `key`, either way.
+    fn neighbours<'a>(&'a self, key: &'a Key) -> impl Iterator<Item = &'a Key> {
+        self.names.get(key).into_iter().flatten().chain(self.named_by.get(key).into_iter().flatten())
+    }
+
+    /// Forgets an action; its neighbours are visited again.
     pub(crate) fn remove(&mut self, key: &Key) -> Option<Action> {
-        self.active.remove(key);
+        let neighbours: Vec<Key> = self.neighbours(key).cloned().collect();
+        self.woken.extend(neighbours);
         let action = self.map.remove(key);
         self.spec_changed(key);
+        self.forget_indexed(key);
         action
+    }
+
+    /// Keeps the actions `keep` accepts.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Key, &Action) -> bool) {
+        let gone: Vec<Key> = self.map.iter().filter(|(k, a)| !keep(k, a)).map(|(k, _)| k.clone()).collect();
+        for key in gone {
+            self.remove(&key);
+        }
+    }
+
+    fn forget_indexed(&mut self, key: &Key) {
+        self.touched.remove(key);
+        self.woken.remove(key);
+        self.movable.remove(key);
+        if let Some(t) = self.deadline_of.remove(key) {
+            self.by_deadline.remove(&(t, key.clone()));
+        }
     }
 
     /// The registered actions of `service`, in order.
@@ -102,44 +137,72 @@ impl Actions {
         self.map.range((service.to_owned(), String::new())..).map(|(k, _)| k).take_while(move |k| k.0 == service)
     }
 
-    /// Keeps the actions `keep` accepts.
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Key, &Action) -> bool) {
-        let mut gone = Vec::new();
-        self.map.retain(|k, a| {
-            let kept = keep(k, a);
-            if !kept {
-                gone.push(k.clone());
+    /// The actions that were not inert at the last update.
+    pub(crate) fn movable(&self) -> impl Iterator<Item = (&Key, &Action)> {
+        self.movable.iter().filter_map(|k| self.map.get(k).map(|a| (k, a)))
+    }
+
+    /// Visits `keys` at the next reconcile.
+    pub(crate) fn wake(&mut self, keys: impl IntoIterator<Item = Key>) {
+        self.woken.extend(keys);
+    }
+
+    /// Visits, at the next reconcile, every action whose deadline is `now` or past.
+    pub(crate) fn wake_due(&mut self, now: u64) {
+        let due: Vec<Key> = self.by_deadline.iter().take_while(|(t, _)| *t <= now).map(|(_, k)| k.clone()).collect();
+        self.woken.extend(due);
+    }
+
+    /// What an input or a pass touched or woke, and everything one edge away from it:
+    /// the actions the next pass visits. Empties the touched and woken sets, and returns
+    /// the touched ones too (their indexes need updating).
+    pub(crate) fn take_dirty(&mut self) -> (BTreeSet<Key>, BTreeSet<Key>) {
+        let touched = std::mem::take(&mut self.touched);
+        let mut dirty = std::mem::take(&mut self.woken);
+        for key in &touched {
+            dirty.extend(self.neighbours(key).cloned());
+        }
+        dirty.extend(touched.iter().cloned());
+        dirty.retain(|k| self.map.contains_key(k));
+        (dirty, touched)
+    }
+
+    /// Brings the indexes of `key` up to date: whether it is inert, and its deadline.
+    pub(crate) fn update_index(&mut self, key: &Key, deadline: Option<u64>) {
+        let Some(action) = self.map.get(key) else { return };
+        if action.is_inert() {
+            self.movable.remove(key);
+        } else if !self.movable.contains(key) {
+            self.movable.insert(key.clone());
+        }
+        let old = self.deadline_of.get(key).copied();
+        if old != deadline {
+            if let Some(t) = old {
+                self.by_deadline.remove(&(t, key.clone()));
+                self.deadline_of.remove(key);
             }
-            kept
-        });
-        for k in gone {
-            self.active.remove(&k);
-            self.spec_changed(&k);
+            if let Some(t) = deadline {
+                self.by_deadline.insert((t, key.clone()));
+                self.deadline_of.insert(key.clone(), t);
+            }
         }
     }
 
-    /// The actions worth visiting: every one that is not inert or has a deadline, and
-    /// perhaps a few that are settled since (until [`Actions::prune`]).
-    pub(crate) fn active(&self) -> impl Iterator<Item = (&Key, &Action)> {
-        self.active.iter().filter_map(|k| self.map.get(k).map(|a| (k, a)))
+    /// The earliest deadline of any action.
+    pub(crate) fn next_deadline(&self) -> Option<u64> {
+        self.by_deadline.first().map(|(t, _)| *t)
     }
 
-    /// The keys of [`Actions::active`] that are not inert, in order.
-    pub(crate) fn movable_keys(&self) -> Vec<Key> {
-        self.active().filter(|(_, a)| !a.is_inert()).map(|(k, _)| k.clone()).collect()
-    }
-
-    /// Drops from the index what is inert with no deadline: it is not visited until
-    /// something changes it.
-    pub(crate) fn prune(&mut self) {
-        let map = &self.map;
-        self.active.retain(|k| map.get(k).is_some_and(|a| !a.is_inert() || a.has_deadline()));
-    }
-
-    /// Whether the index holds `key` (the simulation checks it misses nothing).
+    /// The deadline the index holds for `key` (the simulation checks it).
     #[cfg(test)]
-    pub(crate) fn is_indexed(&self, key: &Key) -> bool {
-        self.active.contains(key)
+    pub(crate) fn indexed_deadline(&self, key: &Key) -> Option<u64> {
+        self.deadline_of.get(key).copied()
+    }
+
+    /// Whether the index holds `key` as movable (the simulation checks it).
+    #[cfg(test)]
+    pub(crate) fn is_indexed_movable(&self, key: &Key) -> bool {
+        self.movable.contains(key)
     }
 
     /// Whether the index says `dependent` names `target`.

@@ -276,15 +276,6 @@ impl Action {
         }
     }
 
-    /// A timer of its is pending: a restart back-off, a stop's escalation, a readiness
-    /// deadline.
-    fn has_deadline(&self) -> bool {
-        matches!(self.hold, Hold::Backoff(_))
-            || self.kill_at.is_some()
-            || self.kill_monitor_at.is_some()
-            || self.ready_deadline.is_some()
-    }
-
     fn failed_for_good(&self) -> bool {
         self.state == RunState::Failed && self.hold == Hold::GaveUp
     }
@@ -469,6 +460,14 @@ impl Core {
             }
             Input::Accepts(path) => {
                 self.accepting.insert(path);
+                // A gate or a readiness check may name this socket.
+                let waiting: Vec<Key> = self
+                    .actions
+                    .movable()
+                    .filter(|(_, a)| matches!(a.state, RunState::Waiting | RunState::Running))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                self.actions.wake(waiting);
             }
             Input::Notify { pid, message } => self.notified(pid, &message),
             Input::Saved { error } => self.save_error = error,
@@ -476,6 +475,7 @@ impl Core {
             Input::Terminate => self.shutdown(None),
             Input::Tick => {}
         }
+        self.actions.wake_due(self.now.mono_ms);
         self.reconcile();
         let notes = std::mem::take(&mut self.notes);
         if let Some(id) = call
@@ -600,37 +600,35 @@ impl Core {
     /// The earliest deadline in milliseconds of the monotonic clock: a timeout, a
     /// restart, a kill, a waiter's. `None`: nothing is due and the supervisor sleeps.
     pub(crate) fn next_deadline(&self) -> Option<u64> {
-        let mut next: Option<u64> = None;
-        let mut consider = |t: u64| next = Some(next.map_or(t, |n| n.min(t)));
-        for (_, a) in self.actions.active() {
-            if let Hold::Backoff(t) = a.hold
-                && a.goal == Goal::Up
-            {
-                consider(t);
-            }
-            a.kill_at.into_iter().chain(a.kill_monitor_at).chain(a.ready_deadline).for_each(&mut consider);
-            if a.goal == Goal::Up && a.state == RunState::Waiting && !a.spawning {
-                for dep in &a.spec.depends_on {
-                    consider(a.wait_started + dep.timeout_ms.unwrap_or(self.cfg.default_timeout_ms));
-                }
-            }
-        }
-        for w in &self.waiters {
-            consider(w.deadline);
-        }
-        for j in &self.jobs {
-            if let Some(t) = j.deadline {
-                consider(t);
-            }
-        }
-        next
+        let waiters = self.waiters.iter().map(|w| w.deadline);
+        let jobs = self.jobs.iter().filter_map(|j| j.deadline);
+        self.actions.next_deadline().into_iter().chain(waiters).chain(jobs).min()
+    }
+
+    /// The earliest of an action's own deadlines: a restart back-off, a stop's
+    /// escalation, a readiness deadline, a gate's timeout.
+    pub(crate) fn deadline_of(&self, a: &Action) -> Option<u64> {
+        let backoff = match a.hold {
+            Hold::Backoff(t) if a.goal == Goal::Up => Some(t),
+            _ => None,
+        };
+        let gates = (a.goal == Goal::Up && a.state == RunState::Waiting && !a.spawning)
+            .then(|| {
+                a.spec
+                    .depends_on
+                    .iter()
+                    .map(|dep| a.wait_started + dep.timeout_ms.unwrap_or(self.cfg.default_timeout_ms))
+            })
+            .into_iter()
+            .flatten();
+        backoff.into_iter().chain(a.kill_at).chain(a.kill_monitor_at).chain(a.ready_deadline).chain(gates).min()
     }
 
     /// The sockets something still waits on: a running action's own, and those a waiting
     /// action's gates name. The actor stops probing the rest.
     pub(crate) fn awaited_sockets(&self) -> BTreeSet<PathBuf> {
         let mut sockets = BTreeSet::new();
-        for (_, a) in self.actions.active().filter(|(_, a)| a.goal == Goal::Up) {
+        for (_, a) in self.actions.movable().filter(|(_, a)| a.goal == Goal::Up) {
             match a.state {
                 RunState::Running if !a.spec.notify => sockets.extend(a.socket.clone()),
                 RunState::Waiting if !a.spawning => {

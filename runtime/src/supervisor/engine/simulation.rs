@@ -231,8 +231,15 @@ impl World {
             if a.goal != Goal::Up && a.state == RunState::Waiting && !a.spawning {
                 return Err(format!("{} waits although its goal is {:?}", label(key), a.goal));
             }
-            if (!a.is_inert() || a.has_deadline()) && !self.core.actions.is_indexed(key) {
-                return Err(format!("{} can move but reconcile would not visit it", label(key)));
+            if a.is_inert() == self.core.actions.is_indexed_movable(key) {
+                return Err(format!("{} movable: {}, but the index says otherwise", label(key), !a.is_inert()));
+            }
+            if self.core.deadline_of(a) != self.core.actions.indexed_deadline(key) {
+                return Err(format!(
+                    "{} has deadline {:?}, but the index says otherwise",
+                    label(key),
+                    self.core.deadline_of(a)
+                ));
             }
             for dep in &a.spec.depends_on {
                 let Some(target) = dep.action.clone().map(|action| (dep.service.clone(), action)) else { continue };

@@ -19,12 +19,17 @@ pub(crate) fn describe(status: Option<ExitStatus>) -> String {
 impl Core {
     /// Moves every action until nothing changes, then settles jobs and waiters and saves.
     pub(crate) fn reconcile(&mut self) {
+        let mut touched = BTreeSet::new();
         loop {
             loop {
-                let keys = self.actions.movable_keys();
+                // What changed, and its neighbours: nothing else can have a reason to move.
+                let (dirty, changed_keys) = self.actions.take_dirty();
+                touched.extend(changed_keys);
                 let mut changed = false;
-                for key in &keys {
-                    changed |= self.step(key);
+                for key in &dirty {
+                    if self.actions.get(key).is_some_and(|a| !a.is_inert()) {
+                        changed |= self.step(key);
+                    }
                 }
                 if !changed {
                     break;
@@ -36,8 +41,26 @@ impl Core {
             }
         }
         self.check_waiters();
-        self.actions.prune();
+        touched.extend(self.actions.take_dirty().1);
+        for key in &touched {
+            let deadline = self.actions.get(key).and_then(|a| self.deadline_of(a));
+            self.actions.update_index(key, deadline);
+        }
+        #[cfg(test)]
+        self.check_nothing_left_to_move();
         self.flush();
+    }
+
+    /// A full pass over every action moves nothing that the pass over the touched ones
+    /// and their neighbours left: the indexes miss no reason to move.
+    #[cfg(test)]
+    fn check_nothing_left_to_move(&mut self) {
+        let keys: Vec<Key> = self.actions.iter().filter(|(_, a)| !a.is_inert()).map(|(k, _)| k.clone()).collect();
+        for key in keys {
+            if self.step(&key) {
+                self.violations.push(format!("{} moved in a full pass after reconcile", label(&key)));
+            }
+        }
     }
 
     fn step(&mut self, key: &Key) -> bool {
