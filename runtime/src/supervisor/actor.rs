@@ -13,7 +13,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::engine::{Core, Effect, Input, Key, Now, ReqId, SpawnOrder, Write};
+use super::engine::{Core, Effect, Input, Key, Now, ReqId, SpawnOrder, Write, coalesce};
 use super::monitor::{self, ExitStatus, Report, StatusFile};
 use super::readiness::{Awaited, SocketWatcher};
 use super::spawner::{Job, Spawner};
@@ -459,13 +459,18 @@ async fn read_status(path: &std::path::Path) -> Option<ExitStatus> {
 }
 
 /// The store's single writer: applies batches in order, fsyncing what must be durable,
-/// and reports each batch so its replies can go out.
+/// and reports each batch so its replies can go out. The batches that queued up while it
+/// was busy are written together (see [`coalesce`]), and reported only once all of them
+/// are on disk, so no reply goes out before its data is safe.
 fn spawn_writer(mut store: Store, tx: mpsc::UnboundedSender<Msg>) -> std::sync::mpsc::Sender<Vec<Write>> {
     let (writer, batches) = std::sync::mpsc::channel::<Vec<Write>>();
     std::thread::spawn(move || {
-        while let Ok(batch) = batches.recv() {
+        while let Ok(first) = batches.recv() {
+            let mut group = vec![first];
+            group.extend(batches.try_iter());
+            let count = group.len();
             let mut error = None;
-            for write in batch {
+            for write in coalesce(group.into_iter().flatten().collect()) {
                 let result = match &write {
                     Write::SaveService(spec) => store.save_service(spec),
                     Write::RemoveService(name) => store.remove_service(name),
@@ -478,8 +483,10 @@ fn spawn_writer(mut store: Store, tx: mpsc::UnboundedSender<Msg>) -> std::sync::
                     error.get_or_insert_with(|| e.to_string());
                 }
             }
-            if tx.send(Msg::Persisted(error)).is_err() {
-                return;
+            for _ in 0..count {
+                if tx.send(Msg::Persisted(error.clone())).is_err() {
+                    return;
+                }
             }
         }
     });

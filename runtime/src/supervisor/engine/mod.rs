@@ -31,7 +31,7 @@ mod requests;
 mod simulation;
 mod step;
 
-pub(crate) use persist::Write;
+pub(crate) use persist::{Write, coalesce};
 
 /// `(service, action)`.
 pub(crate) type Key = (String, String);

@@ -78,3 +78,98 @@ impl Core {
         }
     }
 }
+
+/// Group commit: the writes of every batch that queued up while the writer was busy,
+/// reduced to what the last of them leaves on disk. Of several records of one action
+/// only the last is written, durable if any of them had to be (a reply was promised
+/// that); a removal is a barrier; of several sequence floors the last (the highest).
+/// So a burst of events costs one write and at most one fsync per file.
+pub(crate) fn coalesce(writes: Vec<Write>) -> Vec<Write> {
+    use std::collections::HashMap;
+    let mut kept: Vec<Write> = Vec::with_capacity(writes.len());
+    let mut saved_action: HashMap<Key, usize> = HashMap::new();
+    let mut saved_service: BTreeSet<String> = BTreeSet::new();
+    let mut floor_kept = false;
+    for write in writes.into_iter().rev() {
+        match write {
+            Write::SaveAction(key, record, durable) => match saved_action.get(&key) {
+                Some(&later) => {
+                    if durable && let Some(Write::SaveAction(_, _, d)) = kept.get_mut(later) {
+                        *d = true;
+                    }
+                }
+                None => {
+                    saved_action.insert(key.clone(), kept.len());
+                    kept.push(Write::SaveAction(key, record, durable));
+                }
+            },
+            Write::RemoveAction(key) => {
+                saved_action.remove(&key);
+                kept.push(Write::RemoveAction(key));
+            }
+            Write::SaveService(spec) => {
+                if saved_service.insert(spec.name.clone()) {
+                    kept.push(Write::SaveService(spec));
+                }
+            }
+            Write::RemoveService(name) => {
+                saved_service.remove(&name);
+                saved_action.retain(|k, _| k.0 != name);
+                kept.push(Write::RemoveService(name));
+            }
+            Write::SeqFloor(floor) => {
+                if !floor_kept {
+                    floor_kept = true;
+                    kept.push(Write::SeqFloor(floor));
+                }
+            }
+        }
+    }
+    kept.reverse();
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(service: &str, action: &str) -> Key {
+        (service.to_owned(), action.to_owned())
+    }
+
+    fn record(run: u64) -> ActionRecord {
+        ActionRecord { wanted: true, run, ..ActionRecord::default() }
+    }
+
+    #[test]
+    fn a_burst_of_records_of_one_action_is_one_write_durable_if_any_was() {
+        let writes = vec![
+            Write::SaveAction(key("s", "a"), record(1), true),
+            Write::SaveAction(key("s", "b"), record(1), false),
+            Write::SaveAction(key("s", "a"), record(2), false),
+            Write::SeqFloor(100),
+            Write::SeqFloor(200),
+        ];
+        assert_eq!(
+            coalesce(writes),
+            vec![
+                Write::SaveAction(key("s", "b"), record(1), false),
+                Write::SaveAction(key("s", "a"), record(2), true),
+                Write::SeqFloor(200),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_removal_keeps_what_came_before_and_after_it() {
+        let writes = vec![
+            Write::SaveAction(key("s", "a"), record(1), true),
+            Write::RemoveService("s".to_owned()),
+            Write::SaveService(ServiceSpec::new("s", Vec::new())),
+            Write::SaveAction(key("s", "a"), record(2), false),
+            Write::RemoveAction(key("s", "a")),
+            Write::SaveAction(key("s", "a"), record(3), false),
+        ];
+        assert_eq!(coalesce(writes.clone()), writes, "every write is on the other side of a removal");
+    }
+}
