@@ -46,10 +46,7 @@ fn main() {
         report.insert("readiness_latency", runtime.block_on(readiness_latency(if quick { 50 } else { 250 })));
     }
     if run("scale") {
-        report.insert(
-            "scale",
-            runtime.block_on(scale(std::env::var("SM_N").ok().and_then(|n| n.parse().ok()).unwrap_or(1000), 5)),
-        );
+        report.insert("scale", runtime.block_on(scale(if quick { 200 } else { 1000 }, if quick { 2 } else { 10 })));
     }
     if run("build") && (!quick || only.is_some()) {
         report.insert("build_cost", build_cost());
