@@ -1,5 +1,7 @@
 //! The `service.toml` format: schema, parsing with spans, validation, the model and
-//! (with the `codegen` feature) the code generator behind `service_manifest!`.
+//! (with the `codegen` feature) the code generator behind `service_manifest!`; the
+//! `build-script` feature (on by default) adds [`build_script`], the same generator
+//! for a `build.rs`.
 //!
 //! This is a plain library, not a proc macro, so the same checks run in the macro, in
 //! a build script and at run time:
@@ -41,7 +43,7 @@ mod vocab;
 #[cfg(feature = "codegen")]
 pub mod codegen;
 
-#[cfg(feature = "codegen")]
+#[cfg(feature = "build-script")]
 pub mod build_script;
 
 pub use context::Strictness;

@@ -89,6 +89,7 @@ pub fn action_log(state_dir: &Path, service: &str, action: &str) -> PathBuf {
 
 /// Where an action's monitor records how its last process ended:
 /// `<state_dir>/exits/<service>/<action>.status`.
+#[cfg(feature = "supervisor")]
 pub(crate) fn action_status(state_dir: &Path, service: &str, action: &str) -> PathBuf {
     state_dir.join("exits").join(service).join(format!("{action}.status"))
 }

@@ -81,6 +81,7 @@ pub fn expand(manifest: &Manifest, settings: &Settings) -> TokenStream {
 }
 
 /// Formats generated tokens as Rust source (for build scripts and golden files).
+#[cfg(feature = "build-script")]
 pub fn pretty(tokens: TokenStream) -> String {
     match syn::parse2::<syn::File>(tokens.clone()) {
         Ok(file) => prettyplease::unparse(&file),
