@@ -230,7 +230,7 @@ fn lenient_loader_reports_every_error_once_each_with_one_error_prefix() {
     // Two errors and an unknown key, which the lenient loader only warns about.
     let source = "[service]\nname = \"s\"\n\n[[binaries]]\nname = \"a\"\nkind = \"deamon\"\ncolour = \"blue\"\nstart_timeout = \"soon\"\n";
     std::fs::write(&path, source).unwrap();
-    let text = service_manifest_core::load_lenient(&path, None).err().expect("rejected").to_string();
+    let text = service_manifest_core::load_lenient(&path, None).expect_err("rejected").to_string();
     assert_eq!(text.matches("error: ").count(), 2, "{text}");
     assert!(!text.contains("error: error"), "{text}");
     assert!(text.contains("error: `kind` in [[binaries]] cannot be `deamon`\n"), "{text}");
