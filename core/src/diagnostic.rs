@@ -2,10 +2,14 @@
 //!
 //! A proc macro cannot point a diagnostic inside a non-Rust file on stable Rust, so
 //! the location, the source line and a caret travel in the message text, the way
-//! askama and the `toml` crate do it.
+//! askama and the `toml` crate do it. The text is laid out by `annotate-snippets`,
+//! the renderer rustc itself uses, which measures tabs and wide characters (CJK,
+//! emoji) by their display width so the caret lands under the right character.
 
 use std::fmt;
 use std::ops::Range;
+
+use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
 
 /// Whether a diagnostic stops the build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,7 +81,23 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// A diagnostic ready to print: `error text`, then `--> file:line:col`, the line and a caret.
+/// A diagnostic ready to print: the message, then `--> file:line:col`, the line and a
+/// caret under the span, then `= help: …`. Plain text, no colour: it ends up inside
+/// `compile_error!`, which rustc prints verbatim.
+///
+/// The message carries no `error: ` of its own, because rustc (or whoever prints it)
+/// adds one; callers that print it themselves prefix the severity.
+///
+/// ```
+/// use service_manifest_core::Diagnostic;
+///
+/// let source = "[service]\nnmae = \"x\"\n";
+/// let d = Diagnostic::error("unknown key `nmae`", 10..14).help("did you mean `name`?");
+/// let text = d.render("service.toml", source).to_string();
+/// assert!(text.starts_with("unknown key `nmae`\n --> service.toml:2:1\n"));
+/// assert!(text.contains("2 | nmae = \"x\"\n  | ^^^^\n"));
+/// assert!(text.contains("= help: did you mean `name`?"));
+/// ```
 pub struct Rendered<'a> {
     diagnostic: &'a Diagnostic,
     file_name: &'a str,
@@ -87,33 +107,39 @@ pub struct Rendered<'a> {
 impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.diagnostic;
-        f.write_str(&d.message)?;
-        match &d.span {
-            None => writeln!(f, "\n --> {}", self.file_name)?,
-            Some(span) => {
-                let at = line_col(self.source, span.start);
-                let text = self.source.lines().nth(at.line - 1).unwrap_or("").trim_end_matches('\r');
-                let width = caret_width(text, at.col, self.source, span);
-                let gutter = " ".repeat(at.line.to_string().len());
-                writeln!(f, "\n{gutter}--> {}:{}:{}", self.file_name, at.line, at.col)?;
-                writeln!(f, "{gutter} |")?;
-                writeln!(f, "{} | {text}", at.line)?;
-                writeln!(f, "{gutter} | {}{}", " ".repeat(at.col - 1), "^".repeat(width))?;
-            }
-        }
+        let level = match d.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        // The severity's name is left out: the caller's prefix (rustc's `error: `) says it.
+        let title = level.no_name().primary_title(d.message.as_str());
+        let mut group = match &d.span {
+            None => title.element(Origin::path(self.file_name)),
+            Some(span) => title.element(
+                Snippet::source(self.source)
+                    .path(self.file_name)
+                    .annotation(AnnotationKind::Primary.span(first_line_of(self.source, span))),
+            ),
+        };
         if let Some(help) = &d.help {
-            writeln!(f, "  = help: {help}")?;
+            group = group.element(Level::HELP.message(help.as_str()));
         }
-        Ok(())
+        writeln!(f, "{}", Renderer::plain().term_width(TERM_WIDTH).render(&[group]))
     }
 }
 
-/// How many carets to draw: the span's width, clipped to the end of its first line, at least one.
-fn caret_width(line: &str, col: usize, source: &str, span: &Range<usize>) -> usize {
-    let rest_of_line = line.chars().count().saturating_sub(col - 1);
-    let end = floor_char_boundary(source, span.end.min(source.len()));
-    let start = floor_char_boundary(source, span.start.min(end));
-    source[start..end].chars().count().min(rest_of_line).max(1)
+/// Wide enough that no manifest line is cut short: the text is not shown on a terminal
+/// we could measure, and a cut line hides the value the caret points at.
+const TERM_WIDTH: usize = 1_000;
+
+/// The span, clamped to the source and to character boundaries, and cut at the end of
+/// its first line: a table's span covers its whole body, and the header line is where
+/// the reader looks.
+fn first_line_of(source: &str, span: &Range<usize>) -> Range<usize> {
+    let start = floor_char_boundary(source, span.start.min(source.len()));
+    let end = floor_char_boundary(source, span.end.clamp(start, source.len()));
+    let line_end = source[start..end].find(['\n', '\r']).map_or(end, |i| start + i);
+    start..line_end
 }
 
 #[cfg(test)]
@@ -127,7 +153,7 @@ mod tests {
         let text = d.render("service.toml", src).to_string();
         assert_eq!(
             text,
-            "unknown key `nmae` in [service]\n --> service.toml:2:1\n  |\n2 | nmae = \"x\"\n  | ^^^^\n  = help: did you mean `name`?\n"
+            "unknown key `nmae` in [service]\n --> service.toml:2:1\n  |\n2 | nmae = \"x\"\n  | ^^^^\n  |\n  = help: did you mean `name`?\n"
         );
     }
 
@@ -144,5 +170,73 @@ mod tests {
         assert_eq!(line_col(src, 99), LineCol { line: 1, col: 2 });
         let d = Diagnostic::error("x", 1..99);
         assert!(d.render("f", src).to_string().contains("--> f:1:1"));
+        // Empty files, empty spans at the very end and CRLF line ends render too.
+        for (src, span) in [("", 0..0), ("a = 1\n", 6..6), ("a = 1\r\nb = 2\r\n", 7..12)] {
+            let text = Diagnostic::error("x", span).render("f", src).to_string();
+            assert!(text.contains("--> f:"), "{text}");
+        }
+    }
+
+    /// The rendered line that shows `line` of the source, and the caret line under it.
+    fn shown_and_caret(text: &str, line: usize) -> (&str, &str) {
+        let prefix = format!("{line} | ");
+        let mut lines = text.lines().skip_while(|l| !l.starts_with(&prefix));
+        let shown = lines.next().expect("the source line is shown");
+        let caret = lines.next().expect("a caret line follows it");
+        (&shown[prefix.len()..], &caret[prefix.len()..])
+    }
+
+    #[test]
+    fn a_tab_before_the_error_puts_the_caret_under_the_key() {
+        let src = "[service]\n\tnmae = \"x\"\n";
+        let d = Diagnostic::error("unknown key `nmae`", 11..15);
+        let text = d.render("service.toml", src).to_string();
+        // The column counts the tab as one character, as rustc does.
+        assert!(text.contains("--> service.toml:2:2"), "{text}");
+        let (shown, caret) = shown_and_caret(&text, 2);
+        // The tab is shown as spaces, so the caret's column is the key's column on screen.
+        assert!(!shown.contains('\t'), "{text}");
+        assert_eq!(caret.find('^'), shown.find("nmae"), "{text}");
+        assert_eq!(caret.trim(), "^^^^", "{text}");
+    }
+
+    #[test]
+    fn wide_characters_before_the_error_move_the_caret_by_their_display_width() {
+        let src = "tags = [\"日本語\", \"🚀\", \"bad\"]\n";
+        let bad = src.find("\"bad\"").unwrap();
+        let d = Diagnostic::error("unknown tag", bad..bad + 5);
+        let text = d.render("service.toml", src).to_string();
+        // Columns count characters: `tags = ["日本語", "🚀", ` is 20 of them.
+        assert!(text.contains("--> service.toml:1:21"), "{text}");
+        let (_, caret) = shown_and_caret(&text, 1);
+        // On screen each of the four wide characters takes two cells: 20 + 4 = 24.
+        assert_eq!(caret.find('^'), Some(24), "{text}");
+        assert_eq!(caret.trim(), "^^^^^", "{text}");
+    }
+
+    #[test]
+    fn a_span_over_several_lines_is_underlined_on_its_first() {
+        let src = "[[dependencies]]\nrepo = \"x\"\n";
+        let d = Diagnostic::error("neither bin nor socket", 0..src.len());
+        let text = d.render("service.toml", src).to_string();
+        let (_, caret) = shown_and_caret(&text, 1);
+        assert_eq!(caret, "^^^^^^^^^^^^^^^^", "{text}");
+        assert!(!text.contains("2 |"), "{text}");
+    }
+
+    #[test]
+    fn an_unlocated_error_names_the_file_and_keeps_its_help() {
+        let d = Diagnostic::unlocated("cannot read `service.toml`").help("the path is relative to the crate");
+        let text = d.render("service.toml", "").to_string();
+        assert!(text.starts_with("cannot read `service.toml`\n--> service.toml\n"), "{text}");
+        assert!(text.contains("= help: the path is relative to the crate"), "{text}");
+    }
+
+    #[test]
+    fn the_message_has_no_severity_prefix_and_no_colour() {
+        let d = Diagnostic::error("bad", 0..1);
+        let text = d.render("service.toml", "x").to_string();
+        assert!(!text.starts_with("error"), "rustc adds `error: ` itself: {text}");
+        assert!(!text.contains('\x1b'), "{text:?}");
     }
 }

@@ -224,6 +224,32 @@ fn lenient_loader_turns_unknown_keys_into_warnings() {
 }
 
 #[test]
+fn lenient_loader_reports_every_error_once_each_with_one_error_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("service.toml");
+    // Two errors and an unknown key, which the lenient loader only warns about.
+    let source = "[service]\nname = \"s\"\n\n[[binaries]]\nname = \"a\"\nkind = \"deamon\"\ncolour = \"blue\"\nstart_timeout = \"soon\"\n";
+    std::fs::write(&path, source).unwrap();
+    let text = service_manifest_core::load_lenient(&path, None).expect_err("rejected").to_string();
+    assert_eq!(text.matches("error: ").count(), 2, "{text}");
+    assert!(!text.contains("error: error"), "{text}");
+    assert!(text.contains("error: `kind` in [[binaries]] cannot be `deamon`\n"), "{text}");
+    assert!(text.contains("service.toml:6:8\n"), "{text}");
+    assert!(text.contains("error: bad duration `soon`"), "{text}");
+    assert!(text.contains("service.toml:8:17\n"), "{text}");
+    assert!(!text.contains("colour"), "a warning is not an error: {text}");
+}
+
+#[test]
+fn a_warning_renders_like_an_error_with_its_place() {
+    let source = with("colour = \"blue\"\n");
+    let checked = parse(&source, &Options::lenient()).unwrap();
+    let text = checked.warnings[0].render("service.toml", &source).to_string();
+    assert!(text.starts_with("unknown key `colour` in [[binaries]] (ignored)\n --> service.toml:8:1\n"), "{text}");
+    assert!(text.contains("8 | colour = \"blue\"\n  | ^^^^^^\n"), "{text}");
+}
+
+#[test]
 fn service_name_defaults_to_the_package_name() {
     let source = "[[binaries]]\nname = \"b\"\nkind = \"server\"\n";
     assert!(parse(source, &Options::strict()).is_err());
