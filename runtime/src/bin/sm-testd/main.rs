@@ -1,22 +1,43 @@
 //! A small real daemon for tests and benchmarks: waits, optionally checks that the
 //! sockets it needs accept connections, then serves its own socket (or exits).
 //!
-//! `sm-testd [--delay-ms N] [--socket PATH] [--require PATH]... [--exit CODE] [--notify] [--tag T]`
-//! With `--notify` it sends `READY=1` over `$NOTIFY_SOCKET` (systemd's `sd_notify`) after the delay.
-//! `--socket` defaults to `$SERVICE_MANIFEST_SOCKET`; with neither, it runs until
-//! killed, or exits with `--exit CODE` after the delay (a one-shot job). `--tag` is
-//! ignored: it marks processes so tests can count them. `--stamp FILE` writes the
-//! microsecond (Unix epoch) at which the socket started listening, for benchmarks. `sm-testd --probe SOCKET`
-//! sends one `version` request and prints the answer (the peer-credential test).
+//! `sm-testd [--delay-ms N] [--socket PATH] [--require PATH]... [--exit CODE] [--notify] [--tag T]
+//! [--stamp FILE] [--stamps FILE] [--listen-gap-ms N] [--rename]`
+//!
+//! - With `--notify` it sends `READY=1` over `$NOTIFY_SOCKET` (systemd's `sd_notify`) after the delay.
+//! - `--socket` defaults to `$SERVICE_MANIFEST_SOCKET`; with neither, it runs until
+//!   killed, or exits with `--exit CODE` after the delay (a one-shot job).
+//! - `--tag` is ignored: it marks processes so tests can count them.
+//! - `--stamp FILE` writes the microsecond (Unix epoch) at which the socket started listening.
+//! - `--stamps FILE` appends one line for benchmarks: `pid=P exec=M,R bound=M,R ...`, each
+//!   `M,R` an instant in nanoseconds on `CLOCK_MONOTONIC` and since the Unix epoch.
+//!   `exec` is read first thing in `main`, right after `exec`; `bound` once `bind()`
+//!   returned; `listen`, `rename`, `notify` just before `listen()`, `rename()` and the
+//!   `READY=1` send; `listening`, `renamed`, `notified` once each returned.
+//! - `--listen-gap-ms N` waits N ms between `bind()` and `listen()`.
+//! - `--rename` binds and listens on a temporary name beside the socket, then renames it into place.
+//!
+//! `sm-testd --probe SOCKET` sends one `version` request and prints the answer (the
+//! peer-credential test).
 
-use std::os::unix::net::{UnixListener, UnixStream};
+mod listen;
+mod stamps;
+
+use std::os::unix::net::UnixStream;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use listen::Serve;
+use stamps::{Stamp, Stamps};
+
 fn main() -> ExitCode {
+    // Before anything else: this is the instant the process image began running.
+    let exec = Stamp::now();
+    let mut stamps = Stamps::default();
+    stamps.record("exec", exec);
     let mut args = std::env::args().skip(1);
     let (mut delay, mut socket, mut require, mut exit, mut stamp) = (0u64, None, Vec::new(), None, None);
-    let mut notify = false;
+    let (mut notify, mut stamps_file, mut serve) = (false, None, Serve::default());
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_default();
         match arg.as_str() {
@@ -25,6 +46,9 @@ fn main() -> ExitCode {
             "--require" => require.push(value()),
             "--exit" => exit = value().parse::<u8>().ok(),
             "--stamp" => stamp = Some(value()),
+            "--stamps" => stamps_file = Some(value()),
+            "--listen-gap-ms" => serve.gap = Duration::from_millis(value().parse().unwrap_or(0)),
+            "--rename" => serve.rename = true,
             "--notify" => notify = true,
             "--tag" => {
                 value();
@@ -36,6 +60,13 @@ fn main() -> ExitCode {
             }
         }
     }
+    // The stamps are written once the daemon is reachable (or about to exit or idle), so
+    // the file write never delays what is being measured.
+    let write_stamps = |stamps: &Stamps| {
+        if let Some(file) = &stamps_file {
+            stamps.append_to(file);
+        }
+    };
     for needed in &require {
         if UnixStream::connect(needed).is_err() {
             eprintln!("sm-testd: required socket {needed} is not accepting connections");
@@ -47,20 +78,23 @@ fn main() -> ExitCode {
     }
     std::thread::sleep(Duration::from_millis(delay));
     if notify {
+        stamps.mark("notify");
         sd_notify("READY=1\nSTATUS=serving");
+        stamps.mark("notified");
     }
     if let Some(code) = exit {
+        write_stamps(&stamps);
         println!("sm-testd: done, exiting with {code}");
         return ExitCode::from(code);
     }
     let socket = socket.or_else(|| std::env::var("SERVICE_MANIFEST_SOCKET").ok());
     let Some(path) = socket else {
+        write_stamps(&stamps);
         loop {
             std::thread::park();
         }
     };
-    let _ = std::fs::remove_file(&path);
-    let listener = match UnixListener::bind(&path) {
+    let listener = match listen::serve(&path, &serve, &mut stamps) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("sm-testd: cannot bind {path}: {e}");
@@ -68,9 +102,10 @@ fn main() -> ExitCode {
         }
     };
     if let Some(file) = stamp {
-        // bind() has returned, so listen() has too: the socket accepts from this moment.
+        // listen() has returned: the socket accepts from this moment.
         let _ = std::fs::write(file, format!("{}\n", now_us()));
     }
+    write_stamps(&stamps);
     println!("sm-testd: listening on {path}");
     for stream in listener.incoming() {
         drop(stream);

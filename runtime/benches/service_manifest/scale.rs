@@ -1,0 +1,114 @@
+//! Section 4: many services at once. `n` independent daemons are defined one by one,
+//! then started; the supervisor's memory and its CPU while everything idles are read
+//! from `/proc`. The floor starting the same daemons gives what the machine itself
+//! needs to start that many processes.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use service_manifest_runtime::api::{RunState, WaitFor};
+
+use crate::floor;
+use crate::graph::Graph;
+use crate::machine::{home_base, load};
+use crate::supervised::Supervisor;
+
+pub async fn run(n: usize, idle_secs: u64, target_s: f64) -> Value {
+    println!("\n4. scale: {n} services defined, then started, then {idle_secs} s idle");
+    let graph = Graph::independent(&format!("s{n}_"), n);
+    let load_before = load();
+    let floor_s = match std::panic::catch_unwind(|| floor::run(&graph, &home_base()).wall_s) {
+        Ok(wall) => {
+            println!("   floor: {n} daemons spawned and listening in {:.0} ms", wall * 1e3);
+            Some(wall)
+        }
+        Err(_) => {
+            println!("   floor: failed (see the message above)");
+            None
+        }
+    };
+    let sup = Supervisor::start();
+    let mut client = sup.client().await;
+    let rss_empty = sup.rss_kib();
+    let mut failure = None;
+    let t = Instant::now();
+    for i in 0..n {
+        if let Err(e) = client.define(&sup.spec(&graph, i)).await {
+            failure = Some(format!("define of service {i} of {n} failed: {e}"));
+            break;
+        }
+    }
+    let define_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut not_ready = 0;
+    if failure.is_none() {
+        for (i, node) in graph.nodes.iter().enumerate() {
+            if let Err(e) = client.start(&node.name, None).await {
+                failure = Some(format!("start of service {i} of {n} failed: {e}"));
+                break;
+            }
+        }
+    }
+    if failure.is_none() {
+        for node in &graph.nodes {
+            match client.wait(&node.name, WaitFor::Settled, 600_000).await {
+                Ok(settled) if settled.settled && settled.actions.iter().all(|a| a.state == RunState::Ready) => {}
+                Ok(settled) => {
+                    not_ready += 1;
+                    if failure.is_none() {
+                        let a = settled.actions.first();
+                        failure = Some(format!(
+                            "{} is {:?}: {}",
+                            node.name,
+                            a.map(|a| a.state),
+                            a.and_then(|a| a.reason.clone()).unwrap_or_default()
+                        ));
+                    }
+                }
+                Err(e) => {
+                    failure = Some(format!("waiting for {} failed: {e}", node.name));
+                    break;
+                }
+            }
+        }
+    }
+    let start_s = t.elapsed().as_secs_f64();
+    let rss = sup.rss_kib();
+    let fds = std::fs::read_dir(format!("/proc/{}/fd", sup.pid())).map_or(0, |d| d.count());
+    let (ns_before, ticks_before) = sup.cpu();
+    std::thread::sleep(Duration::from_secs(idle_secs));
+    let (ns_after, ticks_after) = sup.cpu();
+    let idle_cpu = (ns_after.saturating_sub(ns_before)) as f64 / 1e9 / idle_secs as f64;
+    let idle_ticks = ticks_after.saturating_sub(ticks_before);
+    let rss_per_1000 = (rss.saturating_sub(rss_empty)) as f64 / 1024.0 / n as f64 * 1000.0;
+    if let Some(f) = &failure {
+        println!("   FAILED: {f} ({not_ready} not ready)\n   supervisor log:\n{}", sup.log_tail());
+    }
+    println!(
+        "   supervisor: define {:.0} ms, start → all ready {:.0} ms (target ≤ {target_s} s), RSS {:.1} MiB \
+         ({:.1} MiB empty, {rss_per_1000:.2} MiB per 1,000 actions), {fds} descriptors, \
+         idle CPU {:.3} % ({:.1} ms in {idle_secs} s; {idle_ticks} ticks)",
+        define_s * 1e3,
+        start_s * 1e3,
+        rss as f64 / 1024.0,
+        rss_empty as f64 / 1024.0,
+        idle_cpu * 100.0,
+        idle_cpu * idle_secs as f64 * 1e3,
+    );
+    let t = Instant::now();
+    drop(client);
+    drop(sup);
+    let shutdown_s = t.elapsed().as_secs_f64();
+    println!("   shutdown (stopping all {n}) {:.0} ms", shutdown_s * 1e3);
+    json!({
+        "services": n, "define_ms": define_s * 1e3, "start_to_all_ready_ms": start_s * 1e3,
+        "target_start_ms": target_s * 1e3, "met": failure.is_none() && start_s <= target_s,
+        "floor_start_to_all_ready_ms": floor_s.map(|s| s * 1e3),
+        "ratio_to_floor": floor_s.map(|f| start_s / f),
+        "supervisor_rss_mib": rss as f64 / 1024.0, "supervisor_rss_empty_mib": rss_empty as f64 / 1024.0,
+        "rss_mib_per_1000_actions": rss_per_1000, "supervisor_fds": fds,
+        "idle_seconds": idle_secs, "idle_cpu_fraction": idle_cpu, "idle_cpu_ms": idle_cpu * idle_secs as f64 * 1e3,
+        "idle_cpu_ticks": idle_ticks, "shutdown_ms": shutdown_s * 1e3,
+        "failure": failure, "not_ready": not_ready, "load_before": load_before, "load_after": load(),
+    })
+}
