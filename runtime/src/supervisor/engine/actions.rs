@@ -167,6 +167,12 @@ impl Actions {
         (dirty, touched)
     }
 
+    /// Empties the touched set and returns it, for the index update at the end of a
+    /// reconcile; what was woken stays for the next one.
+    pub(crate) fn take_touched(&mut self) -> BTreeSet<Key> {
+        std::mem::take(&mut self.touched)
+    }
+
     /// Brings the indexes of `key` up to date: whether it is inert, and its deadline.
     pub(crate) fn update_index(&mut self, key: &Key, deadline: Option<u64>) {
         let Some(action) = self.map.get(key) else { return };

@@ -41,7 +41,7 @@ impl Core {
             }
         }
         self.check_waiters();
-        touched.extend(self.actions.take_dirty().1);
+        touched.extend(self.actions.take_touched());
         for key in &touched {
             let deadline = self.actions.get(key).and_then(|a| self.deadline_of(a));
             self.actions.update_index(key, deadline);
