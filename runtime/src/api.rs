@@ -98,6 +98,12 @@ pub struct SupervisorInfo {
     /// only what happens next.
     #[serde(default)]
     pub journal_seq: u64,
+    /// The open-files limit it runs with (raised to the hard limit at start-up).
+    #[serde(default)]
+    pub open_files_limit: u64,
+    /// How many live actions that limit leaves room for (each holds two descriptors).
+    #[serde(default)]
+    pub action_capacity: u64,
 }
 
 /// A service, or one of its actions.
@@ -328,6 +334,11 @@ pub struct ChangeReport {
     pub notes: Vec<String>,
     /// The actions affected, as `service/action`.
     pub actions: Vec<String>,
+    /// A later request on the same actions overrode this one before it finished (a stop
+    /// that arrived during a restart, a start during a stop): what it was. The later
+    /// request decides; this one did not get where it was asked to go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded: Option<String>,
 }
 
 /// JSON-RPC error codes used by the daemon.

@@ -31,6 +31,20 @@ pub enum ClientError {
     /// The answer could not be understood.
     #[error("unexpected answer from the supervisor: {0}")]
     Protocol(String),
+    /// The process serving the socket is another user's (neither ours nor root's): nothing
+    /// is sent to it, since a request carries environments and programs to run.
+    #[error(
+        "refusing to talk to {path}: it is served by uid {uid}, not by this user (uid {us}) or root; \
+         someone else may have put a socket there"
+    )]
+    Untrusted {
+        /// The socket.
+        path: PathBuf,
+        /// The serving process's uid.
+        uid: u32,
+        /// Ours.
+        us: u32,
+    },
     /// The daemon speaks another major version of the API.
     #[error("the supervisor speaks API version {daemon}, this client version {client}; restart the supervisor")]
     Version {
@@ -59,10 +73,16 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects and checks the API version.
+    /// Connects, checks who serves the socket (`SO_PEERCRED`: this user or root, as the
+    /// supervisor checks its clients) before sending anything, then the API version.
     pub async fn connect(path: &Path) -> Result<Self, ClientError> {
         let stream =
             UnixStream::connect(path).await.map_err(|source| ClientError::Connect { path: path.into(), source })?;
+        let uid = stream.peer_cred()?.uid();
+        let us = rustix::process::geteuid().as_raw();
+        if uid != us && uid != 0 {
+            return Err(ClientError::Untrusted { path: path.into(), uid, us });
+        }
         let (read, writer) = stream.into_split();
         let mut client = Self { reader: BufReader::new(read), writer, next_id: 1 };
         let version = client.version().await?;

@@ -28,6 +28,8 @@ mod spec;
 pub mod supervisor;
 #[cfg(feature = "supervisor")]
 mod text;
+#[cfg(feature = "supervisor")]
+pub mod trust;
 
 pub use builder::{ServiceBuilder, UnknownProfile};
 #[cfg(feature = "client")]

@@ -1,8 +1,10 @@
 //! Where things live: the supervisor's socket and state, service sockets, binaries.
 //!
 //! Everything hangs off one home directory (`SERVICE_MANIFEST_HOME`, else
-//! `$XDG_RUNTIME_DIR/service_manifest`, else `~/.service_manifest`), and each path
-//! can be overridden on its own by environment variable or flag.
+//! `$XDG_RUNTIME_DIR/service_manifest`, else `~/.service_manifest`, else
+//! `/tmp/service_manifest-<uid>`), and each path can be overridden on its own by
+//! environment variable or flag. Whichever it is, the supervisor uses it only once it has
+//! checked that no other user can change it (see `trust`).
 
 use std::path::{Path, PathBuf};
 
@@ -18,19 +20,28 @@ pub const SOCKET_DIR_ENV: &str = "SERVICE_MANIFEST_SOCKET_DIR";
 pub const BIN_DIR_ENV: &str = "SERVICE_MANIFEST_BIN_DIR";
 
 /// The home directory: `SERVICE_MANIFEST_HOME`, `$XDG_RUNTIME_DIR/service_manifest`,
-/// or `~/.service_manifest`.
+/// `~/.service_manifest`, or (with neither variable set, as under cron or `env -i`) a
+/// directory of this user's own in `/tmp`, `/tmp/service_manifest-<uid>`, which the
+/// supervisor refuses to use unless it is this user's and private (as tmux does).
 pub fn home() -> PathBuf {
-    if let Some(dir) = std::env::var_os(HOME_ENV) {
+    if let Some(dir) = std::env::var_os(HOME_ENV).filter(|d| !d.is_empty()) {
         return dir.into();
     }
-    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR") {
+    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         return Path::new(&dir).join("service_manifest");
     }
-    user_home().join(".service_manifest")
+    match std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        Some(home) => Path::new(&home).join(".service_manifest"),
+        None => PathBuf::from(format!("/tmp/service_manifest-{}", rustix::process::geteuid().as_raw())),
+    }
 }
 
-fn user_home() -> PathBuf {
-    std::env::var_os("HOME").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from)
+/// `~/hero/bin`, or `<home>/bin` when there is no `HOME`: never a shared directory.
+fn default_bin_dir() -> PathBuf {
+    match std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        Some(home) => Path::new(&home).join("hero").join("bin"),
+        None => home().join("bin"),
+    }
 }
 
 /// The supervisor's socket: `SERVICE_MANIFEST_SUPERVISOR_SOCKET`, else `<home>/supervisor.sock`.
@@ -57,10 +68,7 @@ pub fn bin_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os(BIN_DIR_ENV) {
         return dir.into();
     }
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(Path::to_path_buf))
-        .unwrap_or_else(|| user_home().join("hero").join("bin"))
+    std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf)).unwrap_or_else(default_bin_dir)
 }
 
 /// Resolves a socket name against `dir` unless it is already absolute.

@@ -198,6 +198,9 @@ async fn restart(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
     for note in &report.notes {
         eprintln!("{note}");
     }
+    if let Some(by) = &report.superseded {
+        return Err(Failure::from(format!("the restart of {} was superseded by a later request: {by}", spec.name)));
+    }
     progress::follow(&mut client, spec, since).await
 }
 
@@ -214,6 +217,9 @@ async fn stop(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
         }
         other => other?,
     };
+    if let Some(by) = &report.superseded {
+        return Err(Failure::from(format!("the stop of {} was superseded by a later request: {by}", spec.name)));
+    }
     print_stopped(&report.notes, &report.actions, &before);
     // Say what the supervisor still runs (dependencies this service pulled in, others), and how
     // to stop that too: nothing is left running without a word.
@@ -482,5 +488,6 @@ async fn info(at: &Locations, format: Format) -> Result<(), Failure> {
     println!("socket dir   {}", info.socket_dir.display());
     println!("uptime       {}", status::human(info.uptime_ms));
     println!("services     {} defined, {running} actions running", info.services);
+    println!("open files   limit {}: room for about {} live actions", info.open_files_limit, info.action_capacity);
     Ok(())
 }

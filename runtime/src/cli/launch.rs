@@ -62,11 +62,17 @@ pub(super) async fn launch(at: &Locations, mode: Mode) -> Result<Client, Failure
     }
     supervisor::create_state_dir(&cfg).map_err(|e| e.to_string())?;
     let log_path = paths::supervisor_log(&cfg.state_dir);
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
+    let log = {
+        use std::os::unix::fs::OpenOptionsExt;
+        // In a directory just checked to be ours; never through a link all the same.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .custom_flags(crate::trust::NOFOLLOW)
+            .open(&log_path)
+    }
+    .map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
     let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
     let mut child = spawn(&cfg, log, mode)?;
     let pid = child.id();

@@ -63,6 +63,8 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
     super::create_state_dir(&cfg)?;
     let _lock = lock(&cfg)?;
     let listener = server::bind(&cfg.socket).map_err(io(format!("binding {}", cfg.socket.display())))?;
+    // Both binds narrow the process-wide umask for a moment: before any other thread exists.
+    let notify_socket = super::notify::bind(&cfg.notify_socket());
     // Now that this is the supervisor, and while it is small and has one thread: see `spawner`.
     let spawner = std::sync::Arc::new(Spawner::start());
     let (calls_tx, mut calls_rx) = mpsc::channel::<(Request, Reply)>(REQUEST_QUEUE);
@@ -73,7 +75,23 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
     let bin_dir = cfg.bin_dir.clone();
     let installed = Box::new(move |exec: &str| crate::paths::resolve_exec(&bin_dir, exec).is_file());
     let mut core = Core::new(cfg.clone(), installed, now(started));
-    let records = saved.actions.into_iter().map(|(key, record)| recover(&cfg, key, record)).collect();
+    core.open_files = super::raise_open_files();
+    // An action of a registered service whose record is missing or was unreadable (a
+    // crash before it reached the disk) is still recovered from its monitor's status file:
+    // a daemon that runs is adopted, never orphaned and started a second time.
+    let known: std::collections::HashSet<Key> = saved.actions.iter().map(|(k, _)| k.clone()).collect();
+    let unrecorded: Vec<Key> = saved
+        .services
+        .iter()
+        .flat_map(|s| s.actions.iter().map(|a| (s.name.clone(), a.name.clone())))
+        .filter(|k| !known.contains(k))
+        .collect();
+    let records = saved
+        .actions
+        .into_iter()
+        .map(|(key, record)| recover(&cfg, key, record, true))
+        .chain(unrecorded.into_iter().map(|key| recover(&cfg, key, ActionRecord::default(), false)))
+        .collect();
     let alive = |p: &SavedProcess| {
         (process::is_same_process(p.monitor, p.monitor_start), process::is_same_process(p.pid, p.start_time))
     };
@@ -96,7 +114,7 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
     };
     actor.execute(effects);
     let server = tokio::spawn(server::serve(listener, calls_tx, tx.clone()));
-    match super::notify::bind(&cfg.notify_socket()) {
+    match notify_socket {
         Ok(socket) => {
             tokio::spawn(super::notify::receive(socket, tx.clone()));
         }
@@ -156,7 +174,13 @@ fn now(started: Instant) -> Now {
 
 /// An action's record with what its monitor's status file adds: a spawn that the killed
 /// supervisor never recorded (adopted, not started twice), or how the process ended.
-fn recover(cfg: &Config, key: Key, mut record: ActionRecord) -> (Key, ActionRecord, Option<ExitStatus>) {
+/// `recorded`: the record was read; without one, a process found running was wanted.
+fn recover(
+    cfg: &Config,
+    key: Key,
+    mut record: ActionRecord,
+    recorded: bool,
+) -> (Key, ActionRecord, Option<ExitStatus>) {
     let file = StatusFile::read(&status_path(cfg, &key));
     let status = match file {
         // A later run than the record knows: an earlier one is gone (a run starts only once
@@ -169,6 +193,10 @@ fn recover(cfg: &Config, key: Key, mut record: ActionRecord) -> (Key, ActionReco
                 monitor,
                 monitor_start: process::start_time(monitor).unwrap_or_default(),
             });
+            if !recorded && record.process.is_some() {
+                tracing::warn!("{}: no readable record, but its process runs: adopting it", super::engine::label(&key));
+                record.wanted = true;
+            }
             None
         }
         // A run the killed supervisor never recorded ended meanwhile: judge it as if seen.
@@ -356,7 +384,7 @@ fn start(cfg: &Config, spawner: &Spawner, order: &SpawnOrder) -> Result<monitor:
         if let Some(dir) = socket.parent() {
             super::readiness::create_private_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        let _ = std::fs::remove_file(socket);
+        server::remove_stale_socket(socket).map_err(|e| format!("cannot remove the old socket: {e}"))?;
     }
     let separator = format!(
         "--- {} started at {} ---\n",
@@ -407,8 +435,9 @@ async fn follow_reports(tx: mpsc::UnboundedSender<Msg>, key: Key, run: u64, star
     }
     if !gone {
         // The monitor ended without a word (killed): nothing would reap or report the
-        // group any more, so end what is left of it before a new instance may start.
-        process::signal_group(leader, rustix::process::Signal::KILL);
+        // group any more, so end what is left of it, and only once nothing of it is left
+        // may a new instance start.
+        process::kill_group_and_drain(leader).await;
         let _ = tx.send(Msg::Input(Input::GroupGone { key, run }));
     }
     if direct {
@@ -423,10 +452,12 @@ async fn last_line(log: PathBuf) -> Option<String> {
 }
 
 /// Watches a group adopted from an earlier supervisor: the leader and the monitor are not
-/// our children, so their pidfds say when they end, and the status file says how.
+/// our children, so their pidfds say when they end, and the status file says how. A
+/// monitor that dies says nothing of the group: what is left of it is killed, and the
+/// group is reported gone only once it is.
 async fn watch_adopted(tx: mpsc::UnboundedSender<Msg>, key: Key, run: u64, saved: SavedProcess, status: PathBuf) {
-    let leader = process::wait_for_exit(saved.pid);
-    let monitor = process::wait_for_exit(saved.monitor);
+    let leader = process::wait_for_exit(saved.pid, saved.start_time);
+    let monitor = process::wait_for_exit(saved.monitor, saved.monitor_start);
     tokio::pin!(leader, monitor);
     let mut leader_done = !process::is_same_process(saved.pid, saved.start_time);
     loop {
@@ -438,7 +469,8 @@ async fn watch_adopted(tx: mpsc::UnboundedSender<Msg>, key: Key, run: u64, saved
                 let _ = tx.send(Msg::Input(input));
             }
             () = &mut monitor => {
-                let exit = ExitStatus::read(&status);
+                process::kill_group_and_drain(saved.pid).await;
+                let exit = if leader_done { ExitStatus::read(&status) } else { None };
                 let input = Input::LeaderExited { key: key.clone(), run, status: exit, group_gone: true, last_line: None };
                 let _ = tx.send(Msg::Input(input));
                 return;

@@ -105,6 +105,9 @@ pub enum SupervisorError {
     /// The saved state could not be read.
     #[error("{0}")]
     State(String),
+    /// A directory of ours could be changed by another user.
+    #[error(transparent)]
+    Untrusted(#[from] crate::trust::Untrusted),
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> SupervisorError {
@@ -112,9 +115,17 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> SupervisorError
     move |source| SupervisorError::Io { what, source }
 }
 
-/// Creates the state directory (mode 0700) if it does not exist.
+/// Creates the supervisor's directories (mode 0700) where they do not exist: the API
+/// socket's, the state directory and the socket directory; then checks that no other
+/// user can change any of them (see [`crate::trust`]). Everything the supervisor reads
+/// back (registrations that name programs it runs) and writes (logs, exit records) lives
+/// there, so a directory another user made or can write is refused, naming it.
 pub fn create_state_dir(cfg: &Config) -> Result<(), SupervisorError> {
-    readiness::create_private_dir(&cfg.state_dir).map_err(io(format!("creating {}", cfg.state_dir.display())))
+    let socket_parent = cfg.socket.parent().filter(|p| !p.as_os_str().is_empty());
+    for dir in socket_parent.into_iter().chain([cfg.state_dir.as_path(), cfg.socket_dir.as_path()]) {
+        crate::trust::private_dir(dir)?;
+    }
+    Ok(())
 }
 
 /// Runs the supervisor on a runtime of its own (for a `main` that has none).
@@ -122,6 +133,31 @@ pub fn run_blocking(cfg: Config) -> Result<(), SupervisorError> {
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(io("starting the async runtime"))?;
     runtime.block_on(run(cfg))
+}
+
+/// Descriptors the supervisor keeps for itself (sockets, the watcher, the store, the
+/// spawner), before any action's.
+const OWN_FILES: u64 = 64;
+/// Descriptors one live action holds: a monitor's report pipe, or an adopted group's two pidfds.
+pub(crate) const FILES_PER_ACTION: u64 = 2;
+
+/// Raises the soft limit on open files to the hard limit (each live action holds
+/// descriptors) and returns the limit now in force.
+fn raise_open_files() -> u64 {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let raised = rustix::process::Rlimit { current: limit.maximum, maximum: limit.maximum };
+        if let Err(e) = setrlimit(Resource::Nofile, raised) {
+            tracing::warn!("cannot raise the open-files limit: {e}");
+        }
+    }
+    getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
+}
+
+/// How many live actions `limit` open files leave room for.
+pub(crate) fn action_capacity(limit: u64) -> u64 {
+    limit.saturating_sub(OWN_FILES) / FILES_PER_ACTION
 }
 
 /// One supervisor per state directory: an exclusive lock held for the process's life.

@@ -343,7 +343,11 @@ unsafe fn write_all(fd: c_int, mut bytes: &[u8]) {
 unsafe fn open_log(path: &CString) -> (c_int, u64) {
     // SAFETY: a NUL-terminated path prepared before the fork; `st` is plain old data.
     unsafe {
-        let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC, 0o640);
+        let fd = libc::open(
+            path.as_ptr(),
+            libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+            0o640,
+        );
         let mut st: libc::stat = std::mem::zeroed();
         let size =
             if fd >= 0 && libc::fstat(fd, &raw mut st) == 0 { u64::try_from(st.st_size).unwrap_or(0) } else { 0 };
@@ -376,8 +380,11 @@ unsafe fn write_status(plan: &Plan, status: c_int) {
     };
     // SAFETY: a path prepared before the fork; stack buffers.
     unsafe {
-        let fd =
-            libc::open(plan.status.as_ptr(), libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC, 0o600);
+        let fd = libc::open(
+            plan.status.as_ptr(),
+            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+            0o600,
+        );
         if fd >= 0 {
             let mut run = [0u8; 24];
             write_all(fd, word);
@@ -398,8 +405,11 @@ unsafe fn write_running(plan: &Plan, pid: c_int) {
     let mut b = [0u8; 24];
     // SAFETY: a path prepared before the fork; stack buffers.
     unsafe {
-        let fd =
-            libc::open(plan.status.as_ptr(), libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC, 0o600);
+        let fd = libc::open(
+            plan.status.as_ptr(),
+            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+            0o600,
+        );
         if fd >= 0 {
             write_all(fd, b"running ");
             write_all(fd, itoa(i64::from(pid), &mut a));

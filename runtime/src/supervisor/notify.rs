@@ -19,8 +19,9 @@ const MAX_DATAGRAM: usize = 4096;
 
 /// Binds the notify socket (mode 0600 under the supervisor's private state directory)
 /// and asks the kernel for senders' credentials.
+/// Call it before any other thread runs: it narrows the process-wide umask for the bind.
 pub fn bind(path: &Path) -> std::io::Result<UnixDatagram> {
-    let _ = std::fs::remove_file(path);
+    super::server::remove_stale_socket(path)?;
     let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
     let socket = UnixDatagram::bind(path);
     rustix::process::umask(old);

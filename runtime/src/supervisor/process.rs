@@ -51,16 +51,55 @@ pub fn is_monitor(pid: u32) -> bool {
         && start_time(pid).is_some_and(|t| is_same_process(pid, t))
 }
 
-/// Resolves when the (non-child) process `pid` exits, via a pidfd.
-pub async fn wait_for_exit(pid: u32) {
-    let Some(fd) = to_pid(pid).and_then(|p| rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()).ok())
-    else {
-        return;
-    };
-    // SAFETY: `fd` is an `OwnedFd`: it owns an open descriptor and keeps returning that same
-    // descriptor until the `AsyncFd` drops it, which is all `register` asks.
-    if let Ok(fd) = unsafe { tokio::io::unix::AsyncFd::register(fd) } {
-        let _ = fd.readable().await;
+/// Resolves when the (non-child) process `pid`, started at `started`, exits: via a
+/// pidfd, or by looking every [`POLL_EVERY`] when no pidfd can be had (out of
+/// descriptors, say). A failure to watch is never taken for an exit.
+pub async fn wait_for_exit(pid: u32, started: u64) {
+    let Some(p) = to_pid(pid) else { return };
+    match rustix::process::pidfd_open(p, rustix::process::PidfdFlags::empty()) {
+        Err(rustix::io::Errno::SRCH) => {}
+        Ok(fd) => {
+            // The pidfd pins the process it was opened for: check it is the one we mean.
+            if !is_same_process(pid, started) {
+                return;
+            }
+            // SAFETY: `fd` is an `OwnedFd`: it owns an open descriptor and keeps returning
+            // that same descriptor until the `AsyncFd` drops it, which is all `register` asks.
+            match unsafe { tokio::io::unix::AsyncFd::register(fd) } {
+                Ok(fd) => {
+                    let _ = fd.readable().await;
+                }
+                Err(e) => poll_until_gone(pid, started, &e.to_string()).await,
+            }
+        }
+        Err(e) => poll_until_gone(pid, started, &e.to_string()).await,
+    }
+}
+
+/// How often a process that cannot be watched with a pidfd is looked at.
+pub const POLL_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+async fn poll_until_gone(pid: u32, started: u64, why: &str) {
+    tracing::warn!("cannot watch pid {pid} with a pidfd ({why}); looking every {}ms instead", POLL_EVERY.as_millis());
+    while is_same_process(pid, started) {
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+/// Whether any process (a zombie too) is still in the process group `pgid`.
+pub fn group_exists(pgid: u32) -> bool {
+    let Some(p) = to_pid(pgid) else { return false };
+    !matches!(rustix::process::test_kill_process_group(p), Err(rustix::io::Errno::SRCH))
+}
+
+/// SIGKILLs what is left of the group `pgid` and resolves once nothing of it is left:
+/// what runs after a monitor died, so no second instance starts beside a survivor.
+pub async fn kill_group_and_drain(pgid: u32) {
+    let mut pause = std::time::Duration::from_millis(1);
+    while group_exists(pgid) {
+        signal_group(pgid, Signal::KILL);
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(POLL_EVERY);
     }
 }
 

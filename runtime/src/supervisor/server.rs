@@ -14,30 +14,32 @@ use crate::api::{MAX_REQUEST_BYTES, Request, RpcError, codes, decode_request, en
 
 type Calls = mpsc::Sender<(Request, Reply)>;
 
-/// Binds the socket with mode 0600 inside a 0700 directory.
+/// Binds the socket with mode 0600 in its directory, which `create_state_dir` has
+/// checked is ours and private. A stale socket there is replaced; anything else is not
+/// ours to remove, and binding over it fails.
 pub(crate) fn bind(path: &Path) -> std::io::Result<UnixListener> {
-    use std::os::unix::fs::PermissionsExt;
-    if let Some(dir) = path.parent() {
-        super::readiness::create_private_dir(dir)?;
-        let mode = std::fs::metadata(dir)?.permissions().mode();
-        if mode & 0o077 != 0 {
-            tracing::warn!(
-                "{} is open to other users (mode {:o}); the socket is 0600 and peers of another uid are refused, \
-                 but a directory of its own is safer",
-                dir.display(),
-                mode & 0o777
-            );
-        }
-    }
-    if path.exists() {
-        std::fs::remove_file(path)?;
-    }
+    remove_stale_socket(path)?;
     // Bound under a tight umask, so no client can ever connect to a socket with looser
     // permissions. Nothing else runs yet that could create a file meanwhile.
     let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
     let listener = UnixListener::bind(path);
     rustix::process::umask(old);
     listener
+}
+
+/// Removes `path` if it is a socket (a stale one, from an earlier process); leaves any
+/// other kind of file alone.
+pub(crate) fn remove_stale_socket(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_socket() => std::fs::remove_file(path),
+        Ok(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("{} exists and is not a socket: not removing it", path.display()),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 pub(crate) async fn serve(listener: UnixListener, calls: Calls, tx: mpsc::UnboundedSender<Msg>) {

@@ -70,6 +70,9 @@ pub struct Store {
     seq: PathBuf,
     /// Directories known to exist, so a write does not `mkdir` again.
     made: HashSet<PathBuf>,
+    /// Directories with an entry created or removed that is not yet fsynced: the next
+    /// durable write there syncs the directory too, so the entry survives a power loss.
+    unsynced: HashSet<PathBuf>,
 }
 
 impl Store {
@@ -80,6 +83,7 @@ impl Store {
             actions: dir.join("actions"),
             seq: dir.join("journal.seq"),
             made: HashSet::new(),
+            unsynced: HashSet::new(),
         }
     }
 
@@ -113,24 +117,33 @@ impl Store {
         self.make_dir(&dir)?;
         let path = dir.join(format!("{}.json", spec.name));
         let tmp = path.with_extension("json.tmp");
-        let mut file = std::fs::File::create(&tmp)?;
+        let mut file = open_nofollow(std::fs::OpenOptions::new().write(true).create(true).truncate(true), &tmp)?;
         file.write_all(&serde_json::to_vec(spec).map_err(std::io::Error::other)?)?;
         file.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, path)?;
+        // The rename is durable only once the directory is.
+        self.unsynced.insert(dir.clone());
+        self.sync_dir(&dir)
     }
 
     /// Forgets a service and its action records.
     pub fn remove_service(&mut self, name: &str) -> std::io::Result<()> {
         let dir = self.actions.join(name);
         self.made.remove(&dir);
+        self.unsynced.remove(&dir);
         match std::fs::remove_dir_all(&dir) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
             _ => {}
         }
         match std::fs::remove_file(self.services.join(format!("{name}.json"))) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
         }
+        for dir in [self.actions.clone(), self.services.clone()] {
+            self.unsynced.insert(dir.clone());
+            self.sync_dir(&dir)?;
+        }
+        Ok(())
     }
 
     /// Rewrites an action's record in place; `durable` also fsyncs it.
@@ -143,40 +156,78 @@ impl Store {
         }
         bytes.resize(RECORD_BYTES - 1, b' ');
         bytes.push(b'\n');
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join(format!("{}.json", key.1)))?;
+        let path = dir.join(format!("{}.json", key.1));
+        let file = match open_nofollow(std::fs::OpenOptions::new().write(true), &path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.unsynced.insert(dir.clone());
+                open_nofollow(std::fs::OpenOptions::new().write(true).create(true).truncate(false), &path)?
+            }
+            other => other?,
+        };
         file.write_all_at(&bytes, 0)?;
         if durable {
             file.sync_data()?;
+            self.sync_dir(&dir)?;
         }
         Ok(())
     }
 
     /// Forgets one action's record (its service was redefined without it).
     pub fn remove_action(&mut self, key: &(String, String)) -> std::io::Result<()> {
-        match std::fs::remove_file(self.actions.join(&key.0).join(format!("{}.json", key.1))) {
+        let dir = self.actions.join(&key.0);
+        match std::fs::remove_file(dir.join(format!("{}.json", key.1))) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+            Err(_) => Ok(()),
+            Ok(()) => {
+                self.unsynced.insert(dir.clone());
+                self.sync_dir(&dir)
+            }
         }
     }
 
     /// Records that sequence numbers below `floor` may have been handed out.
     pub fn save_seq_floor(&mut self, floor: u64) -> std::io::Result<()> {
-        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&self.seq)?;
+        let existed = std::fs::symlink_metadata(&self.seq).is_ok();
+        let file =
+            open_nofollow(std::fs::OpenOptions::new().create(true).truncate(false).write(true), &self.seq.clone())?;
         file.write_all_at(format!("{floor:020}\n").as_bytes(), 0)?;
-        file.sync_data()
+        file.sync_data()?;
+        if !existed && let Some(dir) = self.seq.parent().map(Path::to_path_buf) {
+            self.unsynced.insert(dir.clone());
+            self.sync_dir(&dir)?;
+        }
+        Ok(())
     }
 
+    /// Creates `dir` (0700) and what is missing above it, each new entry made durable.
     fn make_dir(&mut self, dir: &Path) -> std::io::Result<()> {
         if !self.made.contains(dir) {
-            std::fs::create_dir_all(dir)?;
+            use std::os::unix::fs::DirBuilderExt;
+            if std::fs::symlink_metadata(dir).is_err() {
+                std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+                if let Some(parent) = dir.parent() {
+                    self.unsynced.insert(parent.to_path_buf());
+                    self.sync_dir(parent)?;
+                }
+            }
             self.made.insert(dir.to_path_buf());
         }
         Ok(())
     }
+
+    /// Fsyncs `dir` if an entry in it changed since it was last synced.
+    fn sync_dir(&mut self, dir: &Path) -> std::io::Result<()> {
+        if self.unsynced.remove(dir) {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens a file of the state directory, never through a symbolic link.
+fn open_nofollow(options: &mut std::fs::OpenOptions, path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    options.custom_flags(crate::trust::NOFOLLOW).mode(0o600).open(path)
 }
 
 fn json_files(dir: &Path) -> impl Iterator<Item = PathBuf> {

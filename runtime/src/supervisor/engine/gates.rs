@@ -72,6 +72,25 @@ impl Core {
         {
             return Gate::Broken(format!("failed: {}", t.reason.as_deref().unwrap_or("no reason recorded")));
         }
+        if let Some(t) = t
+            && t.goal == super::Goal::Up
+            && t.hold == super::Hold::Done
+            && !t.is_alive()
+            && dep.ready != ReadyGate::Completed
+        {
+            // It ran to its end and nothing starts it again: a gate on its socket can never
+            // hold; one on its process held while it ran (systemd's oneshot does the same).
+            match self.dep_socket(dep, target.as_ref()) {
+                Some(p) if dep.ready == ReadyGate::Socket && t.socket.as_ref() == Some(&p) => {
+                    return Gate::Broken(format!(
+                        "{} and no longer serves its socket; nothing restarts it",
+                        super::step::describe(t.exit)
+                    ));
+                }
+                Some(_) if dep.ready == ReadyGate::Socket => {}
+                _ => return Gate::Holds,
+            }
+        }
         let gate = match dep.ready {
             ReadyGate::Socket => match self.dep_socket(dep, target.as_ref()) {
                 // The dependency's own socket: readiness is decided once, when it is marked

@@ -84,6 +84,7 @@ impl Core {
         then: Then,
         reply: Option<ReqId>,
     ) {
+        self.supersede(&keys, why, true);
         let now_seq = self.next_seq;
         for key in &keys {
             if let Some(a) = self.actions.get_mut(key) {
@@ -94,8 +95,25 @@ impl Core {
             }
             self.dirty.action(key, true);
         }
-        let report = ChangeReport { notes, actions: keys.iter().map(label).collect() };
+        let report = ChangeReport { notes, actions: keys.iter().map(label).collect(), superseded: None };
         self.jobs.push(Job { keys, since: self.next_seq, report, then, reply, deadline: None });
+    }
+
+    /// The last request on an action decides its goal, as a systemd stop job replaces a
+    /// pending restart: an earlier job touching `keys` no longer brings them back up, and
+    /// answers that it was superseded by `by`. `restarts_too`: a stop supersedes restarts;
+    /// a start leaves a restart be (it ends up, as asked) and supersedes plain stops.
+    pub(crate) fn supersede(&mut self, keys: &[Key], by: &str, restarts_too: bool) {
+        for job in &mut self.jobs {
+            let restart = matches!(job.then, Then::Start(_));
+            if !job.keys.iter().any(|k| keys.contains(k)) || (restart && !restarts_too) {
+                continue;
+            }
+            if let Then::Start(up) = &mut job.then {
+                up.retain(|k| !keys.contains(k));
+            }
+            job.report.superseded.get_or_insert_with(|| by.to_owned());
+        }
     }
 
     /// Finishes every job whose actions are down (or were asked up again meanwhile).

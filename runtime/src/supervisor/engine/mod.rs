@@ -223,6 +223,8 @@ pub(crate) struct Action {
     goal_set_at: u64,
     /// The last `STATUS=` its process sent: shown when no other reason stands.
     notify_status: Option<String>,
+    /// Its current process became ready: an exit with status 0 before that is a failed start.
+    became_ready: bool,
 }
 
 impl Action {
@@ -254,6 +256,7 @@ impl Action {
             notified: false,
             notify_status: None,
             goal_set_at: 0,
+            became_ready: false,
         }
     }
 
@@ -323,6 +326,8 @@ pub(crate) struct Core {
     /// Lines for the reply to the request being handled, from what reconcile did for it
     /// (conflicting actions it stopped).
     notes: Vec<String>,
+    /// The open-files limit the supervisor runs with, for `info`.
+    pub(crate) open_files: u64,
     /// Broken invariants the simulation looks for.
     #[cfg(test)]
     pub(crate) violations: Vec<String>,
@@ -356,6 +361,7 @@ impl Core {
             spawn_began: None,
             early_notify: Vec::new(),
             notes: Vec::new(),
+            open_files: 0,
             #[cfg(test)]
             violations: Vec::new(),
         }
@@ -395,6 +401,11 @@ impl Core {
                 self.transition(&key, RunState::Exited, reason, EventKind::Exited { code: Some(0) });
             }
             let Some(saved) = record.process else { continue };
+            if let Some(a) = self.actions.get_mut(&key) {
+                // How it ended is judged below; whether it was ready first, by the record (or
+                // by having nothing to be ready for).
+                a.became_ready = record.ready || (a.socket.is_none() && !a.spec.notify);
+            }
             if saved.pid == 0 {
                 // It ran to its end while no supervisor recorded it: judge how.
                 if let Some(a) = self.actions.get_mut(&key) {
@@ -621,7 +632,17 @@ impl Core {
             })
             .into_iter()
             .flatten();
-        backoff.into_iter().chain(a.kill_at).chain(a.kill_monitor_at).chain(a.ready_deadline).chain(gates).min()
+        // Reconcile has just handled every deadline that is due: one still due would wake
+        // the engine at once, for nothing, over and over (a gate that timed out but holds).
+        let now = self.now.mono_ms;
+        backoff
+            .into_iter()
+            .chain(a.kill_at)
+            .chain(a.kill_monitor_at)
+            .chain(a.ready_deadline)
+            .chain(gates)
+            .filter(|t| *t > now)
+            .min()
     }
 
     /// The sockets something still waits on: a running action's own, and those a waiting

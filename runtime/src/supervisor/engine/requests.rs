@@ -94,6 +94,8 @@ impl Core {
                 uptime_ms: (self.now.wall_us / 1000).saturating_sub(self.started_ms),
                 services: self.services.len(),
                 journal_seq: self.next_seq.saturating_sub(1),
+                open_files_limit: self.open_files,
+                action_capacity: super::super::action_capacity(self.open_files),
             }),
         };
         let durable = answer.is_ok() && self.dirty.any();
@@ -264,6 +266,7 @@ impl Core {
         if let Some(k) = keys.iter().find(|k| self.actions.get(*k).is_some_and(|a| a.goal == Goal::Removed)) {
             return Err(RpcError::rejected(format!("{} is being removed", label(k))));
         }
+        self.supersede(&keys, &format!("requested start of {}", target.service), false);
         let mut report = ChangeReport::default();
         for key in keys {
             let Some(a) = self.actions.get_mut(&key) else { continue };

@@ -59,6 +59,9 @@ struct World {
     /// Exit statuses the monitors wrote.
     statuses: BTreeMap<Key, ExitStatus>,
     highest_seq: u64,
+    /// Actions whose last request was a stop, with the journal position it came at: the
+    /// last request decides, so only a pull-in after it may bring them back up.
+    stopped: BTreeMap<Key, u64>,
 }
 
 fn config() -> Config {
@@ -141,6 +144,7 @@ impl World {
             next_id: 1,
             statuses: BTreeMap::new(),
             highest_seq: 0,
+            stopped: BTreeMap::new(),
         }
     }
 
@@ -251,6 +255,17 @@ impl World {
                 return Err(format!("{} alive: engine {} world {}", label(key), a.is_alive(), !a.is_alive()));
             }
         }
+        for (key, since) in &self.stopped {
+            let Some(a) = self.core.actions.get(key) else { continue };
+            let pulled = self
+                .core
+                .journal
+                .iter()
+                .any(|e| e.seq >= *since && e.action == label(key) && matches!(e.kind, EventKind::PulledIn { .. }));
+            if a.goal == Goal::Up && !pulled {
+                return Err(format!("{} is up again although the last request on it was a stop", label(key)));
+            }
+        }
         // Across supervisor restarts too: the next number is above every one handed out.
         if self.core.next_seq <= self.highest_seq {
             return Err(format!("journal sequence went back: next {} after {}", self.core.next_seq, self.highest_seq));
@@ -260,6 +275,33 @@ impl World {
     }
 
     fn request(&mut self, request: Request) -> Result<(), String> {
+        let service = match &request {
+            Request::Define(spec) => Some(spec.name.clone()),
+            Request::Apply(p) => Some(p.spec.name.clone()),
+            Request::Start(t) | Request::Stop(t) | Request::Restart(t) | Request::Remove(t) => Some(t.service.clone()),
+            _ => None,
+        };
+        if let Some(service) = service {
+            let action = match &request {
+                Request::Start(t) | Request::Stop(t) | Request::Restart(t) => t.action.clone(),
+                _ => None,
+            };
+            let keys: Vec<Key> = self
+                .core
+                .actions
+                .keys_of(&service)
+                .filter(|k| action.as_ref().is_none_or(|a| &k.1 == a))
+                .cloned()
+                .collect();
+            let known = self.core.services.contains_key(&service);
+            for key in keys {
+                if matches!(request, Request::Stop(_)) && known && !self.core.shutting_down {
+                    self.stopped.insert(key, self.core.next_seq);
+                } else if !matches!(request, Request::Define(_)) {
+                    self.stopped.remove(&key);
+                }
+            }
+        }
         let id = self.next_id;
         self.next_id += 1;
         self.feed(Input::Call(id, request))
@@ -336,6 +378,12 @@ impl World {
         }
         let key = keys[self.rng.below(keys.len())].clone();
         let g = self.groups[&key];
+        if self.rng.chance(10) {
+            // Its monitor is killed (the OOM killer, a clean-up script): the actor kills what
+            // is left of the group, and reports it gone once nothing of it is left.
+            self.groups.remove(&key);
+            return self.feed(Input::LeaderExited { key, run: g.run, status: None, group_gone: true, last_line: None });
+        }
         if !g.leader_alive {
             self.groups.remove(&key);
             return self.feed(Input::GroupGone { key, run: g.run });
@@ -363,6 +411,7 @@ impl World {
         // had a process yet in this model.
         self.spawns.clear();
         self.awaited.clear();
+        self.stopped.clear();
         self.now.mono_ms += 10;
         self.core = new_core(self.now);
         let records = self
@@ -476,9 +525,16 @@ impl Core {
         }
         for dep in a.spec.depends_on.iter().filter(|d| d.relation == Relation::Requires) {
             let Some(t) = self.resolve(dep).and_then(|k| self.actions.get(&k)) else { continue };
+            // A one-shot that ran to its end held a gate on its process while it ran.
+            let completed = t.state == RunState::Exited
+                && t.exit == Some(ExitStatus::Code(0))
+                && t.hold == Hold::Done
+                && !t.is_alive();
             let holds = match dep.ready {
                 ReadyGate::Socket if t.socket.is_some() => t.state == RunState::Ready,
-                ReadyGate::Socket | ReadyGate::Running => matches!(t.state, RunState::Running | RunState::Ready),
+                ReadyGate::Socket | ReadyGate::Running => {
+                    matches!(t.state, RunState::Running | RunState::Ready) || completed
+                }
                 ReadyGate::Completed => t.state == RunState::Exited && t.exit == Some(ExitStatus::Code(0)),
             };
             if !holds {

@@ -25,6 +25,10 @@ impl Core {
                 // What changed, and its neighbours: nothing else can have a reason to move.
                 let (dirty, changed_keys) = self.actions.take_dirty();
                 touched.extend(changed_keys);
+                // A visited action may not move (a gate that timed out but holds), yet its
+                // deadline has passed: its index must say when it is next due, or the
+                // engine wakes at once, for nothing, over and over.
+                touched.extend(dirty.iter().cloned());
                 let mut changed = false;
                 for key in &dirty {
                     if self.actions.get(key).is_some_and(|a| !a.is_inert()) {
@@ -48,6 +52,11 @@ impl Core {
         }
         #[cfg(test)]
         self.check_nothing_left_to_move();
+        #[cfg(test)]
+        if let Some(t) = self.next_deadline().filter(|t| *t <= self.now.mono_ms) {
+            // It would wake the engine at once, for nothing, over and over.
+            self.violations.push(format!("the next wake-up ({t}) is not in the future ({})", self.now.mono_ms));
+        }
         self.flush();
     }
 
@@ -282,6 +291,7 @@ impl Core {
         a.run += 1;
         a.spawning = true;
         a.notified = false;
+        a.became_ready = false;
         a.notify_status = None;
         a.waiting_on.clear();
         a.reason = Some("starting its process".into());
@@ -378,6 +388,7 @@ impl Core {
         if ready {
             if let Some(a) = self.actions.get_mut(key) {
                 a.ready_deadline = None;
+                a.became_ready = true;
             }
             self.transition(key, RunState::Ready, None, EventKind::Ready);
             self.dirty.action(key, false);
@@ -502,7 +513,7 @@ impl Core {
             return;
         }
         let policy = a.spec.restart;
-        if code == Some(0) {
+        if code == Some(0) && a.became_ready {
             let always = policy == RestartPolicy::Always;
             a.hold = Hold::Done;
             self.transition(key, RunState::Exited, Some(describe(status)), EventKind::Exited { code });
@@ -511,8 +522,10 @@ impl Core {
             }
             return;
         }
-        let detail = last_line.map(|l| format!(": {l}")).unwrap_or_default();
-        let reason = format!("{}{detail}", describe(status));
+        let early = if code == Some(0) { " before it became ready" } else { "" };
+        let detail =
+            last_line.map(|l| format!(" (its last output: {})", crate::text::cut_line(&l))).unwrap_or_default();
+        let reason = format!("{}{early}{detail}", describe(status));
         if policy == RestartPolicy::Never {
             a.hold = Hold::GaveUp;
             self.transition(key, RunState::Failed, Some(reason.clone()), EventKind::Failed { reason });
