@@ -91,7 +91,7 @@ async fn collab_fails_naming_hero_proxy_when_it_cannot_start() {
     // The root cause leads: hero_proxy's own failure, then what it caused.
     let errors: Vec<&str> = message.lines().filter(|l| l.starts_with("error: ")).collect();
     assert!(
-        errors.first().is_some_and(|l| l.starts_with("error: hero_proxy/hero_proxy_server failed: exited with status 1: hero_proxy_server: cannot start: HERO_PROXY_FAIL is set")),
+        errors.first().is_some_and(|l| l.starts_with("error: hero_proxy/hero_proxy_server failed: exited with status 1 (its last output: hero_proxy_server: cannot start: HERO_PROXY_FAIL is set)")),
         "{message}"
     );
     assert!(message.contains("hero_proxy/hero_proxy_server: restarting in "), "restarts are shown: {message}");
