@@ -238,3 +238,80 @@ async fn an_empty_action_record_after_a_crash_does_not_orphan_the_running_daemon
     assert!(all_ready(&client.wait_settled("svc_e", 20_000).await.unwrap()));
     assert_eq!(h.groups_of("kept").len(), 1);
 }
+
+/// A small tmpfs mounted over `dir` for one test; unmounted when dropped.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Self {
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs", path(dir)])
+            .status()
+            .unwrap();
+        assert!(status.success(), "mount tmpfs on {}", dir.display());
+        Self(dir.to_path_buf())
+    }
+
+    /// Writes a file until the file system is full; returns its path.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let filler = self.0.join("filler");
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 4096];
+        while file.write_all(&block).is_ok() {}
+        let _ = file.sync_all();
+        filler
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").args(["-l", path(&self.0)]).status();
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_full_disk_loses_nothing_that_was_acknowledged() {
+    if !root_or_skip("mounting a small tmpfs as the full disk") {
+        return;
+    }
+    let mut h = Harness::new();
+    h.kill_supervisor();
+    let state = h.state_dir();
+    let disk = Tmpfs::mount(&state, "256k");
+    h.start_supervisor();
+    let mut client = h.client().await;
+    let filler = disk.fill();
+    let spec = service("svc_full", vec![h.served("svc_full", "kept", 0)]);
+    // Not saved: an error, and the status names what is not on disk.
+    let e = client.define(&spec).await.unwrap_err();
+    assert!(e.to_string().contains("could not save"), "{e}");
+    let status = client.status(Some("svc_full")).await.unwrap();
+    let error = status[0].save_error.clone().unwrap_or_default();
+    assert!(error.contains("registration of svc_full"), "{status:#?}");
+    // The same define again is not "unchanged": it is still not on disk.
+    let again = client.define(&spec).await;
+    assert!(again.is_err(), "a retry of an unsaved define answered {again:?}");
+    // Apply cannot save, so it starts nothing.
+    let e = client.apply(&spec, true).await.unwrap_err();
+    assert!(e.to_string().contains("nothing was started"), "{e}");
+    let status = client.status(Some("svc_full")).await.unwrap();
+    assert!(status.iter().all(|s| !s.wanted && s.pid.is_none()), "{status:#?}");
+    assert_eq!(h.groups_of("kept").len(), 0);
+    // Space again: the next request saves what was left unsaved, and the error clears.
+    std::fs::remove_file(filler).unwrap();
+    let report = client.define(&spec).await.unwrap();
+    assert!(report.changed, "it was not on disk before this define");
+    let status = client.status(Some("svc_full")).await.unwrap();
+    assert!(status.iter().all(|s| s.save_error.is_none()), "{status:#?}");
+    // What was acknowledged survives a crash.
+    drop(client);
+    h.kill_supervisor();
+    h.start_supervisor();
+    let mut client = h.client().await;
+    let services = client.list().await.unwrap();
+    assert!(services.iter().any(|s| s.name == "svc_full"), "{services:#?}");
+    drop(client);
+    h.kill_supervisor();
+    drop(disk);
+}

@@ -34,8 +34,8 @@ pub(crate) enum Msg {
     Input(Input),
     /// Entries appeared in a watched socket directory.
     Wake(Vec<PathBuf>),
-    /// A persist batch finished.
-    Persisted(Option<String>),
+    /// A persist batch finished: its error, and the writes that did not reach the disk.
+    Persisted(Option<String>, Vec<Write>),
     /// The answer to `shutdown` has been written.
     ExitNow,
 }
@@ -144,9 +144,9 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
                     actor.awaited.woken(&paths, Instant::now());
                     None
                 }
-                Some(Msg::Persisted(error)) => {
+                Some(Msg::Persisted(error, failed)) => {
                     actor.persisted(error.clone());
-                    Some(Input::Saved { error })
+                    Some(Input::Saved { error, failed })
                 }
                 Some(Msg::ExitNow) => break,
                 None => None,
@@ -502,6 +502,7 @@ fn spawn_writer(mut store: Store, tx: mpsc::UnboundedSender<Msg>) -> std::sync::
             group.extend(batches.try_iter());
             let count = group.len();
             let mut error = None;
+            let mut failed = Vec::new();
             for write in coalesce(group.into_iter().flatten().collect()) {
                 let result = match &write {
                     Write::SaveService(spec) => store.save_service(spec),
@@ -513,10 +514,12 @@ fn spawn_writer(mut store: Store, tx: mpsc::UnboundedSender<Msg>) -> std::sync::
                 if let Err(e) = result {
                     tracing::error!("cannot save state: {e}");
                     error.get_or_insert_with(|| e.to_string());
+                    failed.push(write);
                 }
             }
-            for _ in 0..count {
-                if tx.send(Msg::Persisted(error.clone())).is_err() {
+            for i in 1..=count {
+                let failed = if i == count { std::mem::take(&mut failed) } else { Vec::new() };
+                if tx.send(Msg::Persisted(error.clone(), failed)).is_err() {
                     return;
                 }
             }

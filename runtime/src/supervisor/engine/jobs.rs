@@ -104,6 +104,14 @@ impl Core {
     /// answers that it was superseded by `by`. `restarts_too`: a stop supersedes restarts;
     /// a start leaves a restart be (it ends up, as asked) and supersedes plain stops.
     pub(crate) fn supersede(&mut self, keys: &[Key], by: &str, restarts_too: bool) {
+        if restarts_too {
+            // An `apply` whose start still waits for its save does not start them either.
+            for d in &mut self.deferred {
+                for key in keys.iter().filter(|k| k.0 == d.service) {
+                    d.superseded.push((key.clone(), by.to_owned()));
+                }
+            }
+        }
         for job in &mut self.jobs {
             let restart = matches!(job.then, Then::Start(_));
             if !job.keys.iter().any(|k| keys.contains(k)) || (restart && !restarts_too) {

@@ -117,9 +117,11 @@ pub(crate) enum Input {
     },
     /// Something accepts connections on this socket.
     Accepts(PathBuf),
-    /// A persist batch finished; `error` when it failed.
+    /// A persist batch finished; `error` when it failed, with the writes that did not
+    /// reach the disk (to be retried).
     Saved {
         error: Option<String>,
+        failed: Vec<Write>,
     },
     /// An `sd_notify` datagram from the process `pid` (its credentials, from the kernel).
     Notify {
@@ -317,6 +319,23 @@ pub(crate) struct Core {
     /// What was wanted when shutdown began: saved as wanted, so the next supervisor restores it.
     wanted_at_shutdown: BTreeSet<Key>,
     save_error: Option<String>,
+    /// What did not reach the disk, retried on the next request or at `retry_at`.
+    pub(crate) unsaved: persist::Dirty,
+    /// When to retry saving `unsaved` (monotonic ms).
+    retry_at: Option<u64>,
+    /// How long the next retry waits, doubling from 1 s to 30 s while saves fail.
+    retry_delay: u64,
+    /// Persist batches issued and finished: a reply can wait for a given batch.
+    persists_issued: u64,
+    persists_done: u64,
+    /// Registrations written in a batch not finished yet, with that batch: a repeated
+    /// define is saved again rather than acknowledged on the strength of a write that may
+    /// still fail.
+    unconfirmed: BTreeMap<String, u64>,
+    /// `apply` requests answered while handling an input that was not theirs.
+    answering: Vec<ReqId>,
+    /// `apply` requests whose start waits for their definition to be on disk.
+    deferred: Vec<persist::Deferred>,
     started_ms: u64,
     now: Now,
     /// When the spawn being recorded began, so `spawned` is dated at the fork.
@@ -356,6 +375,14 @@ impl Core {
             shutting_down: false,
             wanted_at_shutdown: BTreeSet::new(),
             save_error: None,
+            unsaved: persist::Dirty::default(),
+            retry_at: None,
+            retry_delay: persist::RETRY_FIRST_MS,
+            persists_issued: 0,
+            persists_done: 0,
+            deferred: Vec::new(),
+            answering: Vec::new(),
+            unconfirmed: BTreeMap::new(),
             started_ms: now.wall_us / 1000,
             now,
             spawn_began: None,
@@ -481,18 +508,24 @@ impl Core {
                 self.actions.wake(waiting);
             }
             Input::Notify { pid, message } => self.notified(pid, &message),
-            Input::Saved { error } => self.save_error = error,
+            Input::Saved { error, failed } => self.saved(error, failed),
             Input::Cancelled(id) => self.cancel(id),
             Input::Terminate => self.shutdown(None),
             Input::Tick => {}
         }
         self.actions.wake_due(self.now.mono_ms);
+        if call.is_some() || self.retry_at.is_some_and(|t| t <= self.now.mono_ms) {
+            self.retry_unsaved();
+        }
         self.reconcile();
         let notes = std::mem::take(&mut self.notes);
-        if let Some(id) = call
-            && !notes.is_empty()
-        {
-            self.add_notes(id, notes);
+        // What reconcile did goes to the request being handled, or to the `apply`s whose
+        // start this input released.
+        let answering: BTreeSet<ReqId> = call.into_iter().chain(std::mem::take(&mut self.answering)).collect();
+        if !notes.is_empty() {
+            for id in answering {
+                self.add_notes(id, notes.clone());
+            }
         }
         std::mem::take(&mut self.effects)
     }
@@ -613,7 +646,7 @@ impl Core {
     pub(crate) fn next_deadline(&self) -> Option<u64> {
         let waiters = self.waiters.iter().map(|w| w.deadline);
         let jobs = self.jobs.iter().filter_map(|j| j.deadline);
-        self.actions.next_deadline().into_iter().chain(waiters).chain(jobs).min()
+        self.actions.next_deadline().into_iter().chain(waiters).chain(jobs).chain(self.retry_at).min()
     }
 
     /// The earliest of an action's own deadlines: a restart back-off, a stop's

@@ -15,6 +15,27 @@ pub(crate) enum Write {
     SeqFloor(u64),
 }
 
+/// The first wait before unsaved state is written again; it doubles up to [`RETRY_MAX_MS`].
+pub(crate) const RETRY_FIRST_MS: u64 = 1_000;
+pub(crate) const RETRY_MAX_MS: u64 = 30_000;
+
+/// An `apply` whose start waits until its definition is on disk: if it cannot be saved,
+/// nothing is started.
+#[derive(Debug)]
+pub(crate) struct Deferred {
+    pub id: ReqId,
+    pub service: String,
+    /// The persist batch that carries the definition.
+    pub batch: u64,
+    pub changed: bool,
+    pub notes: Vec<String>,
+    /// Being restarted because their definition changed: they come up with the restart.
+    pub restarting: Vec<Key>,
+    /// Actions a later request decided about meanwhile (a stop), with that request: they
+    /// are not started.
+    pub superseded: Vec<(Key, String)>,
+}
+
 #[derive(Default)]
 pub(crate) struct Dirty {
     services: BTreeSet<String>,
@@ -39,9 +60,104 @@ impl Dirty {
     pub(crate) fn any(&self) -> bool {
         !self.services.is_empty() || self.actions.values().any(|d| *d) || self.seq.is_some()
     }
+
+    /// Whether nothing at all is waiting.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.services.is_empty() && self.actions.is_empty() && self.seq.is_none()
+    }
+
+    /// Whether the registration of `service` is waiting to be saved.
+    pub(crate) fn has_service(&self, service: &str) -> bool {
+        self.services.contains(service)
+    }
+
+    /// Marks what `write` would have saved, again.
+    fn again(&mut self, write: &Write) {
+        match write {
+            Write::SaveService(spec) => self.service(&spec.name),
+            Write::RemoveService(name) => self.service(name),
+            Write::SaveAction(key, _, durable) => self.action(key, *durable),
+            Write::RemoveAction(key) => self.action(key, true),
+            Write::SeqFloor(floor) => self.seq = Some(self.seq.map_or(*floor, |f| f.max(*floor))),
+        }
+    }
+
+    /// Adds everything `other` waits for.
+    fn merge(&mut self, other: Dirty) {
+        self.services.extend(other.services);
+        for (key, durable) in other.actions {
+            self.action(&key, durable);
+        }
+        if let Some(floor) = other.seq {
+            self.seq = Some(self.seq.map_or(floor, |f| f.max(floor)));
+        }
+    }
+
+    /// What is waiting, in words, for an error message.
+    fn describe(&self) -> String {
+        let mut parts: Vec<String> = self.services.iter().map(|s| format!("the registration of {s}")).collect();
+        let actions = self.actions.len();
+        if actions > 0 {
+            parts.push(format!("{actions} action record{}", if actions == 1 { "" } else { "s" }));
+        }
+        if self.seq.is_some() {
+            parts.push("the journal's sequence floor".to_owned());
+        }
+        parts.join(", ")
+    }
 }
 
 impl Core {
+    /// A persist batch finished. What failed stays unsaved and is written again (on the
+    /// next request, or after a back-off); `save_error` names it until it is on disk. An
+    /// `apply` waiting for this batch starts its service now, or, if the batch failed,
+    /// starts nothing and says why.
+    pub(crate) fn saved(&mut self, error: Option<String>, failed: Vec<Write>) {
+        self.persists_done += 1;
+        let done = self.persists_done;
+        self.unconfirmed.retain(|_, batch| *batch > done);
+        for write in &failed {
+            self.unsaved.again(write);
+        }
+        if let Some(e) = &error
+            && !self.unsaved.is_empty()
+        {
+            self.save_error = Some(format!("{e}; not yet on disk: {}", self.unsaved.describe()));
+            self.retry_at = Some(self.now.mono_ms + self.retry_delay);
+            self.retry_delay = (self.retry_delay * 2).min(RETRY_MAX_MS);
+        } else if error.is_none() && self.unsaved.is_empty() && self.persists_done >= self.persists_issued {
+            self.save_error = None;
+            self.retry_delay = RETRY_FIRST_MS;
+        }
+        let done = self.persists_done;
+        let (ready, waiting): (Vec<Deferred>, Vec<Deferred>) =
+            std::mem::take(&mut self.deferred).into_iter().partition(|d| d.batch <= done);
+        self.deferred = waiting;
+        for d in ready {
+            if let Some(e) = &error {
+                let message = format!(
+                    "{} is defined but could not be saved, so nothing was started (it would not survive a restart): {e}",
+                    d.service
+                );
+                self.reply(d.id, Err(RpcError::rejected(message)), false);
+            } else {
+                self.finish_apply(d);
+            }
+        }
+    }
+
+    /// Puts what failed to save back among what is to be saved (a request came, or the
+    /// back-off passed).
+    pub(crate) fn retry_unsaved(&mut self) {
+        if self.unsaved.is_empty() {
+            self.retry_at = None;
+            return;
+        }
+        let unsaved = std::mem::take(&mut self.unsaved);
+        self.dirty.merge(unsaved);
+        self.retry_at = None;
+    }
+
     /// Emits what changed as one persist effect.
     pub(crate) fn flush(&mut self) {
         let dirty = std::mem::take(&mut self.dirty);
@@ -50,6 +166,7 @@ impl Core {
             writes.push(Write::SeqFloor(floor));
         }
         for service in dirty.services {
+            self.unconfirmed.insert(service.clone(), self.persists_issued + 1);
             writes.push(match self.services.get(&service) {
                 Some(spec) => Write::SaveService(spec.clone()),
                 None => Write::RemoveService(service),
@@ -74,6 +191,7 @@ impl Core {
             }
         }
         if !writes.is_empty() {
+            self.persists_issued += 1;
             self.effects.push(Effect::Persist(writes));
         }
     }

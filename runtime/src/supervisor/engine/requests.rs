@@ -136,26 +136,88 @@ impl Core {
         }
     }
 
-    /// `define` (`start: None`) and `apply`: one step, one reply, persisted before it.
+    /// `define` (`start: None`) and `apply`: one step, one reply, persisted before it. An
+    /// `apply` that starts waits until its definition is on disk, and starts nothing if
+    /// it cannot be saved.
     fn define(&mut self, id: ReqId, spec: ServiceSpec, start: Option<bool>) {
-        let answer = self.define_inner(spec, start == Some(true));
-        let answer = answer.and_then(|(changed, notes, actions)| match start {
-            None => to_value(DefineReport { changed }),
-            Some(_) => to_value(ApplyReport { changed, notes, actions }),
-        });
-        self.reply(id, answer, true);
+        let service = spec.name.clone();
+        let answer = self.define_inner(spec);
+        let (changed, notes, restarting) = match answer {
+            Ok(done) => done,
+            Err(e) => return self.reply(id, Err(e), true),
+        };
+        if start != Some(true) {
+            let answer = match start {
+                None => to_value(DefineReport { changed }),
+                Some(_) => to_value(ApplyReport { changed, notes, actions: Vec::new() }),
+            };
+            return self.reply(id, answer, true);
+        }
+        let deferred =
+            super::persist::Deferred { id, service, batch: 0, changed, notes, restarting, superseded: Vec::new() };
+        if self.dirty.has_service(&deferred.service) {
+            // The flush at the end of this input issues the batch that carries it.
+            self.deferred.push(super::persist::Deferred { batch: self.persists_issued + 1, ..deferred });
+        } else {
+            self.finish_apply(deferred);
+        }
     }
 
-    fn define_inner(&mut self, spec: ServiceSpec, start: bool) -> Result<(bool, Vec<String>, Vec<String>), RpcError> {
+    /// Starts what an `apply` defined, once the definition is on disk, and answers it.
+    pub(super) fn finish_apply(&mut self, d: super::persist::Deferred) {
+        if !self.services.contains_key(&d.service) {
+            let message = format!("{} was removed by a later request before it started", d.service);
+            return self.reply(d.id, Err(RpcError::rejected(message)), false);
+        }
+        let mut notes = d.notes;
+        let mut actions = Vec::new();
+        let keys: Vec<Key> = self.actions.keys_of(&d.service).cloned().collect();
+        for key in keys {
+            actions.push(label(&key));
+            if d.restarting.contains(&key) {
+                continue;
+            }
+            if let Some((_, by)) = d.superseded.iter().find(|(k, _)| *k == key) {
+                notes.push(format!("not starting {}: superseded by a later request ({by})", label(&key)));
+                continue;
+            }
+            match self.start(&Target { service: d.service.clone(), action: Some(key.1.clone()) }) {
+                Ok(report) => {
+                    let report: ChangeReport = serde_json::from_value(report).unwrap_or_default();
+                    notes.extend(report.notes);
+                }
+                Err(e) => return self.reply(d.id, Err(e), true),
+            }
+        }
+        let answer = to_value(ApplyReport { changed: d.changed, notes, actions });
+        self.answering.push(d.id);
+        self.reply(d.id, answer, true);
+    }
+
+    fn define_inner(&mut self, spec: ServiceSpec) -> Result<(bool, Vec<String>, Vec<Key>), RpcError> {
         if self.shutting_down {
             return Err(RpcError::rejected("the supervisor is shutting down"));
         }
         check_spec(&spec, &self.cfg.socket_dir)?;
         self.check_against_registrations(&spec)?;
         let name = spec.name.clone();
-        let changed = self.services.get(&name) != Some(&spec);
+        // A definition that is not on disk yet (its save failed) is not "unchanged": it is
+        // saved again, and the answer waits for it.
+        let unsaved = self.unsaved.has_service(&name);
+        // A define that arrives while the service is being removed wins: it stays.
+        let removing =
+            self.actions.keys_of(&name).any(|k| self.actions.get(k).is_some_and(|a| a.goal == Goal::Removed));
+        let changed = self.services.get(&name) != Some(&spec) || unsaved || removing;
+        if !changed && self.unconfirmed.contains_key(&name) {
+            // The same definition is still on its way to the disk, and that write may fail:
+            // write it again, and answer once this one is saved.
+            self.dirty.service(&name);
+        }
         let mut notes = Vec::new();
         let mut restarting: Vec<Key> = Vec::new();
+        if unsaved {
+            self.dirty.service(&name);
+        }
         if changed {
             if let Some(cycle) = super::super::graph::find_cycle(&spec, |s| self.services.get(s)) {
                 return Err(RpcError::rejected(format!(
@@ -205,21 +267,7 @@ impl Core {
                 self.stop_job(set, Goal::Down, "its definition changed", Vec::new(), Then::Start(up), None);
             }
         }
-        let mut actions = Vec::new();
-        if start {
-            // What is being restarted comes up again when its restart finishes.
-            let keys: Vec<Key> = self.actions.keys_of(&name).cloned().collect();
-            for key in keys {
-                actions.push(label(&key));
-                if restarting.contains(&key) {
-                    continue;
-                }
-                let report = self.start(&Target { service: name.clone(), action: Some(key.1.clone()) })?;
-                let report: ChangeReport = serde_json::from_value(report).unwrap_or_default();
-                notes.extend(report.notes);
-            }
-        }
-        Ok((changed, notes, actions))
+        Ok((changed, notes, restarting))
     }
 
     /// A dependency on a service that is already registered must match that registration:

@@ -3,7 +3,7 @@
 //! supervisor restarts, from a seed. Invariants are checked after every step; a failure
 //! names the seed and the step, and `SIM_SEED=<seed>` replays exactly that case.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -62,6 +62,17 @@ struct World {
     /// Actions whose last request was a stop, with the journal position it came at: the
     /// last request decides, so only a pull-in after it may bring them back up.
     stopped: BTreeMap<Key, u64>,
+    /// Persist batches the store has not finished, oldest first, numbered.
+    saves: VecDeque<(u64, Vec<Write>)>,
+    issued: u64,
+    /// Requests by id, to know what a reply acknowledges.
+    requests: BTreeMap<ReqId, Request>,
+    /// Definitions acknowledged once batch N is saved (`None`: a removal).
+    pending_acks: Vec<(u64, String, Option<ServiceSpec>)>,
+    /// What a client was told is saved: it must be there after a restart.
+    acked: BTreeMap<String, ServiceSpec>,
+    /// The last define, apply or remove request on each service.
+    latest: BTreeMap<String, ReqId>,
 }
 
 fn config() -> Config {
@@ -145,6 +156,12 @@ impl World {
             statuses: BTreeMap::new(),
             highest_seq: 0,
             stopped: BTreeMap::new(),
+            saves: VecDeque::new(),
+            issued: 0,
+            requests: BTreeMap::new(),
+            pending_acks: Vec::new(),
+            acked: BTreeMap::new(),
+            latest: BTreeMap::new(),
         }
     }
 
@@ -154,7 +171,10 @@ impl World {
     }
 
     fn carry_out(&mut self, effects: Vec<Effect>) -> Result<(), String> {
-        for effect in effects {
+        // As the actor does: saves first, so the replies of the same input wait for them.
+        let (saves, rest): (Vec<Effect>, Vec<Effect>) =
+            effects.into_iter().partition(|e| matches!(e, Effect::Persist(_)));
+        for effect in saves.into_iter().chain(rest) {
             match effect {
                 Effect::Spawn(order) => {
                     if self.groups.contains_key(&order.key) || self.spawns.iter().any(|s| s.key == order.key) {
@@ -179,6 +199,72 @@ impl World {
                 }
                 Effect::Await(path) => self.awaited.push(path),
                 Effect::Persist(writes) => {
+                    self.issued += 1;
+                    self.saves.push_back((self.issued, writes));
+                }
+                Effect::Reply { id, result: Ok(_), durable: true } => {
+                    let acked = match self.requests.get(&id) {
+                        Some(Request::Define(spec)) => Some((spec.name.clone(), Some(spec.clone()))),
+                        Some(Request::Apply(p)) => Some((p.spec.name.clone(), Some(p.spec.clone()))),
+                        Some(Request::Remove(t)) => Some((t.service.clone(), None)),
+                        _ => None,
+                    };
+                    if std::env::var_os("SIM_TRACE").is_some() {
+                        eprintln!("reply {id} durable, last batch {:?}", self.saves.back().map(|b| b.0));
+                    }
+                    // Only the answer to the last request on a service says what is on disk.
+                    let acked = acked.filter(|(name, _)| self.latest.get(name) == Some(&id));
+                    if let Some((name, spec)) = acked {
+                        // The actor holds the reply until every batch issued so far is saved.
+                        match self.saves.back() {
+                            Some((batch, _)) => self.pending_acks.push((*batch, name, spec)),
+                            None => self.ack(name, spec),
+                        }
+                    }
+                }
+                Effect::Adopt { .. } | Effect::Reply { .. } | Effect::ReadLog { .. } | Effect::Exit => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn ack(&mut self, name: String, spec: Option<ServiceSpec>) {
+        match spec {
+            Some(spec) => self.acked.insert(name, spec),
+            None => self.acked.remove(&name),
+        };
+    }
+
+    /// The store finishes its oldest batch: on disk, or (with `fail`) not at all.
+    fn finish_save(&mut self, fail: bool) -> Result<(), String> {
+        let Some((batch, writes)) = self.saves.pop_front() else { return Ok(()) };
+        if std::env::var_os("SIM_TRACE").is_some() {
+            eprintln!("save {batch} fail={fail}: {writes:?}");
+        }
+        if fail {
+            // A failed batch's replies become errors: nothing it acknowledged stands.
+            // (Its sequence floor is written all the same: numbers handed out above a floor
+            // that never reached the disk are a gap the simulation does not cover yet.)
+            self.pending_acks.retain(|(b, _, _)| *b != batch);
+            let (floors, failed): (Vec<Write>, Vec<Write>) =
+                writes.into_iter().partition(|w| matches!(w, Write::SeqFloor(_)));
+            self.apply_writes(floors);
+            return self.feed(Input::Saved { error: Some("No space left on device".into()), failed });
+        }
+        self.apply_writes(writes);
+        let (done, rest): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.pending_acks).into_iter().partition(|(b, _, _)| *b <= batch);
+        self.pending_acks = rest;
+        for (_, name, spec) in done {
+            self.ack(name, spec);
+        }
+        self.feed(Input::Saved { error: None, failed: Vec::new() })
+    }
+
+    fn apply_writes(&mut self, writes: Vec<Write>) {
+        {
+            {
+                {
                     for w in writes {
                         match w {
                             Write::SaveService(spec) => {
@@ -198,10 +284,8 @@ impl World {
                         }
                     }
                 }
-                Effect::Adopt { .. } | Effect::Reply { .. } | Effect::ReadLog { .. } | Effect::Exit => {}
             }
         }
-        Ok(())
     }
 
     fn check(&mut self) -> Result<(), String> {
@@ -302,8 +386,21 @@ impl World {
                 }
             }
         }
+        if let Request::Define(ServiceSpec { name, .. })
+        | Request::Apply(ApplyParams { spec: ServiceSpec { name, .. }, .. })
+        | Request::Remove(Target { service: name, .. }) = &request
+        {
+            // A later request on the service decides what must be on disk once it is answered.
+            self.acked.remove(name);
+            self.pending_acks.retain(|(_, n, _)| n != name);
+            self.latest.insert(name.clone(), self.next_id);
+        }
         let id = self.next_id;
         self.next_id += 1;
+        if std::env::var_os("SIM_TRACE").is_some() {
+            eprintln!("request {id}: {request:?}");
+        }
+        self.requests.insert(id, request.clone());
         self.feed(Input::Call(id, request))
     }
 
@@ -364,6 +461,10 @@ impl World {
                 self.feed(Input::Tick)
             }
             8 if self.rng.chance(20) => self.restart_supervisor(),
+            8 => {
+                let fail = self.rng.chance(15);
+                self.finish_save(fail)
+            }
             // SIGTERM: everything stops and nothing starts again, whatever was under way.
             9 if self.rng.chance(3) => self.feed(Input::Terminate),
             _ => Ok(()),
@@ -412,6 +513,21 @@ impl World {
         self.spawns.clear();
         self.awaited.clear();
         self.stopped.clear();
+        // Batches not written yet die with the supervisor; nothing acknowledged was in them.
+        // (Sequence floors are kept: the engine hands out numbers before its floor is on
+        // disk, a gap the simulation does not cover yet.)
+        let floors: Vec<Write> =
+            self.saves.drain(..).flat_map(|(_, w)| w).filter(|w| matches!(w, Write::SeqFloor(_))).collect();
+        self.apply_writes(floors);
+        self.pending_acks.clear();
+        for (name, spec) in &self.acked {
+            if self.store_services.get(name) != Some(spec) {
+                return Err(format!(
+                    "{name} was acknowledged as saved but the store has {:?}",
+                    self.store_services.get(name)
+                ));
+            }
+        }
         self.now.mono_ms += 10;
         self.core = new_core(self.now);
         let records = self
@@ -436,7 +552,9 @@ impl World {
     /// No more chaos: every spawn succeeds, every awaited socket accepts, time passes.
     fn settle(&mut self) -> Result<(), String> {
         for _ in 0..200 {
-            if let Some(order) = self.spawns.pop() {
+            if !self.saves.is_empty() {
+                self.finish_save(false)?;
+            } else if let Some(order) = self.spawns.pop() {
                 let pid = self.next_pid;
                 self.next_pid += 2;
                 let saved = SavedProcess { pid, start_time: 1, monitor: pid + 1, monitor_start: 1 };
