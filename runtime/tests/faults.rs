@@ -315,3 +315,58 @@ async fn a_full_disk_loses_nothing_that_was_acknowledged() {
     h.kill_supervisor();
     drop(disk);
 }
+
+/// The supervisor's spawner process (named `sm-spawner`, its child).
+fn spawner_of(supervisor: u32) -> i32 {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .find(|pid| {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let ppid = stat.rfind(')').and_then(|i| stat[i + 2..].split(' ').nth(1)?.parse::<u32>().ok());
+            comm.trim() == "sm-spawner" && ppid == Some(supervisor)
+        })
+        .expect("the supervisor has a spawner")
+}
+
+fn signal(pid: i32, signal: rustix::process::Signal) {
+    rustix::process::kill_process(rustix::process::Pid::from_raw(pid).unwrap(), signal).unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_spawn_that_never_answers_is_abandoned_at_the_start_timeout_and_retried() {
+    let h = Harness::new();
+    let mut client = h.client().await;
+    let spawner = spawner_of(client.info().await.unwrap().pid);
+    signal(spawner, rustix::process::Signal::STOP);
+    let daemon = h.served("svc_h", "patient", 0).start_timeout_ms(1_000).restart(RestartPolicy::OnFailure);
+    client.apply(&service("svc_h", vec![daemon]), true).await.unwrap();
+    let answer = client.wait("svc_h", WaitFor::Up, 60_000).await.unwrap();
+    assert!(answer.settled, "{answer:#?}");
+    let events = client.events(0, 0).await.unwrap();
+    let abandoned = events.iter().any(|e| {
+        matches!(&e.kind, service_manifest_runtime::api::EventKind::Failed { reason } if reason.contains("abandoned"))
+    });
+    assert!(abandoned, "{events:#?}");
+    assert_eq!(state_of(&answer.actions, "svc_h", "patient").restarts, 1, "{answer:#?}");
+    assert_eq!(h.groups_of("patient").len(), 1);
+    // The stuck spawner was killed; monitors are forked directly now.
+    let stat = std::fs::read_to_string(format!("/proc/{spawner}/stat")).unwrap_or_default();
+    assert!(stat.is_empty() || stat.contains(") Z "), "the stopped spawner is still there: {stat}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn shutdown_finishes_while_a_spawn_hangs() {
+    let h = Harness::new();
+    let mut client = h.client().await;
+    let spawner = spawner_of(client.info().await.unwrap().pid);
+    signal(spawner, rustix::process::Signal::STOP);
+    let daemon = h.served("svc_s", "never", 0).start_timeout_ms(2_000);
+    client.apply(&service("svc_s", vec![daemon]), true).await.unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(60), client.shutdown()).await;
+    let report = report.expect("shutdown did not finish").unwrap();
+    assert!(report.actions.contains(&"svc_s/never".to_owned()), "{report:#?}");
+    assert_eq!(h.groups_of("never").len(), 0, "nothing of the abandoned spawn runs");
+}

@@ -72,9 +72,7 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
     let store = Store::new(&cfg.state_dir);
     let saved = store.load();
     let started = Instant::now();
-    let bin_dir = cfg.bin_dir.clone();
-    let installed = Box::new(move |exec: &str| crate::paths::resolve_exec(&bin_dir, exec).is_file());
-    let mut core = Core::new(cfg.clone(), installed, now(started));
+    let mut core = Core::new(cfg.clone(), now(started));
     core.open_files = super::raise_open_files();
     // An action of a registered service whose record is missing or was unreadable (a
     // crash before it reached the disk) is still recovered from its monitor's status file:
@@ -298,6 +296,14 @@ impl Actor {
                         });
                     }
                 }
+                Effect::CheckInstalled(program) => {
+                    // A stat on a hung mount blocks this pool thread, never the engine.
+                    let (tx, path) = (self.tx.clone(), crate::paths::resolve_exec(&self.cfg.bin_dir, &program));
+                    tokio::task::spawn_blocking(move || {
+                        let installed = path.is_file();
+                        let _ = tx.send(Msg::Input(Input::Installed { program, installed }));
+                    });
+                }
                 Effect::Exit => self.exiting = true,
                 Effect::Persist(_) => {}
             }
@@ -341,11 +347,17 @@ impl Actor {
             let started = match started {
                 Ok(Ok(started)) => started,
                 Ok(Err(error)) => {
-                    let _ = tx.send(Msg::Input(Input::SpawnFailed { key, run, error }));
+                    let _ = tx.send(Msg::Input(Input::SpawnFailed {
+                        key,
+                        run,
+                        error: error.text,
+                        by_policy: error.passes,
+                    }));
                     return;
                 }
                 Err(e) => {
-                    let _ = tx.send(Msg::Input(Input::SpawnFailed { key, run, error: e.to_string() }));
+                    let input = Input::SpawnFailed { key, run, error: e.to_string(), by_policy: false };
+                    let _ = tx.send(Msg::Input(input));
                     return;
                 }
             };
@@ -361,11 +373,23 @@ impl Actor {
     }
 }
 
+/// Why a spawn failed, and whether trying again may help (it timed out).
+struct SpawnError {
+    text: String,
+    passes: bool,
+}
+
+impl From<String> for SpawnError {
+    fn from(text: String) -> Self {
+        Self { text, passes: false }
+    }
+}
+
 /// Prepares the files and forks: runs on the blocking pool.
-fn start(cfg: &Config, spawner: &Spawner, order: &SpawnOrder) -> Result<monitor::Started, String> {
+fn start(cfg: &Config, spawner: &Spawner, order: &SpawnOrder) -> Result<monitor::Started, SpawnError> {
     let program = crate::paths::resolve_exec(&cfg.bin_dir, &order.exec);
     if !program.is_file() {
-        return Err(format!("`{}` not found", program.display()));
+        return Err(format!("`{}` not found", program.display()).into());
     }
     for path in [&order.log, &order.status] {
         if let Some(dir) = path.parent() {
@@ -374,7 +398,7 @@ fn start(cfg: &Config, spawner: &Spawner, order: &SpawnOrder) -> Result<monitor:
     }
     match std::fs::remove_file(&order.status) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(format!("cannot remove the old {}: {e}", order.status.display()));
+            return Err(format!("cannot remove the old {}: {e}", order.status.display()).into());
         }
         _ => {}
     }
@@ -403,7 +427,18 @@ fn start(cfg: &Config, spawner: &Spawner, order: &SpawnOrder) -> Result<monitor:
         separator,
         run: order.run,
     };
-    spawner.spawn(&job).map_err(|e| format!("spawning {} failed: {e}", program.display()))
+    let deadline = std::time::Instant::now() + Duration::from_millis(order.exec_timeout_ms);
+    spawner.spawn(&job, deadline).map_err(|e| match e {
+        super::monitor::ExecError::Failed(e) => format!("spawning {} failed: {e}", program.display()).into(),
+        super::monitor::ExecError::TimedOut { .. } => SpawnError {
+            text: format!(
+                "{} was not exec'd within {} (a hung file system, or a stuck spawner); abandoned",
+                program.display(),
+                crate::text::duration_ms(order.exec_timeout_ms)
+            ),
+            passes: true,
+        },
+    })
 }
 
 /// Turns a monitor's reports into inputs until its group is gone, then reaps it.

@@ -209,33 +209,75 @@ fn close(fd: c_int) {
 /// Forks the monitor, which forks and execs the daemon; returns once the exec happened
 /// or failed. Blocks for that long: call it off the engine thread. The monitor is a child
 /// of this process (see [`Started::direct`]).
-pub fn spawn(plan: &Plan) -> io::Result<Started> {
+pub fn spawn(plan: &Plan, deadline: std::time::Instant) -> Result<Started, ExecError> {
     let (report_r, report_w) = pipe()?;
     // SAFETY: `report_r` is an open descriptor this function owns from here on.
     let reports = unsafe { OwnedFd::from_raw_fd(report_r) };
     let forked = fork_monitor(plan, report_w);
     close(report_w);
     let monitor = forked?;
-    let started = await_exec(reports);
+    let started = await_exec(reports, deadline);
+    if let Err(ExecError::TimedOut { .. }) = started {
+        // SAFETY: our own child; the daemon dies with it (its parent-death signal).
+        unsafe { libc::kill(monitor, libc::SIGKILL) };
+    }
     if started.is_err() {
         reap(monitor);
     }
     started.map(|s| Started { direct: true, ..s })
 }
 
-/// Reads the monitor's first reports: its pid, then the exec's outcome.
-pub fn await_exec(reports: OwnedFd) -> io::Result<Started> {
+/// Why a spawn did not get its program exec'd.
+#[derive(Debug)]
+pub enum ExecError {
+    /// It failed, with this error.
+    Failed(io::Error),
+    /// Nothing came by the deadline; `monitor` is the monitor's pid if it had said it.
+    TimedOut { monitor: Option<u32> },
+}
+
+impl From<io::Error> for ExecError {
+    fn from(e: io::Error) -> Self {
+        Self::Failed(e)
+    }
+}
+
+/// Reads the monitor's first reports: its pid, then the exec's outcome, waiting until
+/// `deadline` at most.
+pub fn await_exec(reports: OwnedFd, deadline: std::time::Instant) -> Result<Started, ExecError> {
     let mut monitor = 0;
     let mut record = [0u8; 9];
     loop {
+        if !readable_by(&reports, deadline) {
+            return Err(ExecError::TimedOut { monitor: (monitor > 0).then_some(monitor) });
+        }
         if read_full(&reports, &mut record).is_err() {
-            return Err(io::Error::other("the monitor process ended before starting the program"));
+            return Err(io::Error::other("the monitor process ended before starting the program").into());
         }
         match decode(&record) {
             Some(Report::Monitor(pid)) => monitor = pid,
             Some(Report::Exec { pid, errno: 0 }) => return Ok(Started { pid, monitor, reports, direct: false }),
-            Some(Report::Exec { errno, .. }) => return Err(io::Error::from_raw_os_error(errno)),
-            _ => return Err(io::Error::other("the monitor process sent an unexpected report")),
+            Some(Report::Exec { errno, .. }) => return Err(io::Error::from_raw_os_error(errno).into()),
+            _ => return Err(io::Error::other("the monitor process sent an unexpected report").into()),
+        }
+    }
+}
+
+/// Waits until `fd` has something to read (or its writer closed it), or `deadline`.
+fn readable_by(fd: &OwnedFd, deadline: std::time::Instant) -> bool {
+    use std::os::fd::AsRawFd;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let ms = c_int::try_from(left.as_millis()).unwrap_or(c_int::MAX);
+        let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one pollfd on the stack, for a descriptor this function borrows.
+        let n = unsafe { libc::poll(&raw mut pfd, 1, ms) };
+        match n {
+            n if n > 0 => return true,
+            0 => return false,
+            _ if last_error() == libc::EINTR => continue,
+            // Let the read report what is wrong.
+            _ => return true,
         }
     }
 }
@@ -454,6 +496,14 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &[*const c_cha
             libc::_exit(1);
         }
         if pid == 0 {
+            // The daemon never outlives its monitor: killed with it (an exec that hangs on a
+            // file system and is abandoned, a monitor the OOM killer took) rather than left
+            // running unwatched.
+            let monitor = libc::getppid();
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+            if libc::getppid() != monitor {
+                libc::_exit(1);
+            }
             libc::setpgid(0, 0);
             libc::dup2(fds.devnull, 0);
             libc::dup2(fds.out_w, 1);

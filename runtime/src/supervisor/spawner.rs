@@ -24,7 +24,7 @@ use rustix::net::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::monitor::{self, Plan, Started};
+use super::monitor::{self, ExecError, Plan, Started};
 
 /// The largest request the spawner reads.
 const MAX_JOB_BYTES: usize = 1 << 20;
@@ -63,7 +63,8 @@ impl Job {
 
 /// The supervisor's handle on its spawner.
 pub struct Spawner {
-    socket: Option<OwnedFd>,
+    /// `None` once it is gone or was given up on: monitors are then forked directly.
+    socket: std::sync::Mutex<Option<OwnedFd>>,
     pid: i32,
 }
 
@@ -74,7 +75,7 @@ impl Spawner {
         let pair = rustix::net::socketpair(AddressFamily::UNIX, SocketType::SEQPACKET, SocketFlags::CLOEXEC, None);
         let Ok((ours, theirs)) = pair else {
             tracing::warn!("no spawner process (socketpair failed): monitors are forked directly");
-            return Self { socket: None, pid: 0 };
+            return Self { socket: std::sync::Mutex::new(None), pid: 0 };
         };
         // SAFETY: the child runs `serve`, which never returns; see there for what it may do.
         match unsafe { libc::fork() } {
@@ -88,22 +89,53 @@ impl Spawner {
             }
             pid if pid < 0 => {
                 tracing::warn!("no spawner process ({}): monitors are forked directly", io::Error::last_os_error());
-                Self { socket: None, pid: 0 }
+                Self { socket: std::sync::Mutex::new(None), pid: 0 }
             }
-            pid => Self { socket: Some(ours), pid },
+            pid => Self { socket: std::sync::Mutex::new(Some(ours)), pid },
         }
     }
 
-    /// Starts `job` under a new monitor; returns once the exec happened or failed.
-    /// Blocks for that long: call it off the engine thread.
-    pub fn spawn(&self, job: &Job) -> io::Result<Started> {
-        if let Some(socket) = &self.socket {
-            match send(socket, job) {
-                Ok(reports) => return monitor::await_exec(reports),
-                Err(e) => tracing::warn!("the spawner process did not take a job ({e}): forking the monitor directly"),
+    /// Starts `job` under a new monitor; returns once the exec happened or failed, or at
+    /// `deadline`. Blocks for that long: call it off the engine thread. A spawn abandoned
+    /// at its deadline leaves nothing behind: its monitor is killed (and the daemon with
+    /// it); a spawner that never forked the monitor (stopped, stuck) is killed and
+    /// replaced by forking monitors directly.
+    pub fn spawn(&self, job: &Job, deadline: std::time::Instant) -> Result<Started, ExecError> {
+        let sent = {
+            let socket = self.socket.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            socket.as_ref().map(|socket| send(socket, job))
+        };
+        match sent {
+            Some(Ok(reports)) => match monitor::await_exec(reports, deadline) {
+                Err(ExecError::TimedOut { monitor: None }) => {
+                    tracing::warn!("the spawner process did not fork a monitor in time: replacing it");
+                    self.give_up();
+                    Err(ExecError::TimedOut { monitor: None })
+                }
+                Err(ExecError::TimedOut { monitor: Some(pid) }) => {
+                    if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
+                        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+                    }
+                    Err(ExecError::TimedOut { monitor: Some(pid) })
+                }
+                other => other,
+            },
+            Some(Err(e)) => {
+                tracing::warn!("the spawner process did not take a job ({e}): forking the monitor directly");
+                monitor::spawn(&job.plan()?, deadline)
             }
+            None => monitor::spawn(&job.plan()?, deadline),
         }
-        monitor::spawn(&job.plan()?)
+    }
+
+    /// Kills the spawner and forks monitors directly from now on.
+    fn give_up(&self) {
+        let taken = self.socket.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if taken.is_some()
+            && let Some(pid) = rustix::process::Pid::from_raw(self.pid)
+        {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+        }
     }
 }
 
@@ -111,7 +143,10 @@ impl Drop for Spawner {
     /// Closing its socket ends the spawner; wait for that, so nothing of the supervisor
     /// is left when it has exited.
     fn drop(&mut self) {
-        if self.socket.take().is_some() && self.pid > 0 {
+        let socket = self.socket.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if self.pid > 0 {
+            // Closing the socket ends it (a given-up one was killed): reap it either way.
+            drop(socket);
             monitor::reap(self.pid);
         }
     }
@@ -125,7 +160,13 @@ fn send(socket: &OwnedFd, job: &Job) -> io::Result<OwnedFd> {
     let mut ancillary = SendAncillaryBuffer::new(&mut space);
     let fds = [write.as_fd()];
     ancillary.push(SendAncillaryMessage::ScmRights(&fds));
-    rustix::net::sendmsg(socket, &[io::IoSlice::new(&payload)], &mut ancillary, SendFlags::NOSIGNAL)?;
+    // Never wait on a spawner that stopped reading: fork directly instead.
+    rustix::net::sendmsg(
+        socket,
+        &[io::IoSlice::new(&payload)],
+        &mut ancillary,
+        SendFlags::NOSIGNAL | SendFlags::DONTWAIT,
+    )?;
     Ok(read)
 }
 

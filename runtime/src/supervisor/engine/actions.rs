@@ -167,6 +167,11 @@ impl Actions {
         (dirty, touched)
     }
 
+    /// Whether something was woken (a removal's neighbours) since the last pass took it.
+    pub(crate) fn has_pending(&self) -> bool {
+        !self.woken.is_empty()
+    }
+
     /// Empties the touched set and returns it, for the index update at the end of a
     /// reconcile; what was woken stays for the next one.
     pub(crate) fn take_touched(&mut self) -> BTreeSet<Key> {

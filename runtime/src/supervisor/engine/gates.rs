@@ -127,6 +127,9 @@ impl Core {
 
     fn unresolvable(&self, dep: &ActionDep) -> Gate {
         let bin = dep.action.as_deref().unwrap_or_default();
+        if !self.services.contains_key(&dep.service) && self.checking.contains(bin) {
+            return Gate::Pending(format!("looking for `{bin}` in the bin directory {}", self.cfg.bin_dir.display()));
+        }
         if self.services.contains_key(&dep.service) {
             Gate::Broken(format!("not an action of the defined service `{}`", dep.service))
         } else {

@@ -162,6 +162,8 @@ impl Core {
                     self.actions.retain(|k, a| k.0 != service || a.goal != Goal::Removed || a.is_alive());
                     if self.actions.keys_of(&service).next().is_none() {
                         self.services.remove(&service);
+                        // A gate on an action of it now reads "not defined": look again.
+                        self.wake_waiting();
                     }
                     self.dirty.service(&service);
                 }

@@ -101,7 +101,10 @@ pub(crate) enum Input {
         key: Key,
         run: u64,
         error: String,
+        /// It may pass (a timeout): retried as the restart policy says.
+        by_policy: bool,
     },
+
     /// The group leader exited; `group_gone` when nothing of the group is left either.
     LeaderExited {
         key: Key,
@@ -109,6 +112,11 @@ pub(crate) enum Input {
         status: Option<ExitStatus>,
         group_gone: bool,
         last_line: Option<String>,
+    },
+    /// Whether `program` is in the bin directory, as the actor found (see `CheckInstalled`).
+    Installed {
+        program: String,
+        installed: bool,
     },
     /// Nothing of the group is left.
     GroupGone {
@@ -148,6 +156,8 @@ pub(crate) struct SpawnOrder {
     pub socket: Option<PathBuf>,
     pub log: PathBuf,
     pub status: PathBuf,
+    /// How long the program may take to be exec'd (the action's start timeout).
+    pub exec_timeout_ms: u64,
 }
 
 /// What the actor must do.
@@ -172,6 +182,9 @@ pub(crate) enum Effect {
     },
     /// Report `Accepts` once this socket accepts a connection.
     Await(PathBuf),
+    /// Find out, off the engine's thread, whether this program is in the bin directory,
+    /// and report `Installed`.
+    CheckInstalled(String),
     Persist(Vec<Write>),
     /// `durable`: the reply acknowledges a change, so it waits for every persist issued so far.
     Reply {
@@ -202,6 +215,10 @@ pub(crate) struct Action {
     pub(crate) proc: Option<Proc>,
     /// A spawn order is out and its answer has not come back.
     spawning: bool,
+    /// When a spawn that has not answered is abandoned (its start timeout): an `exec` on
+    /// a hung file system, or a stopped spawner, must not hold the action, or a stop of
+    /// it, forever.
+    spawn_deadline: Option<u64>,
     pub(crate) run: u64,
     pub(crate) exit: Option<ExitStatus>,
     pub(crate) hold: Hold,
@@ -241,6 +258,7 @@ impl Action {
             entered_seq: 0,
             proc: None,
             spawning: false,
+            spawn_deadline: None,
             run: 0,
             exit: None,
             hold: Hold::None,
@@ -273,7 +291,8 @@ impl Action {
     fn is_inert(&self) -> bool {
         let settled_down = matches!(self.state, RunState::Created | RunState::Exited | RunState::Failed);
         match self.goal {
-            _ if self.spawning => true,
+            // Moves only when its spawn answers, or is abandoned at its deadline.
+            _ if self.spawning => self.spawn_deadline.is_none(),
             Goal::Up if self.state == RunState::Ready => true,
             Goal::Up => settled_down && self.proc.is_none() && matches!(self.hold, Hold::Done | Hold::GaveUp),
             Goal::Down => settled_down && self.proc.is_none(),
@@ -302,8 +321,12 @@ impl Action {
 /// The whole state of the supervisor; see the module documentation.
 pub(crate) struct Core {
     cfg: Config,
-    /// Whether a program is installed (a bare name is looked up in the bin directory).
-    installed: Box<dyn Fn(&str) -> bool + Send>,
+    /// What the actor found, off this thread, when asked whether a program named by a
+    /// dependency is in the bin directory (a hung mount must not stop the engine). A "no"
+    /// is forgotten at the next start request, so a program installed since is found.
+    installed: BTreeMap<String, bool>,
+    /// Programs whose check is under way.
+    checking: BTreeSet<String>,
     pub(crate) services: BTreeMap<String, ServiceSpec>,
     pub(crate) actions: actions::Actions,
     pub(crate) journal: VecDeque<Event>,
@@ -357,11 +380,12 @@ fn to_value<T: serde::Serialize>(value: T) -> Result<Value, RpcError> {
 }
 
 impl Core {
-    /// A core with nothing defined; `installed` answers whether a bare program name is in the bin directory.
-    pub(crate) fn new(cfg: Config, installed: Box<dyn Fn(&str) -> bool + Send>, now: Now) -> Self {
+    /// A core with nothing defined.
+    pub(crate) fn new(cfg: Config, now: Now) -> Self {
         Self {
             cfg,
-            installed,
+            installed: BTreeMap::new(),
+            checking: BTreeSet::new(),
             services: BTreeMap::new(),
             actions: actions::Actions::default(),
             journal: VecDeque::new(),
@@ -485,7 +509,7 @@ impl Core {
                 self.call(id, request);
             }
             Input::Spawned { key, run, saved, at_us } => self.spawned(&key, run, saved, at_us),
-            Input::SpawnFailed { key, run, error } => self.spawn_failed(&key, run, error),
+            Input::SpawnFailed { key, run, error, by_policy } => self.spawn_failed(&key, run, error, by_policy),
             Input::LeaderExited { key, run, status, group_gone, last_line } => {
                 if self.is_current(&key, run) {
                     self.leader_exited(&key, status, group_gone, last_line);
@@ -508,6 +532,11 @@ impl Core {
                 self.actions.wake(waiting);
             }
             Input::Notify { pid, message } => self.notified(pid, &message),
+            Input::Installed { program, installed } => {
+                self.checking.remove(&program);
+                self.installed.insert(program, installed);
+                self.wake_waiting();
+            }
             Input::Saved { error, failed } => self.saved(error, failed),
             Input::Cancelled(id) => self.cancel(id),
             Input::Terminate => self.shutdown(None),
@@ -558,6 +587,13 @@ impl Core {
             return;
         };
         apply_notify(a, message);
+    }
+
+    /// Every waiting action looks at its gates again (what they read changed).
+    pub(crate) fn wake_waiting(&mut self) {
+        let waiting: Vec<Key> =
+            self.actions.movable().filter(|(_, a)| a.state == RunState::Waiting).map(|(k, _)| k.clone()).collect();
+        self.actions.wake(waiting);
     }
 
     fn is_current(&self, key: &Key, run: u64) -> bool {
@@ -670,6 +706,7 @@ impl Core {
         let now = self.now.mono_ms;
         backoff
             .into_iter()
+            .chain(a.spawn_deadline.filter(|_| a.spawning))
             .chain(a.kill_at)
             .chain(a.kill_monitor_at)
             .chain(a.ready_deadline)

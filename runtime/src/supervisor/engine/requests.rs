@@ -11,6 +11,15 @@ const MAX_LOG_BYTES: u64 = 1 << 20;
 
 impl Core {
     pub(super) fn call(&mut self, id: ReqId, request: Request) {
+        if matches!(request, Request::Start(_) | Request::Apply(_) | Request::Restart(_)) {
+            // A program found missing before may have been installed since.
+            let checking = &self.checking;
+            let before = self.installed.len();
+            self.installed.retain(|program, found| *found || checking.contains(program));
+            if self.installed.len() != before {
+                self.wake_waiting();
+            }
+        }
         let answer = match request {
             Request::Version => to_value(VersionInfo { api: API_VERSION, pid: std::process::id() }),
             Request::Define(spec) => return self.define(id, spec, None),

@@ -91,7 +91,7 @@ fn config() -> Config {
 }
 
 fn new_core(now: Now) -> Core {
-    Core::new(config(), Box::new(|exec: &str| exec.starts_with("installed")), now)
+    Core::new(config(), now)
 }
 
 /// Two to four services, each action depending only on earlier ones (no cycles).
@@ -166,6 +166,9 @@ impl World {
     }
 
     fn feed(&mut self, input: Input) -> Result<(), String> {
+        if std::env::var_os("SIM_TRACE").is_some() {
+            eprintln!("input at {}: {input:?}", self.now.mono_ms);
+        }
         let effects = self.core.handle(input, self.now);
         self.carry_out(effects)
     }
@@ -177,6 +180,7 @@ impl World {
         for effect in saves.into_iter().chain(rest) {
             match effect {
                 Effect::Spawn(order) => {
+                    self.prune_spawns();
                     if self.groups.contains_key(&order.key) || self.spawns.iter().any(|s| s.key == order.key) {
                         return Err(format!("a second process group for {}", label(&order.key)));
                     }
@@ -198,6 +202,10 @@ impl World {
                     }
                 }
                 Effect::Await(path) => self.awaited.push(path),
+                Effect::CheckInstalled(program) => {
+                    let installed = program.starts_with("installed");
+                    self.feed(Input::Installed { program, installed })?;
+                }
                 Effect::Persist(writes) => {
                     self.issued += 1;
                     self.saves.push_back((self.issued, writes));
@@ -226,6 +234,13 @@ impl World {
             }
         }
         Ok(())
+    }
+
+    /// Spawns the engine abandoned at their deadline: their monitor was killed, and with
+    /// it whatever they would have started.
+    fn prune_spawns(&mut self) {
+        let actions = &self.core.actions;
+        self.spawns.retain(|o| actions.get(&o.key).is_some_and(|a| a.spawning && a.run == o.run));
     }
 
     fn ack(&mut self, name: String, spec: Option<ServiceSpec>) {
@@ -292,6 +307,7 @@ impl World {
         if let Some(v) = self.core.violations.first() {
             return Err(v.clone());
         }
+        self.prune_spawns();
         // Every state change has its journal entry: the latest state-carrying entry of an
         // action names its state, and sequence numbers only grow.
         let mut last: BTreeMap<&str, RunState> = BTreeMap::new();
@@ -431,6 +447,7 @@ impl World {
                         key: order.key,
                         run: order.run,
                         error: "no such file".into(),
+                        by_policy: false,
                     });
                 }
                 let pid = self.next_pid;

@@ -35,12 +35,13 @@ impl Core {
                         changed |= self.step(key);
                     }
                 }
-                if !changed {
+                if !changed && !self.actions.has_pending() {
                     break;
                 }
             }
-            // A finished restart job writes goals again: go round once more.
-            if !self.check_jobs() {
+            // A finished restart job writes goals again, a finished removal wakes what named
+            // the removed actions: go round once more.
+            if !self.check_jobs() && !self.actions.has_pending() {
                 break;
             }
         }
@@ -78,7 +79,16 @@ impl Core {
             return false;
         };
         if a.spawning {
-            // Nothing moves until the spawn answers.
+            // Nothing moves until the spawn answers, or until it is abandoned.
+            if a.spawn_deadline.is_some_and(|t| t <= now) {
+                let within = crate::text::duration_ms(self.start_timeout_of(&a.spec));
+                let error = format!(
+                    "its program was not started within {within} (an exec on a hung file system, or a stuck spawner); abandoned"
+                );
+                let run = a.run;
+                self.spawn_failed(key, run, error, true);
+                return true;
+            }
             return false;
         }
         match (a.goal, a.state) {
@@ -242,8 +252,19 @@ impl Core {
         }
         let key = (dep.service.clone(), action.clone());
         if !self.actions.contains_key(&key) {
-            if self.services.contains_key(&dep.service) || !(self.installed)(&action) {
+            if self.services.contains_key(&dep.service) {
                 return false;
+            }
+            match self.installed.get(&action) {
+                Some(true) => {}
+                Some(false) => return false,
+                None => {
+                    // Asked once; the gate waits for the answer.
+                    self.installed.insert(action.clone(), false);
+                    self.checking.insert(action.clone());
+                    self.effects.push(Effect::CheckInstalled(action));
+                    return false;
+                }
             }
             let mut spec = ActionSpec::new(action, service_manifest_core::BinaryKind::Server);
             spec.socket = dep.socket.clone();
@@ -287,9 +308,11 @@ impl Core {
         let now = self.now.mono_ms;
         let env = self.env_for(key);
         let (log, status) = (self.log_path(key), self.status_path(key));
+        let timeout = self.actions.get(key).map(|a| self.start_timeout_of(&a.spec)).unwrap_or_default();
         let Some(a) = self.actions.get_mut(key) else { return };
         a.run += 1;
         a.spawning = true;
+        a.spawn_deadline = Some(now + timeout);
         a.notified = false;
         a.became_ready = false;
         a.notify_status = None;
@@ -308,6 +331,7 @@ impl Core {
             socket: a.socket.clone(),
             log,
             status,
+            exec_timeout_ms: timeout,
         };
         if let Some(socket) = &order.socket {
             self.accepting.remove(socket);
@@ -343,6 +367,7 @@ impl Core {
             return;
         };
         a.spawning = false;
+        a.spawn_deadline = None;
         a.proc = Some(Proc { saved, leader_exited: None });
         let early: Vec<String> =
             self.early_notify.iter().filter(|(pid, _)| *pid == saved.pid).map(|(_, m)| m.clone()).collect();
@@ -369,11 +394,18 @@ impl Core {
         self.dirty.action(key, false);
     }
 
-    pub(super) fn spawn_failed(&mut self, key: &Key, run: u64, error: String) {
+    /// A spawn failed. `by_policy`: a failure that may pass (a timeout) is retried as the
+    /// restart policy says; one that will not (no such program) fails for good at once.
+    pub(super) fn spawn_failed(&mut self, key: &Key, run: u64, error: String, by_policy: bool) {
         let Some(a) = self.actions.get_mut(key).filter(|a| a.run == run && a.spawning) else { return };
         a.spawning = false;
-        a.hold = Hold::GaveUp;
+        a.spawn_deadline = None;
         let reason = format!("cannot start {}: {error}", label(key));
+        if by_policy && a.goal == Goal::Up && a.spec.restart != RestartPolicy::Never {
+            self.schedule_restart(key, Some(reason));
+            return;
+        }
+        a.hold = Hold::GaveUp;
         self.transition(key, RunState::Failed, Some(reason.clone()), EventKind::Failed { reason });
     }
 
