@@ -370,3 +370,33 @@ async fn shutdown_finishes_while_a_spawn_hangs() {
     assert!(report.actions.contains(&"svc_s/never".to_owned()), "{report:#?}");
     assert_eq!(h.groups_of("never").len(), 0, "nothing of the abandoned spawn runs");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn remove_deletes_the_logs_and_exit_records_it_kept() {
+    let h = Harness::new();
+    let mut client = h.client().await;
+    client.apply(&service("svc_x", vec![h.served("svc_x", "gone", 0)]), true).await.unwrap();
+    assert!(all_ready(&client.wait_settled("svc_x", 20_000).await.unwrap()));
+    let logs = h.state_dir().join("logs/svc_x");
+    let exits = h.state_dir().join("exits/svc_x");
+    assert!(logs.exists() && exits.exists());
+    client.remove("svc_x").await.unwrap();
+    assert!(!logs.exists(), "{} is left behind", logs.display());
+    assert!(!exits.exists(), "{} is left behind", exits.display());
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_start_asked_while_a_readiness_timeout_stops_it_starts_it_again() {
+    let h = Harness::new();
+    let mut client = h.client().await;
+    // It never accepts on its socket and ignores SIGTERM: the readiness timeout stops it,
+    // and the stop lasts the whole grace.
+    let mute = h.stubborn("mute").socket("svc_t/mute.sock").start_timeout_ms(300);
+    client.apply(&service("svc_t", vec![mute]), true).await.unwrap();
+    let events = events_after(&mut client, 0, "svc_t/mute", "stopping").await;
+    let since = events.last().map_or(0, |e| e.seq);
+    let report = client.start("svc_t", None).await.unwrap();
+    assert!(report.notes.iter().any(|n| n.contains("starts again once it has stopped")), "{report:#?}");
+    let after = events_after(&mut client, since, "svc_t/mute", "spawned").await;
+    assert!(before(&after, ("svc_t/mute", "failed"), ("svc_t/mute", "spawned")), "{after:#?}");
+}

@@ -91,3 +91,31 @@ fn foreground_refuses_before_doing_anything_when_a_supervisor_runs() {
     assert!(!said.contains("running in the foreground") && !said.contains("hero_collab/"), "{said}");
     assert_eq!(w.processes("hero_collab_server"), 0);
 }
+
+#[test]
+fn the_supervisor_s_own_log_rotates_at_its_size() {
+    let w = World::new();
+    let run = |args: &[&str]| {
+        let out = w.command("hero_proxy", args).env("SERVICE_MANIFEST_LOG_MAX_BYTES", "1500").output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    run(&["--start"]);
+    let log = w.path("supervisor.state/supervisor.log");
+    let first = w.path("supervisor.state/supervisor.log.1");
+    // Each start and stop adds a few lines; go on until the log has rotated.
+    for _ in 0..50 {
+        if first.exists() {
+            break;
+        }
+        run(&["--stop"]);
+        run(&["--start"]);
+    }
+    assert!(first.exists(), "never rotated: {} bytes", std::fs::metadata(&log).map_or(0, |m| m.len()));
+    for file in [&log, &first] {
+        let len = std::fs::metadata(file).unwrap().len();
+        // At most one line past the size.
+        assert!(len < 1500 + 512, "{} is {len} bytes", file.display());
+    }
+    assert!(!w.path("supervisor.state/supervisor.log.3").exists(), "three files at most");
+    run(&["--shutdown-supervisor"]);
+}

@@ -164,7 +164,7 @@ fn log_tail(log: &Path, from: u64) -> String {
 
 /// The role hook's body: this process is the supervisor.
 pub(super) fn run_daemon(cfg: Config) -> Result<(), String> {
-    init_logging();
+    init_logging(&cfg);
     match supervisor::run_blocking(cfg) {
         // Lost the race to another launch: that one serves.
         Err(supervisor::SupervisorError::AlreadyRunning(_)) => Ok(()),
@@ -172,8 +172,13 @@ pub(super) fn run_daemon(cfg: Config) -> Result<(), String> {
     }
 }
 
-fn init_logging() {
+fn init_logging(cfg: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).try_init();
+    let fmt = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
+    let own = super::own_log::OwnLog::new(paths::supervisor_log(&cfg.state_dir), cfg.log_max_bytes, cfg.log_files);
+    let _ = match own {
+        Some(own) => fmt.with_writer(own).try_init(),
+        None => fmt.try_init(),
+    };
 }

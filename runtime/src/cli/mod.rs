@@ -48,6 +48,7 @@ pub mod exit;
 mod flags;
 mod launch;
 mod logs;
+mod own_log;
 mod plan;
 mod progress;
 mod role;

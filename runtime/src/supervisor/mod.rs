@@ -50,6 +50,10 @@ pub struct Config {
     pub base_env: Vec<(String, String)>,
 }
 
+/// The size at which a log (a daemon's, and a launched supervisor's own) is rotated, in
+/// bytes (default 1 MiB).
+pub const LOG_MAX_BYTES_ENV: &str = "SERVICE_MANIFEST_LOG_MAX_BYTES";
+
 impl Config {
     /// Where daemons with `ready = "notify"` send their `sd_notify` datagrams.
     pub fn notify_socket(&self) -> PathBuf {
@@ -67,7 +71,11 @@ impl Config {
             default_timeout_ms: 30_000,
             default_start_timeout_ms: 30_000,
             stop_grace: Duration::from_secs(5),
-            log_max_bytes: 1 << 20,
+            log_max_bytes: std::env::var(LOG_MAX_BYTES_ENV)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(1 << 20),
             log_files: 3,
             base_env: base_env(),
         }

@@ -67,6 +67,9 @@ pub struct Saved {
 pub struct Store {
     services: PathBuf,
     actions: PathBuf,
+    /// Where the monitors write logs and exit records; removed with their service.
+    logs: PathBuf,
+    exits: PathBuf,
     seq: PathBuf,
     /// Directories known to exist, so a write does not `mkdir` again.
     made: HashSet<PathBuf>,
@@ -81,6 +84,8 @@ impl Store {
         Self {
             services: dir.join("services"),
             actions: dir.join("actions"),
+            logs: dir.join("logs"),
+            exits: dir.join("exits"),
             seq: dir.join("journal.seq"),
             made: HashSet::new(),
             unsynced: HashSet::new(),
@@ -126,14 +131,16 @@ impl Store {
         self.sync_dir(&dir)
     }
 
-    /// Forgets a service and its action records.
+    /// Forgets a service: its registration, its action records, its logs and exit records.
     pub fn remove_service(&mut self, name: &str) -> std::io::Result<()> {
         let dir = self.actions.join(name);
         self.made.remove(&dir);
         self.unsynced.remove(&dir);
-        match std::fs::remove_dir_all(&dir) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
+        for dir in [dir, self.logs.join(name), self.exits.join(name)] {
+            match std::fs::remove_dir_all(&dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
         }
         match std::fs::remove_file(self.services.join(format!("{name}.json"))) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
@@ -172,8 +179,24 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets one action's record (its service was redefined without it).
+    /// Forgets one action's record, logs and exit record (its service was redefined
+    /// without it).
     pub fn remove_action(&mut self, key: &(String, String)) -> std::io::Result<()> {
+        let log = crate::paths::action_log(self.logs.parent().unwrap_or(Path::new("/")), &key.0, &key.1);
+        let status = self.exits.join(&key.0).join(format!("{}.status", key.1));
+        let gone = |file: &Path| match std::fs::remove_file(file) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        };
+        gone(&log)?;
+        gone(&status)?;
+        // The rotated files, `.1` up, until one is missing.
+        for i in 1.. {
+            if !gone(&PathBuf::from(format!("{}.{i}", log.display())))? {
+                break;
+            }
+        }
         let dir = self.actions.join(&key.0);
         match std::fs::remove_file(dir.join(format!("{}.json", key.1))) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),

@@ -45,6 +45,8 @@ pub(crate) fn label(key: &Key) -> String {
 pub(crate) type ReqId = u64;
 
 const JOURNAL_LEN: usize = 100_000;
+/// The journal is also bounded in bytes (its text, roughly), whatever its entries hold.
+const JOURNAL_BYTES: usize = 16 << 20;
 const START_LIMIT: usize = 5;
 const START_LIMIT_WINDOW_MS: u64 = 60_000;
 /// Journal sequence numbers are reserved in blocks, so a restarted supervisor continues
@@ -244,6 +246,9 @@ pub(crate) struct Action {
     notify_status: Option<String>,
     /// Its current process became ready: an exit with status 0 before that is a failed start.
     became_ready: bool,
+    /// A start request came while it was stopping: it starts again once stopped, whatever
+    /// ended it and whatever its restart policy says.
+    start_after_stop: bool,
 }
 
 impl Action {
@@ -277,6 +282,7 @@ impl Action {
             notify_status: None,
             goal_set_at: 0,
             became_ready: false,
+            start_after_stop: false,
         }
     }
 
@@ -330,6 +336,8 @@ pub(crate) struct Core {
     pub(crate) services: BTreeMap<String, ServiceSpec>,
     pub(crate) actions: actions::Actions,
     pub(crate) journal: VecDeque<Event>,
+    /// What the journal's entries hold, roughly, in bytes (see [`JOURNAL_BYTES`]).
+    journal_bytes: usize,
     next_seq: u64,
     seq_reserved: u64,
     /// Sockets known to accept, until their owner restarts or a dependent asks afresh.
@@ -389,6 +397,7 @@ impl Core {
             services: BTreeMap::new(),
             actions: actions::Actions::default(),
             journal: VecDeque::new(),
+            journal_bytes: 0,
             next_seq: 1,
             seq_reserved: 0,
             accepting: BTreeSet::new(),
@@ -601,6 +610,17 @@ impl Core {
     }
 }
 
+/// An event's size for [`JOURNAL_BYTES`]: its text, and a fixed part for the rest.
+fn event_bytes(e: &Event) -> usize {
+    let text = match &e.kind {
+        EventKind::Waiting { on } => on.iter().map(String::len).sum(),
+        EventKind::PulledIn { by } => by.len(),
+        EventKind::Stopping { reason } | EventKind::Failed { reason } => reason.len(),
+        _ => 0,
+    };
+    64 + e.action.len() + text
+}
+
 /// Applies the fields of one `sd_notify` message to its action.
 fn apply_notify(a: &mut Action, message: &str) {
     {
@@ -659,10 +679,13 @@ impl Core {
             _ => self.now.wall_us,
         };
         tracing::info!(action = %label(key), ?kind);
-        if self.journal.len() == JOURNAL_LEN {
-            self.journal.pop_front();
+        let event = Event { seq, at_ms: at_us / 1000, at_us, action: label(key), kind };
+        self.journal_bytes += event_bytes(&event);
+        self.journal.push_back(event);
+        while self.journal.len() > JOURNAL_LEN || self.journal_bytes > JOURNAL_BYTES {
+            let Some(old) = self.journal.pop_front() else { break };
+            self.journal_bytes -= event_bytes(&old);
         }
-        self.journal.push_back(Event { seq, at_ms: at_us / 1000, at_us, action: label(key), kind });
     }
 
     fn start_timeout_of(&self, spec: &ActionSpec) -> u64 {

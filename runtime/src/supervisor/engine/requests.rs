@@ -338,6 +338,9 @@ impl Core {
                 a.hold = Hold::None;
                 a.recent_starts.clear();
             }
+            if a.state == RunState::Stopping {
+                a.start_after_stop = true;
+            }
             a.goal = Goal::Up;
             a.stop_reason = None;
             report.notes.push(note);

@@ -678,3 +678,19 @@ impl Core {
         }
     }
 }
+
+#[test]
+fn the_journal_stays_within_its_byte_bound_whatever_its_entries_hold() {
+    let now = Now { mono_ms: 0, wall_us: 1_000_000 };
+    let mut core = new_core(now);
+    core.install(ServiceSpec::new("svc", vec![ActionSpec::new("a", BinaryKind::Server)]));
+    let key = ("svc".to_owned(), "a".to_owned());
+    let reason = "x".repeat(4096);
+    for _ in 0..6_000 {
+        core.transition(&key, RunState::Failed, None, EventKind::Failed { reason: reason.clone() });
+    }
+    let held: usize = core.journal.iter().map(super::event_bytes).sum();
+    assert!(held <= super::JOURNAL_BYTES, "{held} bytes held");
+    assert!(core.journal.len() < 6_000, "old entries were dropped");
+    assert_eq!(core.journal.back().map(|e| e.seq), Some(6_000), "the newest are kept");
+}

@@ -520,6 +520,19 @@ impl Core {
     }
 
     pub(super) fn group_gone(&mut self, key: &Key) {
+        self.judge_group_gone(key);
+        // A start asked for while it stopped: it comes up again, as that answer said.
+        if let Some(a) = self.actions.get_mut(key)
+            && std::mem::take(&mut a.start_after_stop)
+            && a.goal == Goal::Up
+            && a.proc.is_none()
+        {
+            a.hold = Hold::None;
+            a.recent_starts.clear();
+        }
+    }
+
+    fn judge_group_gone(&mut self, key: &Key) {
         let Some(a) = self.actions.get_mut(key) else { return };
         let Some(proc) = a.proc.take() else { return };
         a.kill_at = None;
