@@ -16,6 +16,10 @@ pub struct ServiceSpec {
     /// The profiles this registration was built for (`--profile`), kept with the definition.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<String>,
+    /// Who defined it (the CLI's program), for a failure that names a program
+    /// which is no longer where that CLI said it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered_by: Option<String>,
 }
 
 impl ServiceSpec {
@@ -28,6 +32,26 @@ impl ServiceSpec {
     /// ```
     pub fn new(name: impl Into<String>, actions: Vec<ActionSpec>) -> Self {
         Self { name: name.into(), actions, ..Self::default() }
+    }
+
+    /// The same registration with every bare program name resolved against `bin_dir`, as
+    /// the CLI that knows where its daemons are sends it: a supervisor that restores it
+    /// later, whatever its own bin directory, runs what was registered.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use service_manifest_runtime::{ActionSpec, BinaryKind, ServiceSpec};
+    /// let spec = ServiceSpec::new("s", vec![ActionSpec::new("d", BinaryKind::Server)]);
+    /// assert_eq!(spec.with_programs_in(Path::new("/opt/s/bin")).actions[0].exec, "/opt/s/bin/d");
+    /// ```
+    pub fn with_programs_in(&self, bin_dir: &std::path::Path) -> Self {
+        let mut spec = self.clone();
+        for action in &mut spec.actions {
+            if !action.exec.contains('/') {
+                action.exec = bin_dir.join(&action.exec).display().to_string();
+            }
+        }
+        spec
     }
 
     /// Looks an action up by name.

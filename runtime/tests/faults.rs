@@ -400,3 +400,36 @@ async fn a_start_asked_while_a_readiness_timeout_stops_it_starts_it_again() {
     let after = events_after(&mut client, since, "svc_t/mute", "spawned").await;
     assert!(before(&after, ("svc_t/mute", "failed"), ("svc_t/mute", "spawned")), "{after:#?}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_restored_registration_runs_the_program_it_registered_whatever_the_next_bin_dir() {
+    let mut h = Harness::new();
+    // The service's daemons live in a directory of their own, not the supervisor's bin dir.
+    let elsewhere = h.dir.path().join("acme-bin");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(TESTD, elsewhere.join("acme_notes_server")).unwrap();
+    let daemon = ActionSpec::new("acme_notes_server", BinaryKind::Server)
+        .args(["--tag", &format!("{}@acme", h.tag)])
+        .socket("acme/notes.sock")
+        .restart(RestartPolicy::Never);
+    let mut spec = service("acme", vec![daemon]).with_programs_in(&elsewhere);
+    spec.registered_by = Some("acme-cli".to_owned());
+    let mut client = h.client().await;
+    client.apply(&spec, true).await.unwrap();
+    assert!(all_ready(&client.wait_settled("acme", 20_000).await.unwrap()));
+    // A clean shutdown keeps it wanted; the next supervisor restores and starts it.
+    client.shutdown().await.unwrap();
+    drop(client);
+    h.kill_supervisor();
+    h.start_supervisor();
+    let mut client = h.client().await;
+    let answer = client.wait("acme", WaitFor::Up, 20_000).await.unwrap();
+    assert!(answer.settled, "{answer:#?}");
+    // Its program gone, a start fails naming the path and who registered it.
+    std::fs::remove_file(elsewhere.join("acme_notes_server")).unwrap();
+    client.restart("acme", None).await.unwrap();
+    let answer = client.wait("acme", WaitFor::Up, 20_000).await.unwrap();
+    let reason = state_of(&answer.actions, "acme", "acme_notes_server").reason.clone().unwrap_or_default();
+    assert!(reason.contains(&format!("{}", elsewhere.join("acme_notes_server").display())), "{reason}");
+    assert!(reason.contains("registered by acme-cli"), "{reason}");
+}

@@ -153,10 +153,20 @@ fn preflight(spec: &ServiceSpec, dirs: &Dirs, defined: &BTreeSet<String>) -> Res
     Err(Failure::from(format!("not starting {}; nothing was started:\n  {}", spec.name, found.problems.join("\n  "))))
 }
 
+/// The registration as this CLI sends it: its programs resolved where they were checked,
+/// and who sent it.
+fn registration(spec: &ServiceSpec, dirs: &Dirs) -> ServiceSpec {
+    let mut spec = spec.with_programs_in(&dirs.bin_dir);
+    // The program, not its pid: the same CLI defining the same service changes nothing.
+    spec.registered_by = std::env::current_exe().ok().map(|p| p.display().to_string());
+    spec
+}
+
 async fn start(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
     let mut client = launch::connect(&at.socket).await?;
     let (dirs, defined) = dirs(at, client.as_mut()).await?;
     preflight(spec, &dirs, &defined)?;
+    let spec = &registration(spec, &dirs);
     let mut client = match client {
         Some(c) => c,
         None => launch::launch(at, Mode::Detached).await?,
@@ -187,6 +197,7 @@ async fn restart(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
     let mut client = launch::connect(&at.socket).await?;
     let (dirs, defined) = dirs(at, client.as_mut()).await?;
     preflight(spec, &dirs, &defined)?;
+    let spec = &registration(spec, &dirs);
     let Some(mut client) = client else {
         // Nothing runs, so there is nothing to stop: a restart is a start (as with systemctl).
         let mut client = launch::launch(at, Mode::Detached).await?;
@@ -373,6 +384,7 @@ async fn foreground(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
     }
     let (dirs, defined) = dirs(at, None).await?;
     preflight(spec, &dirs, &defined)?;
+    let spec = &registration(spec, &dirs);
     // Catch Ctrl-C from here on: one that arrives during the start must still stop everything
     // through the supervisor, with the report, rather than kill this process.
     let interrupted = interrupt()?;

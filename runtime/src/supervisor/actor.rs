@@ -389,7 +389,8 @@ impl From<String> for SpawnError {
 fn start(cfg: &Config, spawner: &Spawner, order: &SpawnOrder) -> Result<monitor::Started, SpawnError> {
     let program = crate::paths::resolve_exec(&cfg.bin_dir, &order.exec);
     if !program.is_file() {
-        return Err(format!("`{}` not found", program.display()).into());
+        let by = order.registered_by.as_deref().map(|b| format!(" (registered by {b})")).unwrap_or_default();
+        return Err(format!("`{}` not found{by}", program.display()).into());
     }
     for path in [&order.log, &order.status] {
         if let Some(dir) = path.parent() {

@@ -160,6 +160,8 @@ pub(crate) struct SpawnOrder {
     pub status: PathBuf,
     /// How long the program may take to be exec'd (the action's start timeout).
     pub exec_timeout_ms: u64,
+    /// Who registered the service, for a program that is not where it said.
+    pub registered_by: Option<String>,
 }
 
 /// What the actor must do.

@@ -309,6 +309,7 @@ impl Core {
         let env = self.env_for(key);
         let (log, status) = (self.log_path(key), self.status_path(key));
         let timeout = self.actions.get(key).map(|a| self.start_timeout_of(&a.spec)).unwrap_or_default();
+        let registered_by = self.services.get(&key.0).and_then(|s| s.registered_by.clone());
         let Some(a) = self.actions.get_mut(key) else { return };
         a.run += 1;
         a.spawning = true;
@@ -332,6 +333,7 @@ impl Core {
             log,
             status,
             exec_timeout_ms: timeout,
+            registered_by,
         };
         if let Some(socket) = &order.socket {
             self.accepting.remove(socket);
