@@ -74,26 +74,35 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
     let started = Instant::now();
     let mut core = Core::new(cfg.clone(), now(started));
     core.open_files = super::raise_open_files();
-    // An action of a registered service whose record is missing or was unreadable (a
-    // crash before it reached the disk) is still recovered from its monitor's status file:
-    // a daemon that runs is adopted, never orphaned and started a second time.
-    let known: std::collections::HashSet<Key> = saved.actions.iter().map(|(k, _)| k.clone()).collect();
-    let unrecorded: Vec<Key> = saved
-        .services
-        .iter()
-        .flat_map(|s| s.actions.iter().map(|a| (s.name.clone(), a.name.clone())))
-        .filter(|k| !known.contains(k))
-        .collect();
-    let records = saved
+    // What each action's record and its monitor's status file say; the engine decides.
+    let found = saved
         .actions
         .into_iter()
-        .map(|(key, record)| recover(&cfg, key, record, true))
-        .chain(unrecorded.into_iter().map(|key| recover(&cfg, key, ActionRecord::default(), false)))
+        .map(|(key, record)| (key, Some(record)))
+        // A registered action whose record is missing or unreadable (a crash before it
+        // reached the disk) is looked at too: its monitor's status file may say it runs.
+        .chain(
+            saved
+                .services
+                .iter()
+                .flat_map(|s| s.actions.iter().map(|a| (s.name.clone(), a.name.clone())))
+                .map(|key| (key, None)),
+        )
+        .fold(std::collections::BTreeMap::new(), |mut all, (key, record): (Key, Option<ActionRecord>)| {
+            // A readable record wins over the "none" entries added for every registered action.
+            let entry = all.entry(key).or_insert(None);
+            if record.is_some() {
+                *entry = record;
+            }
+            all
+        })
+        .into_iter()
+        .map(|(key, record)| {
+            let status = StatusFile::read(&status_path(&cfg, &key));
+            super::engine::Found { key, record, status }
+        })
         .collect();
-    let alive = |p: &SavedProcess| {
-        (process::is_same_process(p.monitor, p.monitor_start), process::is_same_process(p.pid, p.start_time))
-    };
-    let effects = core.restore(saved.services, records, saved.seq_floor, &alive);
+    let effects = core.restore(saved.services, found, saved.seq_floor, &LiveProcesses);
     let watcher = SocketWatcher::new(tx.clone(), Msg::Wake);
     let mut actor = Actor {
         cfg: cfg.clone(),
@@ -170,43 +179,22 @@ fn now(started: Instant) -> Now {
     Now { mono_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX), wall_us: crate::api::now_us() }
 }
 
-/// An action's record with what its monitor's status file adds: a spawn that the killed
-/// supervisor never recorded (adopted, not started twice), or how the process ended.
-/// `recorded`: the record was read; without one, a process found running was wanted.
-fn recover(
-    cfg: &Config,
-    key: Key,
-    mut record: ActionRecord,
-    recorded: bool,
-) -> (Key, ActionRecord, Option<ExitStatus>) {
-    let file = StatusFile::read(&status_path(cfg, &key));
-    let status = match file {
-        // A later run than the record knows: an earlier one is gone (a run starts only once
-        // the last one's group is), and this one is adopted if its monitor lives.
-        Some(StatusFile::Running { pid, monitor, run }) if run > record.run => {
-            record.run = run;
-            record.process = process::is_monitor(monitor).then(|| SavedProcess {
-                pid,
-                start_time: process::start_time(pid).unwrap_or_default(),
-                monitor,
-                monitor_start: process::start_time(monitor).unwrap_or_default(),
-            });
-            if !recorded && record.process.is_some() {
-                tracing::warn!("{}: no readable record, but its process runs: adopting it", super::engine::label(&key));
-                record.wanted = true;
-            }
-            None
-        }
-        // A run the killed supervisor never recorded ended meanwhile: judge it as if seen.
-        Some(StatusFile::Ended(status, run)) if run > record.run => {
-            record.process = Some(SavedProcess::default());
-            record.run = run;
-            Some(status)
-        }
-        Some(StatusFile::Ended(status, run)) if run == record.run => Some(status),
-        _ => None,
-    };
-    (key, record, status)
+/// The processes the engine asks about while it restores, as `/proc` shows them.
+struct LiveProcesses;
+
+impl super::engine::Processes for LiveProcesses {
+    fn alive(&self, p: &SavedProcess) -> (bool, bool) {
+        (process::is_same_process(p.monitor, p.monitor_start), process::is_same_process(p.pid, p.start_time))
+    }
+
+    fn monitor(&self, pid: u32, monitor: u32) -> Option<SavedProcess> {
+        process::is_monitor(monitor).then(|| SavedProcess {
+            pid,
+            start_time: process::start_time(pid).unwrap_or_default(),
+            monitor,
+            monitor_start: process::start_time(monitor).unwrap_or_default(),
+        })
+    }
 }
 
 fn status_path(cfg: &Config, key: &Key) -> PathBuf {

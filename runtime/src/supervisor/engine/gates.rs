@@ -74,7 +74,7 @@ impl Core {
         }
         if let Some(t) = t
             && t.goal == super::Goal::Up
-            && t.hold == super::Hold::Done
+            && t.hold() == super::Hold::Done
             && !t.is_alive()
             && dep.ready != ReadyGate::Completed
         {
@@ -96,7 +96,7 @@ impl Core {
                 // The dependency's own socket: readiness is decided once, when it is marked
                 // ready, so a dependent never runs ahead of what the journal and `status` say.
                 Some(path) if t.is_some_and(|t| t.socket.as_ref() == Some(&path)) => {
-                    if t.is_some_and(|t| t.state == crate::api::RunState::Ready) {
+                    if t.is_some_and(|t| t.state() == crate::api::RunState::Ready) {
                         Gate::Holds
                     } else {
                         Gate::Pending(format!("socket {} is not accepting connections", path.display()))
@@ -109,7 +109,7 @@ impl Core {
             ReadyGate::Running => running(t),
             ReadyGate::Completed => match t {
                 Some(t) if t.is_up() && !t.is_alive() => Gate::Holds,
-                Some(t) if t.state == crate::api::RunState::Exited && !t.is_alive() => Gate::Broken(format!(
+                Some(t) if t.state() == crate::api::RunState::Exited && !t.is_alive() => Gate::Broken(format!(
                     "did not complete: {}",
                     t.reason.as_deref().unwrap_or("exited with an unknown status")
                 )),
@@ -141,10 +141,10 @@ impl Core {
 /// A process that reports readiness (`notify`) counts as running once it said so.
 fn running(t: Option<&super::Action>) -> Gate {
     match t {
-        Some(t) if t.spec.notify && t.state == crate::api::RunState::Running => {
+        Some(t) if t.spec.notify && t.state() == crate::api::RunState::Running => {
             Gate::Pending("has not sent READY=1 yet".to_owned())
         }
-        Some(t) if matches!(t.state, crate::api::RunState::Running | crate::api::RunState::Ready) => Gate::Holds,
+        Some(t) if matches!(t.state(), crate::api::RunState::Running | crate::api::RunState::Ready) => Gate::Holds,
         _ => Gate::Pending("is not running yet".to_owned()),
     }
 }

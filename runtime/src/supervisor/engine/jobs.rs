@@ -90,7 +90,7 @@ impl Core {
             if let Some(a) = self.actions.get_mut(key) {
                 a.goal = goal;
                 a.goal_set_at = now_seq;
-                a.hold = Hold::None;
+                a.phase.set_hold(Hold::None);
                 a.stop_reason = Some(why.to_owned());
             }
             self.dirty.action(key, true);
@@ -133,7 +133,7 @@ impl Core {
             let done = job.keys.iter().all(|k| {
                 self.actions
                     .get(k)
-                    .is_none_or(|a| a.goal == Goal::Up || (!a.is_alive() && a.state != RunState::Waiting))
+                    .is_none_or(|a| a.goal == Goal::Up || (!a.is_alive() && a.state() != RunState::Waiting))
             });
             if !done {
                 self.jobs.push(job);
@@ -148,7 +148,7 @@ impl Core {
                     for key in &up {
                         if let Some(a) = self.actions.get_mut(key) {
                             a.goal = Goal::Up;
-                            a.hold = Hold::None;
+                            a.phase.set_hold(Hold::None);
                             a.recent_starts.clear();
                             a.stop_reason = None;
                             report.notes.push(format!("starting {} again", label(key)));
@@ -254,7 +254,7 @@ impl Core {
                         }
                         // Something was asked of it, and all of it has got there.
                         _ => {
-                            let asked = acts().all(|a| a.goal == Goal::Up || a.state != RunState::Created);
+                            let asked = acts().all(|a| a.goal == Goal::Up || a.state() != RunState::Created);
                             (asked && acts().all(Action::is_settled), false)
                         }
                     };

@@ -7,8 +7,10 @@
 //! signal, probe, persist, reply. It does no I/O and reads no clock, so the actor in
 //! `supervisor::actor` runs it for real and `tests` drives it as a seeded simulation.
 //!
-//! [`Core::transition`] is the only writer of an action's state and of the journal, so
-//! every state change has exactly one journal entry.
+//! Where an action is, is one [`Phase`] (see `phase`): a sum type whose variants carry
+//! exactly their data, from which the wire's state is derived. [`Core::transition`] is the
+//! only writer of a phase that changes that state, and of the journal, so every state
+//! change has exactly one journal entry; `step` reads the machine off one `match`.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
@@ -17,7 +19,7 @@ use rustix::process::Signal;
 use serde_json::Value;
 
 use super::Config;
-use super::monitor::ExitStatus;
+use super::monitor::{ExitStatus, StatusFile};
 use super::store::{ActionRecord, SavedProcess};
 use crate::api::*;
 use crate::spec::{ActionDep, ActionSpec, ServiceSpec};
@@ -26,12 +28,14 @@ mod actions;
 mod gates;
 mod jobs;
 mod persist;
+mod phase;
 mod requests;
 #[cfg(test)]
 mod simulation;
 mod step;
 
 pub(crate) use persist::{Write, coalesce};
+pub(crate) use phase::{Ended, Hold, Phase, Proc, StopWhy};
 
 /// `(service, action)`.
 pub(crate) type Key = (String, String);
@@ -62,31 +66,11 @@ pub(crate) enum Goal {
     Removed,
 }
 
-/// Why an action whose goal is up is not being started.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Hold {
-    None,
-    /// Restart due at this time (ms).
-    Backoff(u64),
-    /// A one-shot that completed: it is not run again until a start request says so.
-    Done,
-    /// Failed with no restart coming.
-    GaveUp,
-}
-
 /// The clock, as the actor reads it: monotonic for deadlines, wall time for the journal.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Now {
     pub mono_ms: u64,
     pub wall_us: u64,
-}
-
-/// A live process group of an action.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Proc {
-    pub saved: SavedProcess,
-    /// The leader exited (with this status, when known) while the group lingers.
-    pub leader_exited: Option<Option<ExitStatus>>,
 }
 
 /// What happened, as the core learns it.
@@ -206,51 +190,33 @@ pub(crate) enum Effect {
     Exit,
 }
 
+/// One registered action: what it is (`spec`), what was asked of it (`goal`) and where it
+/// is (`phase`, see [`phase`]), plus what outlives a phase: its run counter, its last
+/// exit, its start history for the start limit, and what its reason and journal show.
 #[derive(Debug)]
 pub(crate) struct Action {
     pub(crate) spec: ActionSpec,
     pub(crate) socket: Option<PathBuf>,
     pub(crate) goal: Goal,
-    pub(crate) state: RunState,
+    pub(crate) phase: Phase,
     pub(crate) reason: Option<String>,
     since_ms: u64,
     /// Journal position when it entered its current state.
     entered_seq: u64,
-    pub(crate) proc: Option<Proc>,
-    /// A spawn order is out and its answer has not come back.
-    spawning: bool,
-    /// When a spawn that has not answered is abandoned (its start timeout): an `exec` on
-    /// a hung file system, or a stopped spawner, must not hold the action, or a stop of
-    /// it, forever.
-    spawn_deadline: Option<u64>,
+    /// The generation of its last spawn: reports of an earlier one are ignored.
     pub(crate) run: u64,
+    /// How its last process ended.
     pub(crate) exit: Option<ExitStatus>,
-    pub(crate) hold: Hold,
-    wait_started: u64,
-    ready_deadline: Option<u64>,
-    kill_at: Option<u64>,
-    kill_monitor_at: Option<u64>,
-    /// When the group is gone, fail with this instead of judging the exit status.
-    fail_reason: Option<String>,
     recent_starts: VecDeque<u64>,
     restarts: u32,
-    waiting_on: Vec<String>,
+    /// Why the stop that a request asked for is asked (it becomes the stop's reason).
     stop_reason: Option<String>,
-    /// The stop under way was asked for (its goal went down), not a clean-up after a crash.
-    requested_stop: bool,
     /// The last line its process logged, for a failure's reason.
     last_line: Option<String>,
-    /// Its process sent `READY=1` (for a `notify` action).
-    notified: bool,
     /// The journal position when a request last set its goal down.
     goal_set_at: u64,
     /// The last `STATUS=` its process sent: shown when no other reason stands.
     notify_status: Option<String>,
-    /// Its current process became ready: an exit with status 0 before that is a failed start.
-    became_ready: bool,
-    /// A start request came while it was stopping: it starts again once stopped, whatever
-    /// ended it and whatever its restart policy says.
-    start_after_stop: bool,
 }
 
 impl Action {
@@ -259,69 +225,71 @@ impl Action {
             spec,
             socket,
             goal: Goal::Down,
-            state: RunState::Created,
+            phase: Phase::NEW,
             reason: None,
             since_ms: now.wall_us / 1000,
             entered_seq: 0,
-            proc: None,
-            spawning: false,
-            spawn_deadline: None,
             run: 0,
             exit: None,
-            hold: Hold::None,
-            wait_started: 0,
-            ready_deadline: None,
-            kill_at: None,
-            kill_monitor_at: None,
-            fail_reason: None,
             recent_starts: VecDeque::new(),
             restarts: 0,
-            waiting_on: Vec::new(),
             stop_reason: None,
-            requested_stop: false,
             last_line: None,
-            notified: false,
             notify_status: None,
             goal_set_at: 0,
-            became_ready: false,
-            start_after_stop: false,
         }
+    }
+
+    /// The state the wire shows, derived from the phase.
+    pub(crate) fn state(&self) -> RunState {
+        self.phase.state()
+    }
+
+    /// Its process group, while it has one.
+    pub(crate) fn proc(&self) -> Option<&Proc> {
+        self.phase.proc()
     }
 
     /// A process of it may exist, or is being made.
     pub(crate) fn is_alive(&self) -> bool {
-        self.proc.is_some() || self.spawning
+        self.phase.is_alive()
     }
 
-    /// States `step` has no arm for, whatever else happens: up and ready; down (not being
-    /// removed) with nothing alive; up but held (a completed one-shot, a failure given up
-    /// on). Reconcile skips these, so its cost follows what is moving, not what is registered.
+    pub(crate) fn hold(&self) -> Hold {
+        self.phase.hold()
+    }
+
+    /// Phases `step` has no arm for, whatever else happens: up and ready; down (not being
+    /// removed) and idle; up but held (a completed one-shot, a failure given up on).
+    /// Reconcile skips these, so its cost follows what is moving, not what is registered.
     fn is_inert(&self) -> bool {
-        let settled_down = matches!(self.state, RunState::Created | RunState::Exited | RunState::Failed);
-        match self.goal {
-            // Moves only when its spawn answers, or is abandoned at its deadline.
-            _ if self.spawning => self.spawn_deadline.is_none(),
-            Goal::Up if self.state == RunState::Ready => true,
-            Goal::Up => settled_down && self.proc.is_none() && matches!(self.hold, Hold::Done | Hold::GaveUp),
-            Goal::Down => settled_down && self.proc.is_none(),
-            Goal::Removed => false,
+        match (&self.phase, self.goal) {
+            (_, Goal::Removed) => false,
+            (Phase::Running { proc, .. }, Goal::Up) => proc.ready,
+            (Phase::Idle { hold: Hold::Done | Hold::GaveUp, .. }, Goal::Up) => true,
+            (Phase::Idle { .. }, Goal::Down) => true,
+            _ => false,
         }
     }
 
     fn failed_for_good(&self) -> bool {
-        self.state == RunState::Failed && self.hold == Hold::GaveUp
+        matches!(self.phase, Phase::Idle { ended: Ended::Failed, hold: Hold::GaveUp })
     }
 
     /// Up: ready, or a one-shot that completed.
     pub(crate) fn is_up(&self) -> bool {
-        self.state == RunState::Ready || (self.state == RunState::Exited && self.exit == Some(ExitStatus::Code(0)))
+        match &self.phase {
+            Phase::Running { proc, .. } => proc.ready,
+            Phase::Idle { ended: Ended::Exited, .. } => self.exit == Some(ExitStatus::Code(0)),
+            _ => false,
+        }
     }
 
     /// Nothing is on its way: what its goal asks for holds, or it failed for good.
     pub(crate) fn is_settled(&self) -> bool {
         match self.goal {
-            Goal::Up => self.is_up() || self.failed_for_good() || (self.hold == Hold::Done && !self.is_alive()),
-            Goal::Down | Goal::Removed => !self.is_alive() && self.state != RunState::Waiting,
+            Goal::Up => self.is_up() || self.failed_for_good() || self.hold() == Hold::Done,
+            Goal::Down | Goal::Removed => matches!(self.phase, Phase::Idle { .. }),
         }
     }
 }
@@ -429,24 +397,33 @@ impl Core {
         }
     }
 
-    /// Restores saved state: registrations, goals, and the process groups an earlier
-    /// supervisor left (each with its monitor's status file, if it already exited).
+    /// Restores saved state, the one place where recovery after a supervisor restart is
+    /// decided: registrations, goals, and for each action what its record and its
+    /// monitor's status file say together (a run the record never saw is adopted if its
+    /// monitor lives, and judged by its recorded exit if it ended), checked against the
+    /// live processes that `procs` finds.
     pub(crate) fn restore(
         &mut self,
         services: Vec<ServiceSpec>,
-        records: Vec<(Key, ActionRecord, Option<ExitStatus>)>,
+        found: Vec<Found>,
         seq_floor: u64,
-        alive: &dyn Fn(&SavedProcess) -> (bool, bool),
+        procs: &dyn Processes,
     ) -> Vec<Effect> {
         self.next_seq = seq_floor.max(1);
         self.seq_reserved = 0;
         for spec in services {
             self.install(spec);
         }
-        for (key, record, status) in records {
+        // Every registered action is looked at, with a record or without one (lost in a crash).
+        let mut found: BTreeMap<Key, Found> = found.into_iter().map(|f| (f.key.clone(), f)).collect();
+        for key in self.actions.keys().cloned().collect::<Vec<_>>() {
+            found.entry(key.clone()).or_insert(Found { key, record: None, status: None });
+        }
+        let records = found.into_values().map(|f| merge(f, procs));
+        for (key, record, status, ran_unrecorded) in records {
             let Some(a) = self.actions.get_mut(&key) else {
                 if let Some(p) = record.process
-                    && alive(&p).1
+                    && procs.alive(&p).1
                 {
                     // A process of a service that is no longer registered: stop it rather than leak it.
                     self.effects.push(Effect::Signal { pgid: p.pid, signal: Signal::TERM });
@@ -457,53 +434,56 @@ impl Core {
             a.run = record.run;
             if record.done {
                 // A one-shot that completed stays completed: it is not run again.
-                a.hold = Hold::Done;
                 a.exit = Some(ExitStatus::Code(0));
-                let reason = Some("completed".to_owned());
-                self.transition(&key, RunState::Exited, reason, EventKind::Exited { code: Some(0) });
+                let done = Phase::Idle { ended: Ended::Exited, hold: Hold::Done };
+                self.transition(&key, Some(done), Some("completed".to_owned()), EventKind::Exited { code: Some(0) });
             }
             let Some(saved) = record.process else { continue };
-            if let Some(a) = self.actions.get_mut(&key) {
-                // How it ended is judged below; whether it was ready first, by the record (or
-                // by having nothing to be ready for).
-                a.became_ready = record.ready || (a.socket.is_none() && !a.spec.notify);
-            }
-            if saved.pid == 0 {
-                // It ran to its end while no supervisor recorded it: judge how.
+            let Some(a) = self.actions.get(&key) else { continue };
+            // Whether it was ready before it ended: by the record, or by having nothing to be
+            // ready for (how it ended is judged by `group_gone`).
+            let was_ready = record.ready || (a.socket.is_none() && !a.spec.notify);
+            let socket = a.socket.clone();
+            let timeout = self.start_timeout_of(&a.spec);
+            let (monitor_alive, leader_alive) = if ran_unrecorded { (false, false) } else { procs.alive(&saved) };
+            // A notify daemon said READY=1 to the earlier supervisor; it will not again.
+            let proc = Proc { saved, leader_exited: None, ready: false, notified: record.ready };
+            if ran_unrecorded {
+                // It ran to its end while no supervisor recorded it: judge how, as if seen.
+                let proc = Proc { leader_exited: Some(status), ready: was_ready, ..proc };
                 if let Some(a) = self.actions.get_mut(&key) {
-                    a.proc = Some(Proc { saved, leader_exited: Some(status) });
+                    a.phase = Phase::Stopping {
+                        proc,
+                        why: StopWhy::Cleanup,
+                        kill_at: None,
+                        kill_monitor_at: None,
+                        start_after: false,
+                    };
                 }
-                self.group_gone(&key);
-                self.dirty.action(&key, false);
-                continue;
-            }
-            let Some(a) = self.actions.get_mut(&key) else { continue };
-            let (monitor_alive, leader_alive) = alive(&saved);
-            if monitor_alive {
-                // A notify daemon said READY=1 to the earlier supervisor; it will not again.
-                a.notified = record.ready;
-                a.proc = Some(Proc { saved, leader_exited: (!leader_alive).then_some(status) });
-                a.state = RunState::Running;
+            } else if monitor_alive {
+                let deadline = socket.as_ref().map(|_| self.now.mono_ms + timeout);
                 let status_path = self.status_path(&key);
                 self.effects.push(Effect::Adopt { key: key.clone(), run: record.run, saved, status: status_path });
-                self.transition(&key, RunState::Running, None, EventKind::Adopted { pid: saved.pid });
-                let deadline = self.actions.get(&key).map(|a| self.now.mono_ms + self.start_timeout_of(&a.spec));
-                if let Some(a) = self.actions.get_mut(&key)
-                    && let Some(socket) = a.socket.clone()
-                {
-                    a.ready_deadline = deadline;
+                let running = Phase::Running { proc, deadline };
+                self.transition(&key, Some(running), None, EventKind::Adopted { pid: saved.pid });
+                if let Some(socket) = socket {
                     self.effects.push(Effect::Await(socket));
                 }
                 if !leader_alive {
+                    if let Some(p) = self.actions.get_mut(&key).and_then(|a| a.phase.proc_mut()) {
+                        p.ready = was_ready;
+                    }
                     self.leader_exited(&key, status, false, None);
                 }
+                self.dirty.action(&key, false);
+                continue;
             } else {
                 // It ended while no supervisor ran: the monitor recorded how.
-                a.proc = Some(Proc { saved, leader_exited: Some(status) });
-                a.state = RunState::Running;
-                self.transition(&key, RunState::Running, None, EventKind::Adopted { pid: saved.pid });
-                self.group_gone(&key);
+                let proc = Proc { leader_exited: Some(status), ready: was_ready, ..proc };
+                let running = Phase::Running { proc, deadline: None };
+                self.transition(&key, Some(running), None, EventKind::Adopted { pid: saved.pid });
             }
+            self.group_gone(&key);
             self.dirty.action(&key, false);
         }
         self.reconcile();
@@ -537,7 +517,7 @@ impl Core {
                 let waiting: Vec<Key> = self
                     .actions
                     .movable()
-                    .filter(|(_, a)| matches!(a.state, RunState::Waiting | RunState::Running))
+                    .filter(|(_, a)| matches!(a.phase, Phase::Waiting { .. } | Phase::Running { .. }))
                     .map(|(k, _)| k.clone())
                     .collect();
                 self.actions.wake(waiting);
@@ -587,10 +567,11 @@ impl Core {
     /// ready, `STATUS=` shows in its reason; other fields are accepted and ignored, and a
     /// datagram from any other process is dropped, as systemd's `NotifyAccess=main` does.
     fn notified(&mut self, pid: u32, message: &str) {
-        let Some(a) = self.actions.find_mut(|a| a.proc.is_some_and(|p| p.saved.pid == pid)) else {
+        let Some(a) = self.actions.find_mut(|a| a.proc().is_some_and(|p| p.saved.pid == pid)) else {
             // A fast daemon can speak before its spawn is recorded: keep the message for
             // `spawned` (a few, so strangers cannot grow it).
-            if self.early_notify.len() < 64 && self.actions.values().any(|a| a.spawning) {
+            if self.early_notify.len() < 64 && self.actions.values().any(|a| matches!(a.phase, Phase::Spawning { .. }))
+            {
                 self.early_notify.push((pid, message.to_owned()));
             } else {
                 tracing::debug!("sd_notify from {pid}, which is no action's main process: ignored");
@@ -602,13 +583,63 @@ impl Core {
 
     /// Every waiting action looks at its gates again (what they read changed).
     pub(crate) fn wake_waiting(&mut self) {
-        let waiting: Vec<Key> =
-            self.actions.movable().filter(|(_, a)| a.state == RunState::Waiting).map(|(k, _)| k.clone()).collect();
+        let waiting: Vec<Key> = self
+            .actions
+            .movable()
+            .filter(|(_, a)| matches!(a.phase, Phase::Waiting { .. }))
+            .map(|(k, _)| k.clone())
+            .collect();
         self.actions.wake(waiting);
     }
 
     fn is_current(&self, key: &Key, run: u64) -> bool {
-        self.actions.get(key).is_some_and(|a| a.run == run && a.proc.is_some())
+        self.actions.get(key).is_some_and(|a| a.run == run && a.proc().is_some())
+    }
+}
+
+/// What the actor found of one action at start-up: its record, if one could be read, and
+/// its monitor's status file.
+pub(crate) struct Found {
+    pub key: Key,
+    pub record: Option<ActionRecord>,
+    pub status: Option<StatusFile>,
+}
+
+/// What the engine may ask about processes while it restores (the actor looks in `/proc`).
+pub(crate) trait Processes {
+    /// Whether the group's monitor and its leader are alive (pid and start time).
+    fn alive(&self, process: &SavedProcess) -> (bool, bool);
+    /// The group led by `pid` under the live monitor `monitor`, if that is one of ours.
+    fn monitor(&self, pid: u32, monitor: u32) -> Option<SavedProcess>;
+}
+
+/// An action's record with what its status file adds: a run the killed supervisor never
+/// recorded (adopted, not started twice, if its monitor lives), or how a run ended.
+/// Returns the record, the exit status of its recorded run, and whether that run ended
+/// while no supervisor had recorded it at all.
+fn merge(found: Found, procs: &dyn Processes) -> (Key, ActionRecord, Option<ExitStatus>, bool) {
+    let recorded = found.record.is_some();
+    let mut record = found.record.unwrap_or_default();
+    match found.status {
+        // A later run than the record knows: an earlier one is gone (a run starts only once
+        // the last one's group is), and this one is adopted if its monitor lives.
+        Some(StatusFile::Running { pid, monitor, run }) if run > record.run => {
+            record.run = run;
+            record.process = procs.monitor(pid, monitor);
+            if !recorded && record.process.is_some() {
+                // No readable record, but its process runs: it was wanted.
+                record.wanted = true;
+            }
+            (found.key, record, None, false)
+        }
+        // A run the killed supervisor never recorded ended meanwhile: judge it as if seen.
+        Some(StatusFile::Ended(status, run)) if run > record.run => {
+            record.run = run;
+            record.process = Some(SavedProcess::default());
+            (found.key, record, Some(status), true)
+        }
+        Some(StatusFile::Ended(status, run)) if run == record.run => (found.key, record, Some(status), false),
+        _ => (found.key, record, None, false),
     }
 }
 
@@ -623,15 +654,18 @@ fn event_bytes(e: &Event) -> usize {
     64 + e.action.len() + text
 }
 
-/// Applies the fields of one `sd_notify` message to its action.
+/// Applies the fields of one `sd_notify` message to its action: `READY=1` is noted on its
+/// process (readiness is recorded by `check_ready`), `STATUS=` on the action.
 fn apply_notify(a: &mut Action, message: &str) {
-    {
-        for line in message.lines() {
-            match line.split_once('=') {
-                Some(("READY", "1")) => a.notified = true,
-                Some(("STATUS", text)) => a.notify_status = Some(text.to_owned()),
-                _ => {}
+    for line in message.lines() {
+        match line.split_once('=') {
+            Some(("READY", "1")) => {
+                if let Some(p) = a.phase.proc_mut() {
+                    p.notified = true;
+                }
             }
+            Some(("STATUS", text)) => a.notify_status = Some(text.to_owned()),
+            _ => {}
         }
     }
 }
@@ -661,7 +695,8 @@ impl Core {
     /// The only writer of an action's state and of the journal: every state change is
     /// one entry, and an entry that changes no state (`pulled_in`, `restarting`, a new
     /// list of what it waits on) leaves the state as it is.
-    pub(crate) fn transition(&mut self, key: &Key, state: RunState, reason: Option<String>, kind: EventKind) {
+    /// `phase`: where the action goes (`None`: it stays where it is).
+    pub(crate) fn transition(&mut self, key: &Key, phase: Option<Phase>, reason: Option<String>, kind: EventKind) {
         let seq = self.next_seq;
         self.next_seq += 1;
         if self.next_seq > self.seq_reserved {
@@ -669,11 +704,14 @@ impl Core {
             self.dirty.seq(self.seq_reserved);
         }
         if let Some(a) = self.actions.get_mut(key) {
-            if a.state != state {
+            let before = a.state();
+            if let Some(phase) = phase {
+                a.phase = phase;
+            }
+            if a.state() != before {
                 a.entered_seq = seq;
                 a.since_ms = self.now.wall_us / 1000;
             }
-            a.state = state;
             a.reason = reason;
         }
         let at_us = match kind {
@@ -713,31 +751,24 @@ impl Core {
     /// The earliest of an action's own deadlines: a restart back-off, a stop's
     /// escalation, a readiness deadline, a gate's timeout.
     pub(crate) fn deadline_of(&self, a: &Action) -> Option<u64> {
-        let backoff = match a.hold {
-            Hold::Backoff(t) if a.goal == Goal::Up => Some(t),
+        let gates = match (&a.phase, a.goal) {
+            (Phase::Waiting { since, .. }, Goal::Up) => {
+                let since = *since;
+                Some(
+                    a.spec
+                        .depends_on
+                        .iter()
+                        .map(move |dep| since + dep.timeout_ms.unwrap_or(self.cfg.default_timeout_ms)),
+                )
+            }
             _ => None,
         };
-        let gates = (a.goal == Goal::Up && a.state == RunState::Waiting && !a.spawning)
-            .then(|| {
-                a.spec
-                    .depends_on
-                    .iter()
-                    .map(|dep| a.wait_started + dep.timeout_ms.unwrap_or(self.cfg.default_timeout_ms))
-            })
-            .into_iter()
-            .flatten();
+        // A back-off counts only while the goal is up.
+        let phase = a.phase.deadlines().filter(|_| a.goal == Goal::Up || !matches!(a.phase, Phase::Idle { .. }));
         // Reconcile has just handled every deadline that is due: one still due would wake
         // the engine at once, for nothing, over and over (a gate that timed out but holds).
         let now = self.now.mono_ms;
-        backoff
-            .into_iter()
-            .chain(a.spawn_deadline.filter(|_| a.spawning))
-            .chain(a.kill_at)
-            .chain(a.kill_monitor_at)
-            .chain(a.ready_deadline)
-            .chain(gates)
-            .filter(|t| *t > now)
-            .min()
+        phase.chain(gates.into_iter().flatten()).filter(|t| *t > now).min()
     }
 
     /// The sockets something still waits on: a running action's own, and those a waiting
@@ -745,9 +776,9 @@ impl Core {
     pub(crate) fn awaited_sockets(&self) -> BTreeSet<PathBuf> {
         let mut sockets = BTreeSet::new();
         for (_, a) in self.actions.movable().filter(|(_, a)| a.goal == Goal::Up) {
-            match a.state {
-                RunState::Running if !a.spec.notify => sockets.extend(a.socket.clone()),
-                RunState::Waiting if !a.spawning => {
+            match &a.phase {
+                Phase::Running { proc, .. } if !proc.ready && !a.spec.notify => sockets.extend(a.socket.clone()),
+                Phase::Waiting { .. } => {
                     for dep in
                         a.spec.depends_on.iter().filter(|d| d.relation != service_manifest_core::Relation::Conflicts)
                     {
@@ -774,11 +805,14 @@ impl Core {
             service: k.0.clone(),
             action: k.1.clone(),
             wanted: a.goal == Goal::Up,
-            state: a.state,
-            reason: a.reason.clone().or_else(|| a.notify_status.clone().filter(|_| a.proc.is_some())),
-            pid: a.proc.map(|p| p.saved.pid),
+            state: a.state(),
+            reason: a.reason.clone().or_else(|| a.notify_status.clone().filter(|_| a.proc().is_some())),
+            pid: a.proc().map(|p| p.saved.pid),
             since_ms: a.since_ms,
-            waiting_on: a.waiting_on.clone(),
+            waiting_on: match &a.phase {
+                Phase::Waiting { on, .. } => on.clone(),
+                _ => Vec::new(),
+            },
             restarts: a.restarts,
             exit_code: match a.exit {
                 Some(ExitStatus::Code(c)) => Some(c),

@@ -182,9 +182,9 @@ impl Core {
                     let record = ActionRecord {
                         wanted,
                         run: a.run,
-                        process: a.proc.map(|p| p.saved).filter(|p| p.pid != 0),
-                        done: a.hold == Hold::Done,
-                        ready: a.state == RunState::Ready,
+                        process: a.proc().map(|p| p.saved).filter(|p| p.pid != 0),
+                        done: a.hold() == Hold::Done,
+                        ready: a.state() == RunState::Ready,
                     };
                     writes.push(Write::SaveAction(key, record, durable));
                 }

@@ -327,19 +327,19 @@ impl Core {
         let mut report = ChangeReport::default();
         for key in keys {
             let Some(a) = self.actions.get_mut(&key) else { continue };
-            let note = match (a.goal, a.state) {
+            let note = match (a.goal, a.state()) {
                 (_, RunState::Stopping) => format!("{} is stopping; it starts again once it has stopped", label(&key)),
                 (Goal::Up, RunState::Ready | RunState::Running | RunState::Waiting) => {
-                    format!("{} is already {}", label(&key), a.state)
+                    format!("{} is already {}", label(&key), a.state())
                 }
                 _ => format!("starting {}", label(&key)),
             };
             if a.goal != Goal::Up || !a.is_alive() {
-                a.hold = Hold::None;
+                a.phase.set_hold(Hold::None);
                 a.recent_starts.clear();
             }
-            if a.state == RunState::Stopping {
-                a.start_after_stop = true;
+            if let Phase::Stopping { start_after, .. } = &mut a.phase {
+                *start_after = true;
             }
             a.goal = Goal::Up;
             a.stop_reason = None;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use rustix::process::Signal;
 use service_manifest_core::{BinaryKind, ReadyGate, Relation, RestartPolicy};
 
+use super::super::monitor::StatusFile;
 use super::*;
 
 /// xorshift64*: small, seedable, and the same on every machine.
@@ -240,7 +241,9 @@ impl World {
     /// it whatever they would have started.
     fn prune_spawns(&mut self) {
         let actions = &self.core.actions;
-        self.spawns.retain(|o| actions.get(&o.key).is_some_and(|a| a.spawning && a.run == o.run));
+        self.spawns.retain(|o| {
+            actions.get(&o.key).is_some_and(|a| matches!(a.phase, Phase::Spawning { .. }) && a.run == o.run)
+        });
     }
 
     fn ack(&mut self, name: String, spec: Option<ServiceSpec>) {
@@ -329,10 +332,10 @@ impl World {
             // `created` is only ever the state of a fresh registration (a removed and
             // redefined service starts over), never entered by a transition.
             let expected = last.get(label(key).as_str()).copied().unwrap_or(RunState::Created);
-            if a.state != RunState::Created && a.state != expected {
-                return Err(format!("{} is {} but its journal says {expected}", label(key), a.state));
+            if a.state() != RunState::Created && a.state() != expected {
+                return Err(format!("{} is {} but its journal says {expected}", label(key), a.state()));
             }
-            if a.goal != Goal::Up && a.state == RunState::Waiting && !a.spawning {
+            if a.goal != Goal::Up && matches!(a.phase, Phase::Waiting { .. }) {
                 return Err(format!("{} waits although its goal is {:?}", label(key), a.goal));
             }
             if a.is_inert() == self.core.actions.is_indexed_movable(key) {
@@ -550,13 +553,14 @@ impl World {
         let records = self
             .store_actions
             .iter()
-            .map(|(k, r)| (k.clone(), *r, r.process.and_then(|_| self.statuses.get(k).copied())))
+            .map(|(k, r)| Found {
+                key: k.clone(),
+                record: Some(*r),
+                // The monitor of the recorded run wrote how it ended, if it did.
+                status: r.process.and_then(|_| self.statuses.get(k).map(|s| StatusFile::Ended(*s, r.run))),
+            })
             .collect();
-        let groups = self.groups.clone();
-        let alive = move |p: &SavedProcess| {
-            let g = groups.values().find(|g| g.saved.pid == p.pid);
-            (g.is_some(), g.is_some_and(|g| g.leader_alive))
-        };
+        let alive = SimProcesses(self.groups.clone());
         // Groups the store does not know of (a spawn answered but not saved yet) are the
         // world's, not the engine's: drop them from the model as an orphan would be.
         let known: BTreeSet<u32> = self.store_actions.values().filter_map(|r| r.process.map(|p| p.pid)).collect();
@@ -601,17 +605,31 @@ impl World {
         }
         // Liveness: whatever is asked to be up and can come up has arrived, or says why not.
         for (key, a) in &self.core.actions {
-            if a.goal == Goal::Up && !a.is_settled() && a.state != RunState::Stopping {
-                return Err(format!("{} is still {} ({:?}) after everything settled", label(key), a.state, a.reason));
+            if a.goal == Goal::Up && !a.is_settled() && a.state() != RunState::Stopping {
+                return Err(format!("{} is still {} ({:?}) after everything settled", label(key), a.state(), a.reason));
             }
             if a.goal != Goal::Up && a.is_alive() {
                 return Err(format!("{} is alive although its goal is {:?}", label(key), a.goal));
             }
-            if a.state == RunState::Failed && a.reason.is_none() {
+            if a.state() == RunState::Failed && a.reason.is_none() {
                 return Err(format!("{} failed without a reason", label(key)));
             }
         }
         Ok(())
+    }
+}
+
+/// The simulated world's processes, as a restoring engine sees them.
+struct SimProcesses(BTreeMap<Key, Group>);
+
+impl Processes for SimProcesses {
+    fn alive(&self, p: &SavedProcess) -> (bool, bool) {
+        let g = self.0.values().find(|g| g.saved.pid == p.pid);
+        (g.is_some(), g.is_some_and(|g| g.leader_alive))
+    }
+
+    fn monitor(&self, _pid: u32, _monitor: u32) -> Option<SavedProcess> {
+        None
     }
 }
 
@@ -661,19 +679,19 @@ impl Core {
         for dep in a.spec.depends_on.iter().filter(|d| d.relation == Relation::Requires) {
             let Some(t) = self.resolve(dep).and_then(|k| self.actions.get(&k)) else { continue };
             // A one-shot that ran to its end held a gate on its process while it ran.
-            let completed = t.state == RunState::Exited
+            let completed = t.state() == RunState::Exited
                 && t.exit == Some(ExitStatus::Code(0))
-                && t.hold == Hold::Done
+                && t.hold() == Hold::Done
                 && !t.is_alive();
             let holds = match dep.ready {
-                ReadyGate::Socket if t.socket.is_some() => t.state == RunState::Ready,
+                ReadyGate::Socket if t.socket.is_some() => t.state() == RunState::Ready,
                 ReadyGate::Socket | ReadyGate::Running => {
-                    matches!(t.state, RunState::Running | RunState::Ready) || completed
+                    matches!(t.state(), RunState::Running | RunState::Ready) || completed
                 }
-                ReadyGate::Completed => t.state == RunState::Exited && t.exit == Some(ExitStatus::Code(0)),
+                ReadyGate::Completed => t.state() == RunState::Exited && t.exit == Some(ExitStatus::Code(0)),
             };
             if !holds {
-                self.violations.push(format!("{} spawned while {} is {}", label(key), dep.label(), t.state));
+                self.violations.push(format!("{} spawned while {} is {}", label(key), dep.label(), t.state()));
             }
         }
     }
@@ -687,7 +705,7 @@ fn the_journal_stays_within_its_byte_bound_whatever_its_entries_hold() {
     let key = ("svc".to_owned(), "a".to_owned());
     let reason = "x".repeat(4096);
     for _ in 0..6_000 {
-        core.transition(&key, RunState::Failed, None, EventKind::Failed { reason: reason.clone() });
+        core.transition(&key, None, None, EventKind::Failed { reason: reason.clone() });
     }
     let held: usize = core.journal.iter().map(super::event_bytes).sum();
     assert!(held <= super::JOURNAL_BYTES, "{held} bytes held");

@@ -73,26 +73,14 @@ impl Core {
         }
     }
 
+    /// Where the action goes next, read off its phase and its goal.
     fn step(&mut self, key: &Key) -> bool {
         let now = self.now.mono_ms;
         let Some(a) = self.actions.get(key) else {
             return false;
         };
-        if a.spawning {
-            // Nothing moves until the spawn answers, or until it is abandoned.
-            if a.spawn_deadline.is_some_and(|t| t <= now) {
-                let within = crate::text::duration_ms(self.start_timeout_of(&a.spec));
-                let error = format!(
-                    "its program was not started within {within} (an exec on a hung file system, or a stuck spawner); abandoned"
-                );
-                let run = a.run;
-                self.spawn_failed(key, run, error, true);
-                return true;
-            }
-            return false;
-        }
-        match (a.goal, a.state) {
-            (Goal::Up, RunState::Created | RunState::Exited | RunState::Failed) if a.proc.is_none() => match a.hold {
+        match (&a.phase, a.goal) {
+            (Phase::Idle { hold, .. }, Goal::Up) => match *hold {
                 Hold::None => {
                     self.enter_waiting(key);
                     true
@@ -100,47 +88,67 @@ impl Core {
                 Hold::Backoff(t) if t <= now => {
                     if let Some(a) = self.actions.get_mut(key) {
                         a.restarts += 1;
-                        a.hold = Hold::None;
                     }
                     self.enter_waiting(key);
                     true
                 }
-                _ => false,
+                Hold::Backoff(_) | Hold::Done | Hold::GaveUp => false,
             },
-            (Goal::Up, RunState::Waiting) => self.try_start(key),
-            (Goal::Up, RunState::Running) => self.check_ready(key),
-            (Goal::Down | Goal::Removed, RunState::Waiting) => {
-                self.transition(
-                    key,
-                    RunState::Exited,
-                    Some("stopped before it started".into()),
-                    EventKind::Exited { code: None },
-                );
-                true
-            }
-            (Goal::Down | Goal::Removed, RunState::Running | RunState::Ready) => self.begin_stop(key),
-            (_, RunState::Stopping) => {
-                self.escalate(key);
-                false
-            }
-            (Goal::Removed, RunState::Created | RunState::Exited | RunState::Failed) if a.proc.is_none() => {
+            (Phase::Idle { .. }, Goal::Down) => false,
+            (Phase::Idle { .. }, Goal::Removed) => {
                 self.actions.remove(key);
                 self.dirty.action(key, true);
                 true
             }
-            _ => false,
+            (Phase::Waiting { .. }, Goal::Up) => self.try_start(key),
+            (Phase::Waiting { .. }, Goal::Down | Goal::Removed) => {
+                let idle = Phase::Idle { ended: Ended::Exited, hold: Hold::None };
+                let reason = Some("stopped before it started".into());
+                self.transition(key, Some(idle), reason, EventKind::Exited { code: None });
+                true
+            }
+            // Nothing moves until the spawn answers, or until it is abandoned.
+            (Phase::Spawning { deadline }, _) if *deadline <= now => {
+                let within = crate::text::duration_ms(self.start_timeout_of(&a.spec));
+                let error = format!(
+                    "its program was not started within {within} (an exec on a hung file system, or a stuck spawner); abandoned"
+                );
+                let run = a.run;
+                self.spawn_failed(key, run, error, true);
+                true
+            }
+            (Phase::Spawning { .. }, _) => false,
+            (Phase::Running { .. }, Goal::Up) => self.check_ready(key),
+            (Phase::Running { .. }, Goal::Down | Goal::Removed) => self.begin_stop(key),
+            (Phase::Stopping { .. }, _) => {
+                self.escalate(key);
+                false
+            }
+        }
+    }
+
+    /// Changes the phase without changing what the wire shows (a hold, a deadline, a spawn
+    /// order going out while it still shows waiting), so with no journal entry.
+    fn rephase(&mut self, key: &Key, phase: Phase) {
+        if let Some(a) = self.actions.get_mut(key) {
+            #[cfg(test)]
+            let before = a.state();
+            a.phase = phase;
+            #[cfg(test)]
+            if a.state() != before {
+                let change = format!("{} went from {before} to {} without a journal entry", label(key), a.state());
+                self.violations.push(change);
+            }
         }
     }
 
     pub(super) fn enter_waiting(&mut self, key: &Key) {
         let now = self.now.mono_ms;
         let Some(a) = self.actions.get_mut(key) else { return };
-        a.wait_started = now;
-        a.waiting_on.clear();
-        a.fail_reason = None;
         a.exit = None;
         let deps = a.spec.depends_on.clone();
-        self.transition(key, RunState::Waiting, None, EventKind::Waiting { on: Vec::new() });
+        let waiting = Phase::Waiting { since: now, on: Vec::new() };
+        self.transition(key, Some(waiting), None, EventKind::Waiting { on: Vec::new() });
         // Sockets that no action of ours serves are asked afresh: an answer from before
         // says nothing of now.
         for dep in &deps {
@@ -195,7 +203,7 @@ impl Core {
         for k in &set {
             if let Some(a) = self.actions.get_mut(k) {
                 a.goal = Goal::Down;
-                a.hold = Hold::None;
+                a.phase.set_hold(Hold::None);
                 a.stop_reason.get_or_insert_with(|| format!("conflicts with {}", label(key)));
             }
             self.dirty.action(k, true);
@@ -207,8 +215,10 @@ impl Core {
     /// Pulls in what the action requires or wants, then spawns it if every gate holds.
     fn try_start(&mut self, key: &Key) -> bool {
         let Some(a) = self.actions.get(key) else { return false };
+        let Phase::Waiting { since, on } = &a.phase else { return false };
+        let (since, on) = (*since, on.clone());
         let deps = a.spec.depends_on.clone();
-        let waited = self.now.mono_ms.saturating_sub(a.wait_started);
+        let waited = self.now.mono_ms.saturating_sub(since);
         let mut changed = false;
         let mut pending = Vec::new();
         for dep in &deps {
@@ -220,10 +230,8 @@ impl Core {
                 Gate::Pending(why) => pending.push(format!("{}: {why}", dep.label())),
                 Gate::Broken(why) => {
                     let reason = format!("cannot start {}: {} {}: {why}", label(key), dep.relation, dep.label());
-                    if let Some(a) = self.actions.get_mut(key) {
-                        a.hold = Hold::GaveUp;
-                    }
-                    self.transition(key, RunState::Failed, Some(reason.clone()), EventKind::Failed { reason });
+                    let failed = Phase::Idle { ended: Ended::Failed, hold: Hold::GaveUp };
+                    self.transition(key, Some(failed), Some(reason.clone()), EventKind::Failed { reason });
                     return true;
                 }
             }
@@ -232,12 +240,10 @@ impl Core {
             self.spawn(key);
             return true;
         }
-        if self.actions.get(key).is_some_and(|a| a.waiting_on != pending) {
-            if let Some(a) = self.actions.get_mut(key) {
-                a.waiting_on = pending.clone();
-            }
+        if on != pending {
             let reason = format!("waiting for {}", pending.join("; "));
-            self.transition(key, RunState::Waiting, Some(reason), EventKind::Waiting { on: pending });
+            let waiting = Phase::Waiting { since, on: pending.clone() };
+            self.transition(key, Some(waiting), Some(reason), EventKind::Waiting { on: pending });
             changed = true;
         }
         changed
@@ -285,20 +291,19 @@ impl Core {
         if t.goal == Goal::Up {
             // A dependency that failed for good before this dependent began waiting is
             // tried again; one that fails while it waits stays failed, and the gate says so.
-            if !(t.hold == Hold::GaveUp && t.entered_seq < asked_at && !t.is_alive()) {
+            if !(t.hold() == Hold::GaveUp && t.entered_seq < asked_at) {
                 return false;
             }
-            t.hold = Hold::None;
             t.recent_starts.clear();
         }
         t.goal = Goal::Up;
         t.stop_reason = None;
-        if t.hold == Hold::GaveUp {
-            t.hold = Hold::None;
+        if t.hold() == Hold::GaveUp {
+            t.phase.set_hold(Hold::None);
         }
-        let (state, reason) = (t.state, t.reason.clone());
+        let reason = t.reason.clone();
         self.dirty.action(&key, true);
-        self.transition(&key, state, reason, EventKind::PulledIn { by: label(by) });
+        self.transition(&key, None, reason, EventKind::PulledIn { by: label(by) });
         true
     }
 
@@ -312,12 +317,7 @@ impl Core {
         let registered_by = self.services.get(&key.0).and_then(|s| s.registered_by.clone());
         let Some(a) = self.actions.get_mut(key) else { return };
         a.run += 1;
-        a.spawning = true;
-        a.spawn_deadline = Some(now + timeout);
-        a.notified = false;
-        a.became_ready = false;
         a.notify_status = None;
-        a.waiting_on.clear();
         a.reason = Some("starting its process".into());
         while a.recent_starts.front().is_some_and(|t| now.saturating_sub(*t) > START_LIMIT_WINDOW_MS) {
             a.recent_starts.pop_front();
@@ -338,6 +338,7 @@ impl Core {
         if let Some(socket) = &order.socket {
             self.accepting.remove(socket);
         }
+        self.rephase(key, Phase::Spawning { deadline: now + timeout });
         self.effects.push(Effect::Spawn(order));
     }
 
@@ -363,26 +364,27 @@ impl Core {
     pub(super) fn spawned(&mut self, key: &Key, run: u64, saved: SavedProcess, at_us: u64) {
         let now = self.now.mono_ms;
         let timeout = self.actions.get(key).map(|a| self.start_timeout_of(&a.spec)).unwrap_or_default();
-        let Some(a) = self.actions.get_mut(key).filter(|a| a.run == run && a.spawning) else {
-            // Its action is gone: nothing may outlive that.
+        let Some(a) = self.actions.get_mut(key).filter(|a| a.run == run && matches!(a.phase, Phase::Spawning { .. }))
+        else {
+            // Its action is gone, or its spawn was abandoned: nothing may outlive that.
             self.effects.push(Effect::Signal { pgid: saved.pid, signal: Signal::KILL });
             return;
         };
-        a.spawning = false;
-        a.spawn_deadline = None;
-        a.proc = Some(Proc { saved, leader_exited: None });
+        let mut proc = Proc::new(saved);
         let early: Vec<String> =
             self.early_notify.iter().filter(|(pid, _)| *pid == saved.pid).map(|(_, m)| m.clone()).collect();
         self.early_notify.retain(|(pid, _)| *pid != saved.pid);
-        let Some(a) = self.actions.get_mut(key) else { return };
         for message in &early {
-            super::apply_notify(a, message);
+            if message.lines().any(|l| l == "READY=1") {
+                proc.notified = true;
+            }
+            if let Some(text) = message.lines().find_map(|l| l.strip_prefix("STATUS=")) {
+                a.notify_status = Some(text.to_owned());
+            }
         }
         let socket = a.socket.clone();
         let notify = a.spec.notify;
-        if notify || socket.is_some() {
-            a.ready_deadline = Some(now + timeout);
-        }
+        let deadline = (notify || socket.is_some()).then_some(now + timeout);
         if let Some(socket) = socket.as_ref().filter(|_| !notify) {
             self.effects.push(Effect::Await(socket.clone()));
         }
@@ -392,43 +394,46 @@ impl Core {
             socket.map(|_| "waiting for its socket to accept connections".to_owned())
         };
         self.spawn_began = Some(at_us);
-        self.transition(key, RunState::Running, reason, EventKind::Spawned { pid: saved.pid });
+        let running = Phase::Running { proc, deadline };
+        self.transition(key, Some(running), reason, EventKind::Spawned { pid: saved.pid });
         self.dirty.action(key, false);
     }
 
     /// A spawn failed. `by_policy`: a failure that may pass (a timeout) is retried as the
     /// restart policy says; one that will not (no such program) fails for good at once.
     pub(super) fn spawn_failed(&mut self, key: &Key, run: u64, error: String, by_policy: bool) {
-        let Some(a) = self.actions.get_mut(key).filter(|a| a.run == run && a.spawning) else { return };
-        a.spawning = false;
-        a.spawn_deadline = None;
+        let Some(a) = self.actions.get(key).filter(|a| a.run == run && matches!(a.phase, Phase::Spawning { .. }))
+        else {
+            return;
+        };
         let reason = format!("cannot start {}: {error}", label(key));
         if by_policy && a.goal == Goal::Up && a.spec.restart != RestartPolicy::Never {
             self.schedule_restart(key, Some(reason));
             return;
         }
-        a.hold = Hold::GaveUp;
-        self.transition(key, RunState::Failed, Some(reason.clone()), EventKind::Failed { reason });
+        let failed = Phase::Idle { ended: Ended::Failed, hold: Hold::GaveUp };
+        self.transition(key, Some(failed), Some(reason.clone()), EventKind::Failed { reason });
     }
 
     fn check_ready(&mut self, key: &Key) -> bool {
         let now = self.now.mono_ms;
         let Some(a) = self.actions.get(key) else { return false };
+        let Phase::Running { proc, deadline } = &a.phase else { return false };
+        if proc.ready {
+            return false;
+        }
         let ready = match (&a.socket, a.spec.notify) {
-            (_, true) => a.notified,
+            (_, true) => proc.notified,
             (None, false) => true,
             (Some(socket), false) => self.accepting.contains(socket),
         };
         if ready {
-            if let Some(a) = self.actions.get_mut(key) {
-                a.ready_deadline = None;
-                a.became_ready = true;
-            }
-            self.transition(key, RunState::Ready, None, EventKind::Ready);
+            let running = Phase::Running { proc: Proc { ready: true, ..*proc }, deadline: None };
+            self.transition(key, Some(running), None, EventKind::Ready);
             self.dirty.action(key, false);
             return true;
         }
-        if a.ready_deadline.is_some_and(|t| t <= now) {
+        if deadline.is_some_and(|t| t <= now) {
             let within = crate::text::duration_ms(self.start_timeout_of(&a.spec));
             let reason = match &a.socket {
                 _ if a.spec.notify => format!("{} did not send READY=1 on NOTIFY_SOCKET within {within}", label(key)),
@@ -437,10 +442,7 @@ impl Core {
                 }
                 None => format!("{} did not become ready within {within}", label(key)),
             };
-            if let Some(a) = self.actions.get_mut(key) {
-                a.fail_reason = Some(reason.clone());
-            }
-            self.signal_stop(key, reason);
+            self.signal_stop(key, StopWhy::Failing(reason.clone()), reason);
             return true;
         }
         false
@@ -463,23 +465,19 @@ impl Core {
         }
         let reason =
             self.actions.get(key).and_then(|a| a.stop_reason.clone()).unwrap_or_else(|| "stop requested".into());
-        if let Some(a) = self.actions.get_mut(key) {
-            a.requested_stop = true;
-        }
-        self.signal_stop(key, reason);
+        self.signal_stop(key, StopWhy::Asked, reason);
         true
     }
 
-    fn signal_stop(&mut self, key: &Key, reason: String) {
+    /// SIGTERM to the group; SIGKILL after the grace (see `escalate`).
+    fn signal_stop(&mut self, key: &Key, why: StopWhy, reason: String) {
         let now = self.now.mono_ms;
         let grace = u64::try_from(self.cfg.stop_grace.as_millis()).unwrap_or(u64::MAX);
-        let Some(a) = self.actions.get_mut(key) else { return };
-        a.kill_at = Some(now + grace);
-        a.ready_deadline = None;
-        if let Some(p) = a.proc {
-            self.effects.push(Effect::Signal { pgid: p.saved.pid, signal: Signal::TERM });
-        }
-        self.transition(key, RunState::Stopping, Some(reason.clone()), EventKind::Stopping { reason });
+        let Some(proc) = self.actions.get(key).and_then(|a| a.proc().copied()) else { return };
+        self.effects.push(Effect::Signal { pgid: proc.saved.pid, signal: Signal::TERM });
+        let stopping =
+            Phase::Stopping { proc, why, kill_at: Some(now + grace), kill_monitor_at: None, start_after: false };
+        self.transition(key, Some(stopping), Some(reason.clone()), EventKind::Stopping { reason });
     }
 
     /// After the grace, SIGKILL the whole group, also when its leader is already gone;
@@ -487,15 +485,16 @@ impl Core {
     fn escalate(&mut self, key: &Key) {
         let now = self.now.mono_ms;
         let grace = u64::try_from(self.cfg.stop_grace.as_millis()).unwrap_or(u64::MAX);
-        let Some(a) = self.actions.get_mut(key) else { return };
-        let Some(p) = a.proc else { return };
-        if a.kill_at.is_some_and(|t| t <= now) {
-            a.kill_at = None;
-            a.kill_monitor_at = Some(now + grace);
-            self.effects.push(Effect::Signal { pgid: p.saved.pid, signal: Signal::KILL });
-        } else if a.kill_monitor_at.is_some_and(|t| t <= now) {
-            a.kill_monitor_at = None;
-            self.effects.push(Effect::KillMonitor { pid: p.saved.monitor });
+        let Some(a) = self.actions.get(key) else { return };
+        let Phase::Stopping { proc, why, kill_at, kill_monitor_at, start_after } = &a.phase else { return };
+        let (proc, why, start_after) = (*proc, why.clone(), *start_after);
+        if kill_at.is_some_and(|t| t <= now) {
+            self.effects.push(Effect::Signal { pgid: proc.saved.pid, signal: Signal::KILL });
+            let next = Some(now + grace);
+            self.rephase(key, Phase::Stopping { proc, why, kill_at: None, kill_monitor_at: next, start_after });
+        } else if kill_monitor_at.is_some_and(|t| t <= now) {
+            self.effects.push(Effect::KillMonitor { pid: proc.saved.monitor });
+            self.rephase(key, Phase::Stopping { proc, why, kill_at: None, kill_monitor_at: None, start_after });
         }
     }
 
@@ -507,64 +506,62 @@ impl Core {
         last_line: Option<String>,
     ) {
         let Some(a) = self.actions.get_mut(key) else { return };
-        if let Some(p) = &mut a.proc {
+        if let Some(p) = a.phase.proc_mut() {
             p.leader_exited = Some(status);
         }
         a.exit = status;
         a.last_line = last_line;
         if group_gone {
             self.group_gone(key);
-        } else if a.state != RunState::Stopping {
+        } else if matches!(a.phase, Phase::Running { .. }) {
             // A group whose leader ended is cleaned up before anything else happens to it.
             let reason = format!("its main process {}; stopping what is left of its process group", describe(status));
-            self.signal_stop(key, reason);
+            self.signal_stop(key, StopWhy::Cleanup, reason);
         }
     }
 
+    /// Nothing of the group is left: the action goes idle, and how it ended is judged.
     pub(super) fn group_gone(&mut self, key: &Key) {
-        self.judge_group_gone(key);
+        let Some(a) = self.actions.get(key) else { return };
+        let (proc, why, start_after) = match &a.phase {
+            Phase::Running { proc, .. } => (*proc, StopWhy::Cleanup, false),
+            Phase::Stopping { proc, why, start_after, .. } => (*proc, why.clone(), *start_after),
+            _ => return,
+        };
+        self.judge_end(key, proc, why);
         // A start asked for while it stopped: it comes up again, as that answer said.
         if let Some(a) = self.actions.get_mut(key)
-            && std::mem::take(&mut a.start_after_stop)
+            && start_after
             && a.goal == Goal::Up
-            && a.proc.is_none()
         {
-            a.hold = Hold::None;
+            a.phase.set_hold(Hold::None);
             a.recent_starts.clear();
         }
     }
 
-    fn judge_group_gone(&mut self, key: &Key) {
+    fn judge_end(&mut self, key: &Key, proc: Proc, why: StopWhy) {
         let Some(a) = self.actions.get_mut(key) else { return };
-        let Some(proc) = a.proc.take() else { return };
-        a.kill_at = None;
-        a.kill_monitor_at = None;
-        a.ready_deadline = None;
         let status = proc.leader_exited.flatten();
         a.exit = status;
-        let requested = std::mem::take(&mut a.requested_stop);
         let last_line = a.last_line.take();
         self.dirty.action(key, false);
         let code = match status {
             Some(ExitStatus::Code(c)) => Some(c),
             _ => None,
         };
-        if let Some(reason) = a.fail_reason.take() {
-            a.hold = Hold::GaveUp;
-            self.transition(key, RunState::Failed, Some(reason.clone()), EventKind::Failed { reason });
+        let idle = |ended, hold| Some(Phase::Idle { ended, hold });
+        if let StopWhy::Failing(reason) = why {
+            self.transition(key, idle(Ended::Failed, Hold::GaveUp), Some(reason.clone()), EventKind::Failed { reason });
             return;
         }
-        if requested || a.goal != Goal::Up {
-            a.hold = Hold::None;
-            self.transition(key, RunState::Exited, Some("stopped".into()), EventKind::Exited { code });
+        if why == StopWhy::Asked || a.goal != Goal::Up {
+            self.transition(key, idle(Ended::Exited, Hold::None), Some("stopped".into()), EventKind::Exited { code });
             return;
         }
         let policy = a.spec.restart;
-        if code == Some(0) && a.became_ready {
-            let always = policy == RestartPolicy::Always;
-            a.hold = Hold::Done;
-            self.transition(key, RunState::Exited, Some(describe(status)), EventKind::Exited { code });
-            if always {
+        if code == Some(0) && proc.ready {
+            self.transition(key, idle(Ended::Exited, Hold::Done), Some(describe(status)), EventKind::Exited { code });
+            if policy == RestartPolicy::Always {
                 self.schedule_restart(key, None);
             }
             return;
@@ -574,8 +571,7 @@ impl Core {
             last_line.map(|l| format!(" (its last output: {})", crate::text::cut_line(&l))).unwrap_or_default();
         let reason = format!("{}{early}{detail}", describe(status));
         if policy == RestartPolicy::Never {
-            a.hold = Hold::GaveUp;
-            self.transition(key, RunState::Failed, Some(reason.clone()), EventKind::Failed { reason });
+            self.transition(key, idle(Ended::Failed, Hold::GaveUp), Some(reason.clone()), EventKind::Failed { reason });
         } else {
             self.schedule_restart(key, Some(reason));
         }
@@ -592,21 +588,31 @@ impl Core {
         let limited = a.recent_starts.len() >= START_LIMIT;
         let exponent = u32::try_from(a.recent_starts.len().saturating_sub(1)).unwrap_or(16).min(16);
         let delay = (100 * 2u64.pow(exponent)).min(10_000);
-        a.hold = if limited { Hold::GaveUp } else { Hold::Backoff(now + delay) };
-        if let Some(reason) = failed {
-            let reason = if limited {
-                format!(
-                    "{reason}; not restarted: started {START_LIMIT} times within {}s (start limit)",
-                    START_LIMIT_WINDOW_MS / 1000
-                )
-            } else {
-                reason
-            };
-            self.transition(key, RunState::Failed, Some(reason.clone()), EventKind::Failed { reason });
+        let hold = if limited { Hold::GaveUp } else { Hold::Backoff(now + delay) };
+        match failed {
+            Some(reason) => {
+                let reason = if limited {
+                    format!(
+                        "{reason}; not restarted: started {START_LIMIT} times within {}s (start limit)",
+                        START_LIMIT_WINDOW_MS / 1000
+                    )
+                } else {
+                    reason
+                };
+                let failed = Phase::Idle { ended: Ended::Failed, hold };
+                self.transition(key, Some(failed), Some(reason.clone()), EventKind::Failed { reason });
+            }
+            None => {
+                let ended = match a.phase {
+                    Phase::Idle { ended, .. } => ended,
+                    _ => Ended::Exited,
+                };
+                self.rephase(key, Phase::Idle { ended, hold });
+            }
         }
         if !limited && let Some(a) = self.actions.get(key) {
-            let (state, reason) = (a.state, a.reason.clone());
-            self.transition(key, state, reason, EventKind::Restarting { in_ms: delay });
+            let reason = a.reason.clone();
+            self.transition(key, None, reason, EventKind::Restarting { in_ms: delay });
         }
     }
 }
