@@ -11,7 +11,7 @@
 //! wrote, and a log or status file written there cannot be a link to someone else's.
 //!
 //! The other half is the socket's peer: the server refuses a peer of another uid, and
-//! the client ([`check_server`]) refuses a server that is neither us nor root.
+//! the client (`Client::connect`) refuses a server that is neither us nor root.
 
 use std::ffi::OsString;
 use std::os::unix::fs::MetadataExt;
