@@ -24,15 +24,21 @@ pub const BIN_DIR_ENV: &str = "SERVICE_MANIFEST_BIN_DIR";
 /// directory of this user's own in `/tmp`, `/tmp/service_manifest-<uid>`, which the
 /// supervisor refuses to use unless it is this user's and private (as tmux does).
 pub fn home() -> PathBuf {
-    if let Some(dir) = std::env::var_os(HOME_ENV).filter(|d| !d.is_empty()) {
+    home_from(|name| std::env::var_os(name), rustix::process::geteuid().as_raw())
+}
+
+/// [`home`], with the environment read through `var` and the user's uid given.
+fn home_from(var: impl Fn(&str) -> Option<std::ffi::OsString>, uid: u32) -> PathBuf {
+    let var = |name: &str| var(name).filter(|d| !d.is_empty());
+    if let Some(dir) = var(HOME_ENV) {
         return dir.into();
     }
-    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+    if let Some(dir) = var("XDG_RUNTIME_DIR") {
         return Path::new(&dir).join("service_manifest");
     }
-    match std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+    match var("HOME") {
         Some(home) => Path::new(&home).join(".service_manifest"),
-        None => PathBuf::from(format!("/tmp/service_manifest-{}", rustix::process::geteuid().as_raw())),
+        None => PathBuf::from(format!("/tmp/service_manifest-{uid}")),
     }
 }
 
@@ -163,6 +169,19 @@ pub fn absolute(path: PathBuf) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_runtime_dir_or_home_the_home_is_the_user_s_own_never_a_shared_path() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| std::ffi::OsString::from(v))
+        };
+        assert_eq!(home_from(env(&[]), 0), Path::new("/tmp/service_manifest-0"));
+        assert_eq!(home_from(env(&[("HOME", "")]), 1000), Path::new("/tmp/service_manifest-1000"));
+        assert_eq!(home_from(env(&[("HOME", "/home/u")]), 1000), Path::new("/home/u/.service_manifest"));
+        let xdg = env(&[("HOME", "/home/u"), ("XDG_RUNTIME_DIR", "/run/user/1000")]);
+        assert_eq!(home_from(xdg, 1000), Path::new("/run/user/1000/service_manifest"));
+        assert_eq!(home_from(env(&[(HOME_ENV, "/srv/sm"), ("HOME", "/home/u")]), 0), Path::new("/srv/sm"));
+    }
 
     #[test]
     fn chosen_directories_are_absolute_and_defaults_are_not_a_choice() {

@@ -433,3 +433,29 @@ async fn a_restored_registration_runs_the_program_it_registered_whatever_the_nex
     assert!(reason.contains(&format!("{}", elsewhere.join("acme_notes_server").display())), "{reason}");
     assert!(reason.contains("registered by acme-cli"), "{reason}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_file_that_is_not_a_socket_is_never_removed_to_start_a_daemon() {
+    let h = Harness::new();
+    let mut client = h.client().await;
+    // Something of the user's sits where the daemon would bind.
+    let path = h.sock("svc_f", "blocked");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, "precious").unwrap();
+    client.apply(&service("svc_f", vec![h.served("svc_f", "blocked", 0)]), true).await.unwrap();
+    let answer = client.wait("svc_f", WaitFor::Up, 20_000).await.unwrap();
+    let blocked = state_of(&answer.actions, "svc_f", "blocked");
+    assert_eq!(blocked.state, RunState::Failed, "{answer:#?}");
+    assert!(blocked.reason.as_deref().is_some_and(|r| r.contains("not a socket")), "{blocked:#?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "precious");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_supervisor_says_how_many_live_actions_its_open_files_limit_allows() {
+    let h = Harness::new();
+    let info = h.client().await.info().await.unwrap();
+    let hard = rustix::process::getrlimit(rustix::process::Resource::Nofile).maximum.unwrap_or(u64::MAX);
+    // Raised to the hard limit (the test runs with the same hard limit as the supervisor).
+    assert_eq!(info.open_files_limit, hard, "{info:#?}");
+    assert!(info.action_capacity > 0 && info.action_capacity < info.open_files_limit, "{info:#?}");
+}

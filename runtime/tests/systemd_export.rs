@@ -291,7 +291,7 @@ impl Fixture {
     /// Writes `units` and runs `systemd-analyze verify` on them: `(success, output)`.
     fn verify(&self, analyze: &Path, units: &[UnitFile]) -> (bool, String) {
         let unit_dir = self.dir.path().join("units");
-        let paths = systemd::write(&unit_dir, units).unwrap();
+        let paths: Vec<_> = systemd::write(&unit_dir, units).unwrap().into_iter().map(|w| w.path).collect();
         let out = Command::new(analyze)
             .arg("verify")
             .arg("--man=no")

@@ -61,8 +61,9 @@ pub fn export_command(
         ExportFormat::Systemd => {
             let options = systemd::ExportOptions::new(absolute(bin_dir)?, absolute(socket_dir)?);
             let units = systemd::export(std::slice::from_ref(spec), &options).map_err(|e| e.to_string())?;
-            for path in systemd::write(dir, &units).map_err(|e| e.to_string())? {
-                println!("wrote {}", path.display());
+            for unit in systemd::write(dir, &units).map_err(|e| e.to_string())? {
+                let said = if unit.changed { "wrote" } else { "unchanged" };
+                println!("{said} {}", unit.path.display());
             }
             if !options.wait_socket.is_file() && spec.actions.iter().any(|a| a.socket.is_some()) {
                 eprintln!(

@@ -374,20 +374,39 @@ fn target_unit(spec: &ServiceSpec) -> String {
     out
 }
 
-/// Writes `units` into `dir` (created if missing), rewriting a file only when its
-/// contents change. Returns every path, changed or not.
-pub fn write(dir: &Path, units: &[UnitFile]) -> Result<Vec<PathBuf>, ExportError> {
+/// A unit file [`write`] left on disk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Written {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Whether this call wrote it (its text differed, or it was missing).
+    pub changed: bool,
+}
+
+/// Writes the units into `dir` (created if needed): each one atomically (beside, then
+/// renamed, so systemd never reads half a unit), and only when its text changed. Says
+/// of each whether it was written.
+///
+/// ```
+/// use service_manifest_runtime::backend::systemd::{self, UnitFile};
+/// let dir = tempfile::tempdir().unwrap();
+/// let units = [UnitFile { name: "a.service".into(), text: "[Service]\nExecStart=/bin/true\n".into() }];
+/// assert!(systemd::write(dir.path(), &units).unwrap()[0].changed);
+/// assert!(!systemd::write(dir.path(), &units).unwrap()[0].changed, "unchanged: left alone");
+/// ```
+pub fn write(dir: &Path, units: &[UnitFile]) -> Result<Vec<Written>, ExportError> {
     std::fs::create_dir_all(dir).map_err(|source| ExportError::Io { path: dir.to_path_buf(), source })?;
-    let mut paths = Vec::new();
+    let mut written = Vec::new();
     for unit in units {
         let path = dir.join(&unit.name);
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(unit.text.as_str()) {
+        let changed = std::fs::read_to_string(&path).ok().as_deref() != Some(unit.text.as_str());
+        if changed {
             // Write beside and rename, so systemd never reads half a unit.
             let tmp = dir.join(format!(".{}.tmp", unit.name));
             std::fs::write(&tmp, &unit.text).map_err(|source| ExportError::Io { path: tmp.clone(), source })?;
             std::fs::rename(&tmp, &path).map_err(|source| ExportError::Io { path: path.clone(), source })?;
         }
-        paths.push(path);
+        written.push(Written { path, changed });
     }
-    Ok(paths)
+    Ok(written)
 }

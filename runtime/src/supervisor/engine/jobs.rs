@@ -24,9 +24,10 @@ pub(crate) struct Job {
     pub since: u64,
     pub report: ChangeReport,
     pub then: Then,
-    /// `None` once its client has gone: the job still finishes.
+    /// `None` once its client has gone: the job still finishes. It has no deadline of its
+    /// own: what it waits for is bounded (a spawn by the start timeout, a stop by the grace
+    /// and the monitor's kill).
     pub reply: Option<ReqId>,
-    pub deadline: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -96,7 +97,7 @@ impl Core {
             self.dirty.action(key, true);
         }
         let report = ChangeReport { notes, actions: keys.iter().map(label).collect(), superseded: None };
-        self.jobs.push(Job { keys, since: self.next_seq, report, then, reply, deadline: None });
+        self.jobs.push(Job { keys, since: self.next_seq, report, then, reply });
     }
 
     /// The last request on an action decides its goal, as a systemd stop job replaces a

@@ -744,8 +744,7 @@ impl Core {
     /// restart, a kill, a waiter's. `None`: nothing is due and the supervisor sleeps.
     pub(crate) fn next_deadline(&self) -> Option<u64> {
         let waiters = self.waiters.iter().map(|w| w.deadline);
-        let jobs = self.jobs.iter().filter_map(|j| j.deadline);
-        self.actions.next_deadline().into_iter().chain(waiters).chain(jobs).chain(self.retry_at).min()
+        self.actions.next_deadline().into_iter().chain(waiters).chain(self.retry_at).min()
     }
 
     /// The earliest of an action's own deadlines: a restart back-off, a stop's
