@@ -317,6 +317,30 @@ async fn on_failure_restarts_with_backoff_until_the_start_limit() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_daemon_that_ran_a_while_is_restarted_at_once_as_s6_does() {
+    let h = Harness::new();
+    let mut client = h.client().await;
+    // Each run lasts 1.2 s, longer than the 1 s that counts as a quick death.
+    let steady =
+        h.daemon("steady", 1_200).args(["--delay-ms", "1200", "--exit", "7"]).restart(RestartPolicy::OnFailure);
+    client.define(&service("svc_steady", vec![steady])).await.unwrap();
+    client.start("svc_steady", None).await.unwrap();
+    let events = events_until(&mut client, LIMIT, |e| {
+        e.iter().filter(|x| x.action == "svc_steady/steady" && kind_name(&x.kind) == "restarting").count() == 2
+    })
+    .await;
+    let restarts: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e.kind {
+            service_manifest_runtime::api::EventKind::Restarting { in_ms } => Some(in_ms),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(restarts, [0, 0], "no back-off after a run that lasted");
+    client.stop("svc_steady", None).await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn cycles_across_services_are_rejected_naming_the_cycle_and_define_is_idempotent() {
     let h = Harness::new();
     let mut client = h.client().await;

@@ -151,6 +151,7 @@ impl Core {
                             a.goal = Goal::Up;
                             a.phase.set_hold(Hold::None);
                             a.recent_starts.clear();
+                            a.quick_deaths = 0;
                             a.stop_reason = None;
                             report.notes.push(format!("starting {} again", label(key)));
                         }

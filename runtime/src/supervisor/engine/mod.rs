@@ -53,6 +53,8 @@ const JOURNAL_LEN: usize = 100_000;
 const JOURNAL_BYTES: usize = 16 << 20;
 const START_LIMIT: usize = 5;
 const START_LIMIT_WINDOW_MS: u64 = 60_000;
+/// A process that ran at least this long is restarted without back-off (s6's one second).
+const RAN_LONG_MS: u64 = 1_000;
 /// Journal sequence numbers are reserved in blocks, so a restarted supervisor continues
 /// above every number it ever handed out while saving only once per block.
 const SEQ_BLOCK: u64 = 4096;
@@ -208,6 +210,8 @@ pub(crate) struct Action {
     /// How its last process ended.
     pub(crate) exit: Option<ExitStatus>,
     recent_starts: VecDeque<u64>,
+    /// Runs in a row that ended within [`RAN_LONG_MS`]: what the back-off grows with.
+    quick_deaths: u32,
     restarts: u32,
     /// Why the stop that a request asked for is asked (it becomes the stop's reason).
     stop_reason: Option<String>,
@@ -232,6 +236,7 @@ impl Action {
             run: 0,
             exit: None,
             recent_starts: VecDeque::new(),
+            quick_deaths: 0,
             restarts: 0,
             stop_reason: None,
             last_line: None,

@@ -337,6 +337,7 @@ impl Core {
             if a.goal != Goal::Up || !a.is_alive() {
                 a.phase.set_hold(Hold::None);
                 a.recent_starts.clear();
+                a.quick_deaths = 0;
             }
             if let Phase::Stopping { start_after, .. } = &mut a.phase {
                 *start_after = true;

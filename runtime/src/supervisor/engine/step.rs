@@ -295,6 +295,7 @@ impl Core {
                 return false;
             }
             t.recent_starts.clear();
+            t.quick_deaths = 0;
         }
         t.goal = Goal::Up;
         t.stop_reason = None;
@@ -536,6 +537,7 @@ impl Core {
         {
             a.phase.set_hold(Hold::None);
             a.recent_starts.clear();
+            a.quick_deaths = 0;
         }
     }
 
@@ -586,8 +588,15 @@ impl Core {
             a.recent_starts.pop_front();
         }
         let limited = a.recent_starts.len() >= START_LIMIT;
-        let exponent = u32::try_from(a.recent_starts.len().saturating_sub(1)).unwrap_or(16).min(16);
-        let delay = (100 * 2u64.pow(exponent)).min(10_000);
+        // As s6-supervise does: a process that ran a while is restarted at once; only quick
+        // deaths in a row back off (100 ms, doubling to 10 s). The start limit still ends a
+        // crash loop either way.
+        let ran_ms = a.recent_starts.back().map_or(0, |started| now.saturating_sub(*started));
+        a.quick_deaths = if ran_ms >= RAN_LONG_MS { 0 } else { a.quick_deaths.saturating_add(1) };
+        let delay = match a.quick_deaths {
+            0 => 0,
+            n => (100 * 2u64.pow((n - 1).min(16))).min(10_000),
+        };
         let hold = if limited { Hold::GaveUp } else { Hold::Backoff(now + delay) };
         match failed {
             Some(reason) => {
