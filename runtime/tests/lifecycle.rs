@@ -278,6 +278,27 @@ async fn a_changed_definition_restarts_the_running_action_and_says_why() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_dependent_restarted_with_a_changed_dependency_says_that_is_why() {
+    let h = Harness::new();
+    let mut client = h.client().await;
+    let server = h.served("svc_d", "server", 0);
+    let admin = h.served("svc_d", "admin", 0).depends_on(requires("svc_d", "server", &h.sock("svc_d", "server")));
+    client.apply(&service("svc_d", vec![server.clone(), admin.clone()]), true).await.unwrap();
+    wait_up(&mut client, "svc_d").await;
+    let head = client.info().await.unwrap().journal_seq;
+    client.apply(&service("svc_d", vec![server.env("MODE", "two"), admin]), true).await.unwrap();
+    let events = events_after(&mut client, head, "svc_d/admin", "stopping").await;
+    let stopping = events
+        .iter()
+        .find_map(|e| match &e.kind {
+            service_manifest_runtime::api::EventKind::Stopping { reason } if e.action == "svc_d/admin" => Some(reason),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(stopping, "restarting with svc_d/server, which it requires", "{events:#?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn daemons_get_a_clean_environment_not_the_launching_shell_s() {
     // The harness's supervisor inherits this test's environment, secrets included.
     // SAFETY: set before any other thread of this test reads the environment.

@@ -374,7 +374,7 @@ fn target_unit(spec: &ServiceSpec) -> String {
     out
 }
 
-/// A unit file [`write`] left on disk.
+/// A unit file [`write()`] left on disk.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Written {
     /// Where it is.

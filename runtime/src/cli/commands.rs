@@ -206,9 +206,9 @@ async fn restart(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
     client.apply(spec, false).await?;
     let since = progress::journal_head(&mut client).await?;
     let report = client.restart(&spec.name, None).await?;
-    for note in &report.notes {
-        eprintln!("{note}");
-    }
+    // "starting … again" would come before the stop lines the progress shows: the
+    // progress shows the starts as they happen.
+    print_notes(&report.notes);
     if let Some(by) = &report.superseded {
         return Err(Failure::from(format!("the restart of {} was superseded by a later request: {by}", spec.name)));
     }

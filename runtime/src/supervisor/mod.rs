@@ -136,10 +136,20 @@ pub fn create_state_dir(cfg: &Config) -> Result<(), SupervisorError> {
     Ok(())
 }
 
-/// Runs the supervisor on a runtime of its own (for a `main` that has none).
+/// The most threads the supervisor's blocking work (spawns waiting for their exec, log
+/// reads, program look-ups) may use at once; more waits its turn. Every such job is
+/// bounded (a spawn by its start timeout), so a queue drains; tokio's default of 512
+/// grew to hundreds of threads at 10,000 services.
+pub const BLOCKING_THREADS: usize = 32;
+
+/// Runs the supervisor on a runtime of its own (for a `main` that has none): one thread
+/// for the engine and its I/O, and at most [`BLOCKING_THREADS`] for blocking work.
 pub fn run_blocking(cfg: Config) -> Result<(), SupervisorError> {
-    let runtime =
-        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(io("starting the async runtime"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .build()
+        .map_err(io("starting the async runtime"))?;
     runtime.block_on(run(cfg))
 }
 

@@ -273,7 +273,28 @@ impl Core {
                     .collect();
                 notes.extend(stop_notes);
                 restarting = set.clone();
-                self.stop_job(set, Goal::Down, "its definition changed", Vec::new(), Then::Start(up), None);
+                self.stop_job(set.clone(), Goal::Down, "its definition changed", Vec::new(), Then::Start(up), None);
+                // A dependent restarts because what it requires does: its stop says that.
+                let because: Vec<(Key, Key)> = set
+                    .iter()
+                    .filter(|k| !restart.contains(k))
+                    .filter_map(|k| {
+                        let a = self.actions.get(k)?;
+                        let required = a
+                            .spec
+                            .depends_on
+                            .iter()
+                            .filter(|d| d.relation == service_manifest_core::Relation::Requires)
+                            .filter_map(|d| self.resolve(d))
+                            .find(|t| set.contains(t))?;
+                        Some((k.clone(), required))
+                    })
+                    .collect();
+                for (k, required) in because {
+                    if let Some(a) = self.actions.get_mut(&k) {
+                        a.stop_reason = Some(format!("restarting with {}, which it requires", label(&required)));
+                    }
+                }
             }
         }
         Ok((changed, notes, restarting))
