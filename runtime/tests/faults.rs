@@ -316,19 +316,26 @@ async fn a_full_disk_loses_nothing_that_was_acknowledged() {
     drop(disk);
 }
 
-/// The supervisor's spawner process (named `sm-spawner`, its child).
+/// The supervisor's spawner process (its child, named `sm-spawner` once it has started:
+/// the supervisor may answer before the fork has renamed itself, so look until it has).
 fn spawner_of(supervisor: u32) -> i32 {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .find(|pid| {
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let ppid = stat.rfind(')').and_then(|i| stat[i + 2..].split(' ').nth(1)?.parse::<u32>().ok());
-            comm.trim() == "sm-spawner" && ppid == Some(supervisor)
-        })
-        .expect("the supervisor has a spawner")
+    let find = || {
+        std::fs::read_dir("/proc").unwrap().flatten().filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok()).find(
+            |pid| {
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+                let ppid = stat.rfind(')').and_then(|i| stat[i + 2..].split(' ').nth(1)?.parse::<u32>().ok());
+                comm.trim() == "sm-spawner" && ppid == Some(supervisor)
+            },
+        )
+    };
+    for _ in 0..10_000 {
+        if let Some(pid) = find() {
+            return pid;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("the supervisor has no spawner");
 }
 
 fn signal(pid: i32, signal: rustix::process::Signal) {

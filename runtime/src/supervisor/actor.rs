@@ -419,6 +419,9 @@ fn start(cfg: &Config, spawner: &Spawner, order: &SpawnOrder) -> Result<monitor:
     let deadline = std::time::Instant::now() + Duration::from_millis(order.exec_timeout_ms);
     spawner.spawn(&job, deadline).map_err(|e| match e {
         super::monitor::ExecError::Failed(e) => format!("spawning {} failed: {e}", program.display()).into(),
+        super::monitor::ExecError::NoMonitor => {
+            format!("spawning {} failed: no monitor process was started", program.display()).into()
+        }
         super::monitor::ExecError::TimedOut { .. } => SpawnError {
             text: format!(
                 "{} was not exec'd within {} (a hung file system, or a stuck spawner); abandoned",

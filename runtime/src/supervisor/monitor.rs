@@ -216,7 +216,10 @@ pub fn spawn(plan: &Plan, deadline: std::time::Instant) -> Result<Started, ExecE
     let forked = fork_monitor(plan, report_w);
     close(report_w);
     let monitor = forked?;
-    let started = await_exec(reports, deadline);
+    let started = await_exec(reports, deadline).map_err(|e| match e {
+        ExecError::NoMonitor => io::Error::other("the monitor process ended before starting the program").into(),
+        other => other,
+    });
     if let Err(ExecError::TimedOut { .. }) = started {
         // SAFETY: our own child; the daemon dies with it (its parent-death signal).
         unsafe { libc::kill(monitor, libc::SIGKILL) };
@@ -234,6 +237,9 @@ pub enum ExecError {
     Failed(io::Error),
     /// Nothing came by the deadline; `monitor` is the monitor's pid if it had said it.
     TimedOut { monitor: Option<u32> },
+    /// The report pipe closed before any monitor said its pid: none was forked for this
+    /// job (a monitor reports its pid before it forks the daemon), so nothing runs.
+    NoMonitor,
 }
 
 impl From<io::Error> for ExecError {
@@ -252,6 +258,9 @@ pub fn await_exec(reports: OwnedFd, deadline: std::time::Instant) -> Result<Star
             return Err(ExecError::TimedOut { monitor: (monitor > 0).then_some(monitor) });
         }
         if read_full(&reports, &mut record).is_err() {
+            if monitor == 0 {
+                return Err(ExecError::NoMonitor);
+            }
             return Err(io::Error::other("the monitor process ended before starting the program").into());
         }
         match decode(&record) {

@@ -112,6 +112,14 @@ impl Spawner {
                     self.give_up();
                     Err(ExecError::TimedOut { monitor: None })
                 }
+                Err(ExecError::NoMonitor) => {
+                    // The spawner went away with the job (killed, or given up on while this
+                    // job queued behind a stuck one): no monitor exists for it, so fork one
+                    // directly rather than fail the start.
+                    tracing::warn!("the spawner process dropped a job: forking the monitor directly");
+                    self.give_up();
+                    monitor::spawn(&job.plan()?, deadline)
+                }
                 Err(ExecError::TimedOut { monitor: Some(pid) }) => {
                     if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
                         let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
