@@ -75,27 +75,16 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
     let mut core = Core::new(cfg.clone(), now(started));
     core.open_files = super::raise_open_files();
     // What each action's record and its monitor's status file say; the engine decides.
-    let found = saved
-        .actions
-        .into_iter()
-        .map(|(key, record)| (key, Some(record)))
-        // A registered action whose record is missing or unreadable (a crash before it
-        // reached the disk) is looked at too: its monitor's status file may say it runs.
-        .chain(
-            saved
-                .services
-                .iter()
-                .flat_map(|s| s.actions.iter().map(|a| (s.name.clone(), a.name.clone())))
-                .map(|key| (key, None)),
-        )
-        .fold(std::collections::BTreeMap::new(), |mut all, (key, record): (Key, Option<ActionRecord>)| {
-            // A readable record wins over the "none" entries added for every registered action.
-            let entry = all.entry(key).or_insert(None);
-            if record.is_some() {
-                *entry = record;
-            }
-            all
-        })
+    // A registered action whose record is missing or unreadable (a crash before it reached
+    // the disk) is looked at too: its monitor's status file may say it runs.
+    let mut records: std::collections::BTreeMap<Key, Option<ActionRecord>> =
+        saved.actions.into_iter().map(|(key, record)| (key, Some(record))).collect();
+    for spec in &saved.services {
+        for action in &spec.actions {
+            records.entry((spec.name.clone(), action.name.clone())).or_insert(None);
+        }
+    }
+    let found = records
         .into_iter()
         .map(|(key, record)| {
             let status = StatusFile::read(&status_path(&cfg, &key));

@@ -65,11 +65,11 @@ pub struct Saved {
 
 /// The state directory's files.
 pub struct Store {
+    /// The state directory: the monitors' logs and exit records are there too, and go
+    /// with their service.
+    dir: PathBuf,
     services: PathBuf,
     actions: PathBuf,
-    /// Where the monitors write logs and exit records; removed with their service.
-    logs: PathBuf,
-    exits: PathBuf,
     seq: PathBuf,
     /// Directories known to exist, so a write does not `mkdir` again.
     made: HashSet<PathBuf>,
@@ -82,10 +82,9 @@ impl Store {
     /// The store in `dir`.
     pub fn new(dir: &Path) -> Self {
         Self {
+            dir: dir.to_path_buf(),
             services: dir.join("services"),
             actions: dir.join("actions"),
-            logs: dir.join("logs"),
-            exits: dir.join("exits"),
             seq: dir.join("journal.seq"),
             made: HashSet::new(),
             unsynced: HashSet::new(),
@@ -127,8 +126,7 @@ impl Store {
         file.sync_all()?;
         std::fs::rename(&tmp, path)?;
         // The rename is durable only once the directory is.
-        self.unsynced.insert(dir.clone());
-        self.sync_dir(&dir)
+        self.entry_changed(&dir)
     }
 
     /// Forgets a service: its registration, its action records, its logs and exit records.
@@ -136,7 +134,7 @@ impl Store {
         let dir = self.actions.join(name);
         self.made.remove(&dir);
         self.unsynced.remove(&dir);
-        for dir in [dir, self.logs.join(name), self.exits.join(name)] {
+        for dir in [dir, self.dir.join("logs").join(name), self.dir.join("exits").join(name)] {
             match std::fs::remove_dir_all(&dir) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
                 _ => {}
@@ -147,8 +145,7 @@ impl Store {
             _ => {}
         }
         for dir in [self.actions.clone(), self.services.clone()] {
-            self.unsynced.insert(dir.clone());
-            self.sync_dir(&dir)?;
+            self.entry_changed(&dir)?;
         }
         Ok(())
     }
@@ -182,8 +179,8 @@ impl Store {
     /// Forgets one action's record, logs and exit record (its service was redefined
     /// without it).
     pub fn remove_action(&mut self, key: &(String, String)) -> std::io::Result<()> {
-        let log = crate::paths::action_log(self.logs.parent().unwrap_or(Path::new("/")), &key.0, &key.1);
-        let status = self.exits.join(&key.0).join(format!("{}.status", key.1));
+        let log = crate::paths::action_log(&self.dir, &key.0, &key.1);
+        let status = crate::paths::action_status(&self.dir, &key.0, &key.1);
         let gone = |file: &Path| match std::fs::remove_file(file) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
@@ -201,23 +198,18 @@ impl Store {
         match std::fs::remove_file(dir.join(format!("{}.json", key.1))) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             Err(_) => Ok(()),
-            Ok(()) => {
-                self.unsynced.insert(dir.clone());
-                self.sync_dir(&dir)
-            }
+            Ok(()) => self.entry_changed(&dir),
         }
     }
 
     /// Records that sequence numbers below `floor` may have been handed out.
     pub fn save_seq_floor(&mut self, floor: u64) -> std::io::Result<()> {
         let existed = std::fs::symlink_metadata(&self.seq).is_ok();
-        let file =
-            open_nofollow(std::fs::OpenOptions::new().create(true).truncate(false).write(true), &self.seq.clone())?;
+        let file = open_nofollow(std::fs::OpenOptions::new().create(true).truncate(false).write(true), &self.seq)?;
         file.write_all_at(format!("{floor:020}\n").as_bytes(), 0)?;
         file.sync_data()?;
-        if !existed && let Some(dir) = self.seq.parent().map(Path::to_path_buf) {
-            self.unsynced.insert(dir.clone());
-            self.sync_dir(&dir)?;
+        if !existed {
+            self.entry_changed(&self.dir.clone())?;
         }
         Ok(())
     }
@@ -229,13 +221,19 @@ impl Store {
             if std::fs::symlink_metadata(dir).is_err() {
                 std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
                 if let Some(parent) = dir.parent() {
-                    self.unsynced.insert(parent.to_path_buf());
-                    self.sync_dir(parent)?;
+                    self.entry_changed(parent)?;
                 }
             }
             self.made.insert(dir.to_path_buf());
         }
         Ok(())
+    }
+
+    /// An entry in `dir` was created, renamed or removed: fsync it now, so the change
+    /// survives a power loss.
+    fn entry_changed(&mut self, dir: &Path) -> std::io::Result<()> {
+        self.unsynced.insert(dir.to_path_buf());
+        self.sync_dir(dir)
     }
 
     /// Fsyncs `dir` if an entry in it changed since it was last synced.

@@ -419,12 +419,7 @@ impl Core {
         for spec in services {
             self.install(spec);
         }
-        // Every registered action is looked at, with a record or without one (lost in a crash).
-        let mut found: BTreeMap<Key, Found> = found.into_iter().map(|f| (f.key.clone(), f)).collect();
-        for key in self.actions.keys().cloned().collect::<Vec<_>>() {
-            found.entry(key.clone()).or_insert(Found { key, record: None, status: None });
-        }
-        let records = found.into_values().map(|f| merge(f, procs));
+        let records = found.into_iter().map(|f| merge(f, procs));
         for (key, record, status, ran_unrecorded) in records {
             let Some(a) = self.actions.get_mut(&key) else {
                 if let Some(p) = record.process
@@ -603,7 +598,7 @@ impl Core {
 }
 
 /// What the actor found of one action at start-up: its record, if one could be read, and
-/// its monitor's status file.
+/// its monitor's status file. Every registered action has one, with a record or without.
 pub(crate) struct Found {
     pub key: Key,
     pub record: Option<ActionRecord>,

@@ -52,8 +52,9 @@ impl Dirty {
         *self.actions.entry(key.clone()).or_insert(false) |= durable;
     }
 
+    /// Sequence numbers up to `floor` may be handed out (the highest floor asked for wins).
     pub(crate) fn seq(&mut self, floor: u64) {
-        self.seq = Some(floor);
+        self.seq = Some(self.seq.map_or(floor, |f| f.max(floor)));
     }
 
     /// Whether anything durable is waiting to be saved.
@@ -78,7 +79,7 @@ impl Dirty {
             Write::RemoveService(name) => self.service(name),
             Write::SaveAction(key, _, durable) => self.action(key, *durable),
             Write::RemoveAction(key) => self.action(key, true),
-            Write::SeqFloor(floor) => self.seq = Some(self.seq.map_or(*floor, |f| f.max(*floor))),
+            Write::SeqFloor(floor) => self.seq(*floor),
         }
     }
 
@@ -89,7 +90,7 @@ impl Dirty {
             self.action(&key, durable);
         }
         if let Some(floor) = other.seq {
-            self.seq = Some(self.seq.map_or(floor, |f| f.max(floor)));
+            self.seq(floor);
         }
     }
 
@@ -129,7 +130,6 @@ impl Core {
             self.save_error = None;
             self.retry_delay = RETRY_FIRST_MS;
         }
-        let done = self.persists_done;
         let (ready, waiting): (Vec<Deferred>, Vec<Deferred>) =
             std::mem::take(&mut self.deferred).into_iter().partition(|d| d.batch <= done);
         self.deferred = waiting;

@@ -217,16 +217,13 @@ impl Core {
         let removing =
             self.actions.keys_of(&name).any(|k| self.actions.get(k).is_some_and(|a| a.goal == Goal::Removed));
         let changed = self.services.get(&name) != Some(&spec) || unsaved || removing;
-        if !changed && self.unconfirmed.contains_key(&name) {
-            // The same definition is still on its way to the disk, and that write may fail:
-            // write it again, and answer once this one is saved.
+        if unsaved || self.unconfirmed.contains_key(&name) {
+            // Not on disk yet, or still on its way there in a write that may fail: write it
+            // again, and answer once this one is saved.
             self.dirty.service(&name);
         }
         let mut notes = Vec::new();
         let mut restarting: Vec<Key> = Vec::new();
-        if unsaved {
-            self.dirty.service(&name);
-        }
         if changed {
             if let Some(cycle) = super::super::graph::find_cycle(&spec, |s| self.services.get(s)) {
                 return Err(RpcError::rejected(format!(

@@ -371,18 +371,6 @@ impl Core {
             self.effects.push(Effect::Signal { pgid: saved.pid, signal: Signal::KILL });
             return;
         };
-        let mut proc = Proc::new(saved);
-        let early: Vec<String> =
-            self.early_notify.iter().filter(|(pid, _)| *pid == saved.pid).map(|(_, m)| m.clone()).collect();
-        self.early_notify.retain(|(pid, _)| *pid != saved.pid);
-        for message in &early {
-            if message.lines().any(|l| l == "READY=1") {
-                proc.notified = true;
-            }
-            if let Some(text) = message.lines().find_map(|l| l.strip_prefix("STATUS=")) {
-                a.notify_status = Some(text.to_owned());
-            }
-        }
         let socket = a.socket.clone();
         let notify = a.spec.notify;
         let deadline = (notify || socket.is_some()).then_some(now + timeout);
@@ -395,8 +383,17 @@ impl Core {
             socket.map(|_| "waiting for its socket to accept connections".to_owned())
         };
         self.spawn_began = Some(at_us);
-        let running = Phase::Running { proc, deadline };
+        let running = Phase::Running { proc: Proc::new(saved), deadline };
         self.transition(key, Some(running), reason, EventKind::Spawned { pid: saved.pid });
+        // A fast daemon can speak before its spawn is recorded: what it said counts now.
+        let early: Vec<String> =
+            self.early_notify.iter().filter(|(pid, _)| *pid == saved.pid).map(|(_, m)| m.clone()).collect();
+        self.early_notify.retain(|(pid, _)| *pid != saved.pid);
+        if let Some(a) = self.actions.get_mut(key) {
+            for message in &early {
+                super::apply_notify(a, message);
+            }
+        }
         self.dirty.action(key, false);
     }
 
