@@ -466,34 +466,12 @@ async fn shutdown(at: &Locations) -> Result<(), Failure> {
 /// How long `--shutdown-supervisor` waits for the process to be gone after its answer.
 const GONE_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Waits up to [`GONE_WITHIN`] for process `pid` to exit, through a pidfd (readable
-/// once it has exited); says whether it did.
+/// Waits up to [`GONE_WITHIN`] for process `pid` to exit (a pidfd, or looking now and
+/// then without one); says whether it did.
 async fn wait_gone(pid: u32) -> bool {
-    let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) else { return true };
-    let fd = match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {
-        Ok(fd) => fd,
-        Err(rustix::io::Errno::SRCH) => return true,
-        Err(_) => return poll_gone(pid).await,
-    };
-    // SAFETY: the OwnedFd is moved into the AsyncFd, which owns it until dropped, so the
-    // descriptor stays open and the same for the AsyncFd's whole life.
-    let registered = unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) };
-    match registered {
-        Ok(fd) => tokio::time::timeout(GONE_WITHIN, fd.readable()).await.is_ok(),
-        Err(_) => poll_gone(pid).await,
-    }
-}
-
-/// Without a pidfd: looks every 10 ms.
-async fn poll_gone(pid: rustix::process::Pid) -> bool {
-    let deadline = tokio::time::Instant::now() + GONE_WITHIN;
-    while rustix::process::test_kill_process(pid).is_ok() {
-        if tokio::time::Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    true
+    use crate::supervisor::process;
+    let Some(started) = process::start_time(pid) else { return true };
+    tokio::time::timeout(GONE_WITHIN, process::wait_for_exit(pid, started)).await.is_ok()
 }
 
 /// `--supervisor-info`: the supervisor's own state.

@@ -11,7 +11,7 @@ mod engine;
 mod graph;
 mod monitor;
 mod notify;
-mod process;
+pub(crate) mod process;
 mod readiness;
 mod server;
 mod spawner;
