@@ -125,6 +125,24 @@ fn check_one(d: &RawDependency, repo: &str, other: &Found, cx: &mut Ctxt) {
                 );
                 return;
             }
+            if let Some(ready) = &d.ready
+                && ready.value == crate::vocab::ReadyGate::Healthy
+                && b.health.is_none()
+            {
+                cx.push(
+                    Diagnostic::error(
+                        format!(
+                            "`{}` of `{repo}` has no health check (per {shown}), so it never becomes healthy",
+                            bin.value
+                        ),
+                        ready.span.clone(),
+                    )
+                    .help(format!(
+                        "add `[binaries.health]` to `{}` in {shown}, or gate on `ready = \"socket\"`",
+                        bin.value
+                    )),
+                );
+            }
             match (&d.socket, b.socket.as_deref()) {
                 (Some(ours), Some(theirs)) if ours.value != theirs => cx.push(
                     Diagnostic::error(

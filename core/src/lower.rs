@@ -1,7 +1,7 @@
 //! Turns a checked raw manifest into the model, resolving every default once.
 
-use crate::model::{Binary, Dependency, Manifest, ServiceInfo};
-use crate::schema::{At, RawManifest};
+use crate::model::{Binary, Dependency, HealthCheck, Manifest, Probe, ServiceInfo};
+use crate::schema::{At, RawHealth, RawManifest};
 use crate::vocab::{ReadyGate, Relation, RestartPolicy};
 
 /// Only called once validation found no error, so absent required values cannot
@@ -26,6 +26,8 @@ pub(crate) fn lower(raw: RawManifest, service_name: String) -> Manifest {
                 description: b.description.map(Into::into),
                 profiles: list(b.profiles),
                 notify: b.ready.is_some_and(|r| r.value == crate::vocab::BinaryReady::Notify),
+                watchdog_ms: b.watchdog.map(|w| w.value),
+                health: b.health.map(health),
             })
         })
         .collect();
@@ -59,5 +61,24 @@ pub(crate) fn lower(raw: RawManifest, service_name: String) -> Manifest {
         },
         binaries: binaries.into(),
         dependencies: dependencies.into(),
+    }
+}
+
+fn health(h: RawHealth) -> HealthCheck {
+    let text = |v: Option<At<String>>| v.map(|a| a.value.into());
+    let probe = match h.exec {
+        Some(exec) => {
+            Probe::Exec { command: exec.value.into_iter().map(|a| a.value.into()).collect::<Vec<_>>().into() }
+        }
+        None => Probe::Socket { send: text(h.send), expect: text(h.expect) },
+    };
+    let defaults = HealthCheck::new(probe);
+    HealthCheck {
+        interval_ms: h.interval_ms.unwrap_or(defaults.interval_ms),
+        timeout_ms: h.timeout_ms.unwrap_or(defaults.timeout_ms),
+        retries: h.retries.and_then(|r| u32::try_from(r.value).ok()).unwrap_or(defaults.retries),
+        start_period_ms: h.start_period_ms.unwrap_or(defaults.start_period_ms),
+        start_interval_ms: h.start_interval_ms.unwrap_or(defaults.start_interval_ms),
+        ..defaults
     }
 }

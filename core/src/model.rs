@@ -68,6 +68,82 @@ pub struct Binary {
     /// It says it is ready with `sd_notify`'s `READY=1` (`ready = "notify"`).
     #[serde(default)]
     pub notify: bool,
+    /// `watchdog`: it must send `WATCHDOG=1` at least this often once ready (milliseconds).
+    #[serde(default)]
+    pub watchdog_ms: Option<u64>,
+    /// `[binaries.health]`: the periodic probe that tells whether it still works.
+    #[serde(default)]
+    pub health: Option<HealthCheck>,
+}
+
+/// `[binaries.health]`: a probe run every `interval_ms` while the binary runs, with
+/// docker's meanings: `retries` failures in a row make it unhealthy (a failure of the
+/// running process: it is stopped and the restart policy applies), and failures before
+/// its first passed probe within `start_period_ms` of its start do not count.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCheck {
+    /// What one probe does.
+    pub probe: Probe,
+    /// Time from the end of one probe to the next, once it passed one (or its start period is over).
+    pub interval_ms: u64,
+    /// How long one probe may take; longer is a failure.
+    pub timeout_ms: u64,
+    /// Failed probes in a row before it is unhealthy.
+    pub retries: u32,
+    /// Failures within this time of its start do not count until a probe passed.
+    pub start_period_ms: u64,
+    /// Time between probes during the start period, before the first one passed.
+    pub start_interval_ms: u64,
+}
+
+impl HealthCheck {
+    /// Docker's defaults for every key that is not written.
+    pub const DEFAULT_INTERVAL_MS: u64 = 30_000;
+    /// See [`HealthCheck::DEFAULT_INTERVAL_MS`].
+    pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+    /// See [`HealthCheck::DEFAULT_INTERVAL_MS`].
+    pub const DEFAULT_RETRIES: u32 = 3;
+    /// See [`HealthCheck::DEFAULT_INTERVAL_MS`].
+    pub const DEFAULT_START_INTERVAL_MS: u64 = 5_000;
+
+    /// A check with this probe and every other key at its default.
+    ///
+    /// ```
+    /// use service_manifest_core::model::{HealthCheck, Probe};
+    /// let h = HealthCheck::new(Probe::Socket { send: None, expect: None });
+    /// assert_eq!((h.interval_ms, h.retries), (30_000, 3));
+    /// ```
+    pub const fn new(probe: Probe) -> Self {
+        Self {
+            probe,
+            interval_ms: Self::DEFAULT_INTERVAL_MS,
+            timeout_ms: Self::DEFAULT_TIMEOUT_MS,
+            retries: Self::DEFAULT_RETRIES,
+            start_period_ms: 0,
+            start_interval_ms: Self::DEFAULT_START_INTERVAL_MS,
+        }
+    }
+}
+
+/// What one health probe does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "probe", rename_all = "snake_case")]
+pub enum Probe {
+    /// Connect to the binary's own socket. With `send`, write it and a newline; with
+    /// `send` or `expect`, read one line back, which must contain `expect` when given.
+    /// A connect alone proves little: the kernel completes connections into the listen
+    /// backlog of a daemon that no longer reads them.
+    Socket {
+        /// One line to send (a JSON-RPC request, say), without its newline.
+        send: Option<Text>,
+        /// Text the reply line must contain.
+        expect: Option<Text>,
+    },
+    /// Run a command (a bare program name is looked up in the bin directory); healthy on exit 0.
+    Exec {
+        /// The program and its arguments.
+        command: List<Text>,
+    },
 }
 
 impl Binary {

@@ -47,6 +47,24 @@ pub(crate) struct RawBinary {
     pub description: Option<String>,
     pub profiles: Vec<At<String>>,
     pub ready: Option<At<BinaryReady>>,
+    pub watchdog: Option<At<u64>>,
+    pub health: Option<RawHealth>,
+}
+
+/// `[binaries.health]`, as written.
+#[derive(Debug)]
+pub(crate) struct RawHealth {
+    /// Where the table was written (its header, or the inline table).
+    pub span: Range<usize>,
+    pub interval_ms: Option<u64>,
+    pub timeout_ms: Option<u64>,
+    pub retries: Option<At<i64>>,
+    pub start_period_ms: Option<u64>,
+    pub start_interval_ms: Option<u64>,
+    pub send: Option<At<String>>,
+    pub expect: Option<At<String>>,
+    /// The command and where the array was written.
+    pub exec: Option<At<Vec<At<String>>>>,
 }
 
 #[derive(Debug)]
@@ -78,7 +96,11 @@ const BINARY_KEYS: &[&str] = &[
     "restart",
     "description",
     "profiles",
+    "watchdog",
+    "health",
 ];
+const HEALTH_KEYS: &[&str] =
+    &["interval", "timeout", "retries", "start_period", "start_interval", "send", "expect", "exec"];
 const DEPENDENCY_KEYS: &[&str] = &[
     "repo",
     "crate",
@@ -104,7 +126,7 @@ pub(crate) fn read(source: &str, cx: &mut Ctxt) -> RawManifest {
     let top = Fields::new(root.get_ref(), "the top level");
     let mut raw = RawManifest::default();
 
-    if let Some(service) = top.table(cx, "service") {
+    if let Some(service) = top.table(cx, "service", "a table (`[service]`)") {
         let f = Fields::new(service, "[service]");
         raw.service_name = f.string(cx, "name");
         raw.service_description = f.string(cx, "description").map(|d| d.value);
@@ -143,9 +165,29 @@ fn read_binary(cx: &mut Ctxt, header: Range<usize>, table: &DeTable<'_>) -> RawB
         description: f.string(cx, "description").map(|d| d.value),
         profiles: f.strings(cx, "profiles"),
         ready: f.enumerated(cx, "ready", BinaryReady::parse, BinaryReady::NAMES),
+        watchdog: f.duration_at(cx, "watchdog"),
+        health: f.table(cx, "health", "a table (`[binaries.health]`)").map(|t| read_health(cx, &f, t)),
     };
     f.finish(cx, BINARY_KEYS);
     binary
+}
+
+fn read_health(cx: &mut Ctxt, binary: &Fields<'_, '_>, table: &DeTable<'_>) -> RawHealth {
+    let f = Fields::new(table, "[binaries.health]");
+    let exec = f.get("exec").map(|value| At { value: f.strings(cx, "exec"), span: value.span() });
+    let health = RawHealth {
+        span: binary.key_span("health").unwrap_or(0..0),
+        interval_ms: f.duration(cx, "interval"),
+        timeout_ms: f.duration(cx, "timeout"),
+        retries: f.integer(cx, "retries"),
+        start_period_ms: f.duration(cx, "start_period"),
+        start_interval_ms: f.duration(cx, "start_interval"),
+        send: f.string(cx, "send"),
+        expect: f.string(cx, "expect"),
+        exec,
+    };
+    f.finish(cx, HEALTH_KEYS);
+    health
 }
 
 fn read_dependency(cx: &mut Ctxt, header: Range<usize>, table: &DeTable<'_>) -> RawDependency {
@@ -303,13 +345,35 @@ impl<'t, 'i> Fields<'t, 'i> {
     }
 
     fn duration(&self, cx: &mut Ctxt, key: &str) -> Option<u64> {
+        self.duration_at(cx, key).map(|d| d.value)
+    }
+
+    fn integer(&self, cx: &mut Ctxt, key: &str) -> Option<At<i64>> {
+        let value = self.get(key)?;
+        let parsed = match value.get_ref() {
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
+            _ => {
+                self.wrong_type(cx, key, "an integer", value);
+                return None;
+            }
+        };
+        match parsed {
+            Some(n) => Some(At { value: n, span: value.span() }),
+            None => {
+                cx.error(format!("`{key}` in {} is too large", self.what), value.span());
+                None
+            }
+        }
+    }
+
+    fn duration_at(&self, cx: &mut Ctxt, key: &str) -> Option<At<u64>> {
         let value = self.get(key)?;
         let Some(text) = value.get_ref().as_str() else {
             self.wrong_type(cx, key, "a duration string such as \"30s\" or \"500ms\"", value);
             return None;
         };
         match crate::duration::parse_millis(text) {
-            Ok(ms) => Some(ms),
+            Ok(ms) => Some(At { value: ms, span: value.span() }),
             Err(why) => {
                 cx.push(
                     Diagnostic::error(format!("bad duration `{text}` for `{key}`: {why}"), value.span())
@@ -320,12 +384,12 @@ impl<'t, 'i> Fields<'t, 'i> {
         }
     }
 
-    fn table(&self, cx: &mut Ctxt, key: &str) -> Option<&'t DeTable<'i>> {
+    fn table(&self, cx: &mut Ctxt, key: &str, expected: &str) -> Option<&'t DeTable<'i>> {
         let value = self.get(key)?;
         match value.get_ref().as_table() {
             Some(t) => Some(t),
             None => {
-                self.wrong_type(cx, key, "a table (`[service]`)", value);
+                self.wrong_type(cx, key, expected, value);
                 None
             }
         }

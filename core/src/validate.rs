@@ -20,6 +20,7 @@ pub(crate) fn check(raw: &RawManifest, source: &str, service_name: Option<&At<St
     check_dependency_targets(raw, service_name, cx);
     check_sockets(raw, cx);
     check_binary_ready(raw, cx);
+    check_health(raw, cx);
     check_references(raw, cx);
     check_after_cycles(raw, cx);
     check_declared_profiles(raw, cx);
@@ -156,6 +157,18 @@ fn check_dependency_targets(raw: &RawManifest, service_name: Option<&At<String>>
             );
         }
         if let Some(ready) = &d.ready
+            && ready.value == ReadyGate::Healthy
+            && d.bin.is_none()
+        {
+            cx.push(
+                Diagnostic::error(
+                    format!("`ready = \"healthy\"` on `{}`, but no bin is named", repo.value),
+                    ready.span.clone(),
+                )
+                .help("add `bin_name = \"…\"`: the daemon of that service whose health check is awaited"),
+            );
+        }
+        if let Some(ready) = &d.ready
             && ready.value == ReadyGate::Socket
             && d.socket.is_none()
         {
@@ -200,6 +213,79 @@ fn check_binary_ready(raw: &RawManifest, cx: &mut Ctxt) {
                 )
                 .help("only binaries of kind server, admin or web without `spawned_by` are started; remove `ready`"),
             );
+        }
+    }
+}
+
+/// `watchdog` and `[binaries.health]` watch a running daemon: only a started binary has
+/// one, and a probe needs something to probe, sent as one line.
+fn check_health(raw: &RawManifest, cx: &mut Ctxt) {
+    for b in &raw.binaries {
+        let Some(name) = &b.name else { continue };
+        let started = b.kind.as_ref().is_none_or(|k| is_started(k.value, b.spawned_by.is_some()));
+        let never = |key: &str, span: Range<usize>| {
+            Diagnostic::error(format!("binary `{}` has `{key}`, but it is never started", name.value), span)
+                .help("only binaries of kind server, admin or web without `spawned_by` are started and watched")
+        };
+        if let Some(w) = &b.watchdog
+            && !started
+        {
+            cx.push(never("watchdog", w.span.clone()));
+        }
+        let Some(h) = &b.health else { continue };
+        if !started {
+            cx.push(never("health", h.span.clone()));
+        }
+        if let Some(retries) = &h.retries
+            && !(1..=i64::from(u32::MAX)).contains(&retries.value)
+        {
+            cx.push(
+                Diagnostic::error(format!("`retries` must be at least 1, not {}", retries.value), retries.span.clone())
+                    .help("the number of failed probes in a row before it is unhealthy, such as 3"),
+            );
+        }
+        for line in [&h.send, &h.expect].into_iter().flatten() {
+            if line.value.contains(['\n', '\r', '\0']) {
+                cx.push(
+                    Diagnostic::error(
+                        format!("`{}` must be one line of text", line.value.escape_debug()),
+                        line.span.clone(),
+                    )
+                    .help("the probe sends one line and reads one line; the newline is added for you"),
+                );
+            }
+        }
+        match &h.exec {
+            Some(exec) => {
+                if let Some(other) = h.send.as_ref().or(h.expect.as_ref()) {
+                    cx.push(
+                        Diagnostic::error("`exec` and `send`/`expect` are two different probes", other.span.clone())
+                            .help("keep `exec` (a command, healthy on exit 0) or `send`/`expect` (a request on the socket)"),
+                    );
+                }
+                match exec.value.first() {
+                    None => cx.push(
+                        Diagnostic::error("`exec` names no command", exec.span.clone())
+                            .help("write the program and its arguments, such as [\"my_cli\", \"ping\"]"),
+                    ),
+                    Some(program) if program.value.trim().is_empty() || program.value.contains('\0') => cx.push(
+                        Diagnostic::error("`exec` names an empty program", program.span.clone())
+                            .help("the first element is the program: a name in the bin directory, or a path"),
+                    ),
+                    Some(_) => {}
+                }
+            }
+            None if b.socket.is_none() => cx.push(
+                Diagnostic::error(
+                    format!(
+                        "the health check of `{}` has nothing to probe: it serves no socket and names no `exec`",
+                        name.value
+                    ),
+                    h.span.clone(),
+                )
+                .help("add `exec = [\"program\", \"arg\"]` to run a command, or give the binary a `socket`"),
+            ),
+            None => {}
         }
     }
 }

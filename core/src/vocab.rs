@@ -119,6 +119,9 @@ vocabulary! {
         Running = "running",
         /// The dependency exited with status 0 (one-shot jobs such as migrations).
         Completed = "completed",
+        /// The dependency's process passed its first health check (`[binaries.health]`;
+        /// docker compose's `service_healthy`).
+        Healthy = "healthy",
     }
 }
 

@@ -237,6 +237,46 @@ pub struct ActionStatus {
     /// Why the supervisor's last save failed, while it does: what is shown may not survive a restart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub save_error: Option<String>,
+    /// Its health check's view of its current (or last) run, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthStatus>,
+}
+
+/// Where a run stands with its health check, in docker's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthState {
+    /// No probe has passed yet.
+    Starting,
+    /// A probe passed, and fewer than `retries` have failed in a row since.
+    Healthy,
+    /// `retries` probes in a row failed (or its watchdog fired): it is being stopped.
+    Unhealthy,
+}
+
+impl std::fmt::Display for HealthState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Starting => "starting",
+            Self::Healthy => "healthy",
+            Self::Unhealthy => "unhealthy",
+        })
+    }
+}
+
+/// What `status` shows of a health check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthStatus {
+    /// Where it stands.
+    pub state: HealthState,
+    /// Failed probes in a row that count (failures in the start period do not).
+    pub failures: u32,
+    /// When the last probe ended, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_check_ms: Option<u64>,
+    /// What the last probe answered, or why it failed (one line, cut).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_output: Option<String>,
 }
 
 /// A journal entry: the supervisor's record of what happened, in order.
@@ -299,6 +339,13 @@ pub enum EventKind {
     Restarting {
         /// After this many milliseconds.
         in_ms: u64,
+    },
+    /// Its health changed: its first passed probe, or unhealthy.
+    Health {
+        /// Where it stands now.
+        health: HealthState,
+        /// What the probe answered, or why it failed.
+        output: String,
     },
 }
 

@@ -117,6 +117,8 @@ impl ServiceBuilder {
             action.args = b.args.iter().map(|a| a.to_string()).collect();
             action.env = b.env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             action.start_timeout_ms = b.start_timeout_ms;
+            action.watchdog_ms = b.watchdog_ms;
+            action.health = b.health.clone();
             for edge in manifest.edges_of(b).into_iter().filter(|e| e.is_active(active)) {
                 action.depends_on.push(crate::ActionDep {
                     service: edge.service.into(),

@@ -34,5 +34,6 @@ pub mod trust;
 pub use builder::{ServiceBuilder, UnknownProfile};
 #[cfg(feature = "client")]
 pub use client::{Client, ClientError};
+pub use service_manifest_core::model::{HealthCheck, Probe};
 pub use service_manifest_core::{BinaryKind, Manifest, ReadyGate, Relation, RestartPolicy};
 pub use spec::{ActionDep, ActionSpec, ServiceSpec};

@@ -4,6 +4,7 @@
 //! [`ServiceBuilder`](crate::ServiceBuilder), and the supervisor stores and enforces them.
 
 use serde::{Deserialize, Serialize};
+use service_manifest_core::model::HealthCheck;
 use service_manifest_core::{BinaryKind, ReadyGate, Relation, RestartPolicy};
 
 /// A service: its name and one action per started binary.
@@ -91,6 +92,14 @@ pub struct ActionSpec {
     /// `Type=notify`), rather than by its socket accepting.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub notify: bool,
+    /// Once ready it must send `WATCHDOG=1` on `NOTIFY_SOCKET` at least this often
+    /// (milliseconds; systemd's `WatchdogSec=`), or it is stopped with `SIGABRT` and
+    /// restarted as its policy says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watchdog_ms: Option<u64>,
+    /// A periodic probe while it runs; unhealthy is a failure (see [`HealthCheck`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthCheck>,
 }
 
 impl ActionSpec {
@@ -114,6 +123,8 @@ impl ActionSpec {
             start_timeout_ms: None,
             depends_on: Vec::new(),
             notify: false,
+            watchdog_ms: None,
+            health: None,
         }
     }
 
@@ -153,6 +164,31 @@ impl ActionSpec {
     /// ```
     pub fn notify(mut self) -> Self {
         self.notify = true;
+        self
+    }
+
+    /// Arms a watchdog: once ready, it must send `WATCHDOG=1` at least every `ms`
+    /// milliseconds (it gets `WATCHDOG_USEC` and `WATCHDOG_PID`, as from systemd).
+    ///
+    /// ```
+    /// use service_manifest_runtime::{ActionSpec, BinaryKind};
+    /// assert_eq!(ActionSpec::new("db", BinaryKind::Server).watchdog_ms(10_000).watchdog_ms, Some(10_000));
+    /// ```
+    pub fn watchdog_ms(mut self, ms: u64) -> Self {
+        self.watchdog_ms = Some(ms);
+        self
+    }
+
+    /// Sets its health check.
+    ///
+    /// ```
+    /// use service_manifest_runtime::{ActionSpec, BinaryKind, HealthCheck, Probe};
+    /// let probe = Probe::Socket { send: Some("ping".into()), expect: Some("pong".into()) };
+    /// let a = ActionSpec::new("db", BinaryKind::Server).socket("db.sock").health(HealthCheck::new(probe));
+    /// assert_eq!(a.health.map(|h| h.retries), Some(3));
+    /// ```
+    pub fn health(mut self, check: HealthCheck) -> Self {
+        self.health = Some(check);
         self
     }
 

@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{alias, variant};
-use crate::model::{Binary, Dependency, List, Manifest, Text};
+use crate::model::{Binary, Dependency, HealthCheck, List, Manifest, Probe, Text};
 
 pub(super) fn expand(manifest: &Manifest) -> TokenStream {
     let sm = alias();
@@ -75,6 +75,14 @@ fn binary(b: &Binary) -> TokenStream {
     let description = opt_text(b.description.as_ref());
     let profiles = texts(&b.profiles);
     let notify = b.notify;
+    let watchdog_ms = opt_u64(b.watchdog_ms);
+    let health = match &b.health {
+        Some(h) => {
+            let h = health(h);
+            quote!(Some(#h))
+        }
+        None => quote!(None),
+    };
     quote! {
         Binary {
             name: #name,
@@ -89,6 +97,37 @@ fn binary(b: &Binary) -> TokenStream {
             description: #description,
             profiles: #profiles,
             notify: #notify,
+            watchdog_ms: #watchdog_ms,
+            health: #health,
+        }
+    }
+}
+
+/// A [`HealthCheck`] as a constant expression (fully qualified: the registration uses it too).
+pub(super) fn health(h: &HealthCheck) -> TokenStream {
+    let sm = alias();
+    let probe = match &h.probe {
+        Probe::Socket { send, expect } => {
+            let (send, expect) = (opt_text(send.as_ref()), opt_text(expect.as_ref()));
+            quote!(#sm::core::model::Probe::Socket { send: #send, expect: #expect })
+        }
+        Probe::Exec { command } => {
+            let command = texts(command);
+            quote!(#sm::core::model::Probe::Exec { command: #command })
+        }
+    };
+    let u = |v: u64| proc_macro2::Literal::u64_unsuffixed(v);
+    let (interval, timeout, period, start_interval) =
+        (u(h.interval_ms), u(h.timeout_ms), u(h.start_period_ms), u(h.start_interval_ms));
+    let retries = proc_macro2::Literal::u32_unsuffixed(h.retries);
+    quote! {
+        #sm::core::model::HealthCheck {
+            probe: #probe,
+            interval_ms: #interval,
+            timeout_ms: #timeout,
+            retries: #retries,
+            start_period_ms: #period,
+            start_interval_ms: #start_interval,
         }
     }
 }
@@ -119,8 +158,8 @@ fn dependency(d: &Dependency) -> TokenStream {
 }
 
 fn text(t: &Text) -> TokenStream {
-    let s: &str = t;
-    quote!(Borrowed(#s))
+    let (sm, s): (_, &str) = (alias(), t);
+    quote!(#sm::Cow::Borrowed(#s))
 }
 
 fn opt_text(t: Option<&Text>) -> TokenStream {
@@ -134,8 +173,8 @@ fn opt_text(t: Option<&Text>) -> TokenStream {
 }
 
 fn texts(list: &List<Text>) -> TokenStream {
-    let items = list.iter().map(text);
-    quote!(Borrowed(&[#(#items),*]))
+    let (sm, items) = (alias(), list.iter().map(text));
+    quote!(#sm::Cow::Borrowed(&[#(#items),*]))
 }
 
 fn opt_u64(v: Option<u64>) -> TokenStream {

@@ -74,6 +74,14 @@ fn action(manifest: &Manifest, b: &Binary) -> TokenStream {
     }
     let restart = variant(b.restart.as_str());
     calls.push(quote!(.restart(RestartPolicy::#restart)));
+    if let Some(ms) = b.watchdog_ms {
+        let ms = proc_macro2::Literal::u64_unsuffixed(ms);
+        calls.push(quote!(.watchdog_ms(#ms)));
+    }
+    if let Some(h) = &b.health {
+        let h = super::data::health(h);
+        calls.push(quote!(.health(#h)));
+    }
     if let Some(ms) = b.start_timeout_ms {
         let ms = proc_macro2::Literal::u64_unsuffixed(ms);
         calls.push(quote!(.start_timeout_ms(#ms)));

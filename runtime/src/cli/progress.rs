@@ -86,6 +86,8 @@ impl Involved {
             EventKind::Exited { code: None } => "stopped".into(),
             EventKind::Failed { reason } => format!("failed: {reason}"),
             EventKind::Restarting { in_ms } => format!("restarting in {}", crate::text::duration_ms(*in_ms)),
+            EventKind::Health { health, output } if output.is_empty() => health.to_string(),
+            EventKind::Health { health, output } => format!("{health} ({output})"),
         };
         Some(what)
     }
@@ -319,6 +321,7 @@ mod tests {
             restarts: 0,
             exit_code: None,
             save_error: None,
+            health: None,
         }
     }
 

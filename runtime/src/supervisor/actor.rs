@@ -13,7 +13,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::engine::{Core, Effect, Input, Key, Now, ReqId, SpawnOrder, Write, coalesce};
+use super::engine::{Core, Effect, Input, Key, Now, ProbeOrder, ReqId, SpawnOrder, Write, coalesce};
 use super::monitor::{self, ExitStatus, Report, StatusFile};
 use super::readiness::{Awaited, SocketWatcher};
 use super::spawner::{Job, Spawner};
@@ -261,6 +261,14 @@ impl Actor {
                     if self.awaited.add(path.clone(), Instant::now()) {
                         let _ = self.tx.send(Msg::Input(Input::Accepts(path)));
                     }
+                }
+                Effect::Probe(order) => {
+                    let (tx, bin_dir) = (self.tx.clone(), self.cfg.bin_dir.clone());
+                    tokio::spawn(async move {
+                        let (ok, output) = super::probe::run(&order, &bin_dir).await;
+                        let ProbeOrder { key, run, probe, .. } = order;
+                        let _ = tx.send(Msg::Input(Input::Probed { key, run, probe, ok, output }));
+                    });
                 }
                 Effect::ReadLog { id, path, max } => {
                     if let Some(reply) = self.replies.remove(&id) {

@@ -11,6 +11,7 @@ mod engine;
 mod graph;
 mod monitor;
 mod notify;
+mod probe;
 pub(crate) mod process;
 mod readiness;
 mod server;

@@ -39,7 +39,14 @@ pub struct Plan {
     separator: Vec<u8>,
     /// The engine's number for this spawn, written into the status file.
     run: i64,
+    /// Where in `envp` the daemon's own pid goes (see [`WATCHDOG_PID`]).
+    watchdog_pid: Option<usize>,
 }
+
+/// systemd's variable for the pid that must send `WATCHDOG=1`: the daemon's own, known
+/// only once it is forked, so the monitor's child writes it. Whatever value the plan's
+/// environment gives it is replaced.
+pub const WATCHDOG_PID: &str = "WATCHDOG_PID";
 
 /// What the spawned daemon is.
 #[derive(Debug)]
@@ -164,10 +171,11 @@ impl Plan {
         for a in args {
             argv.push(cstring(a.as_str(), "an argument")?);
         }
-        let envp = env
+        let envp: Vec<CString> = env
             .iter()
             .map(|(k, v)| cstring(format!("{k}={v}"), "an environment variable"))
             .collect::<Result<_, _>>()?;
+        let watchdog_pid = env.iter().position(|(k, _)| k == WATCHDOG_PID);
         let mut logs = vec![path_cstring(log, "the log path")?];
         for n in 1..log_files.max(1) {
             let mut rotated = log.as_os_str().to_owned();
@@ -184,8 +192,29 @@ impl Plan {
             status: path_cstring(status, "the status path")?,
             separator: separator.into_bytes(),
             run: i64::try_from(run).unwrap_or(i64::MAX),
+            watchdog_pid,
         })
     }
+}
+
+/// `WATCHDOG_PID=<pid>` and a NUL into `buf`, without allocating (it runs after a fork).
+fn write_pid_entry(buf: &mut [u8; 32], pid: i32) {
+    let prefix = b"WATCHDOG_PID=";
+    buf[..prefix.len()].copy_from_slice(prefix);
+    let mut digits = [0u8; 10];
+    let (mut n, mut len) = (pid.unsigned_abs(), 0);
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 || len == digits.len() {
+            break;
+        }
+    }
+    for i in 0..len {
+        buf[prefix.len() + i] = digits[len - 1 - i];
+    }
+    buf[prefix.len() + len] = 0;
 }
 
 fn last_error() -> i32 {
@@ -310,7 +339,7 @@ pub fn fork_monitor(plan: &Plan, report_w: c_int) -> io::Result<i32> {
     let monitor = unsafe { libc::fork() };
     if monitor == 0 {
         // SAFETY: in the forked child; never returns.
-        unsafe { monitor_main(plan, &argv, &envp, Fds { devnull, report_w, exec_r, exec_w, out_r, out_w }) }
+        unsafe { monitor_main(plan, &argv, &mut envp, Fds { devnull, report_w, exec_r, exec_w, out_r, out_w }) }
     }
     let e = io::Error::last_os_error();
     for fd in [devnull, exec_r, exec_w, out_r, out_w] {
@@ -474,7 +503,7 @@ unsafe fn write_running(plan: &Plan, pid: c_int) {
     }
 }
 
-unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &[*const c_char], fds: Fds) -> ! {
+unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &mut [*const c_char], fds: Fds) -> ! {
     // SAFETY: only system calls on memory prepared before the fork, ending in `_exit`.
     unsafe {
         libc::setsid();
@@ -530,6 +559,12 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &[*const c_cha
             let mut none: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&raw mut none);
             libc::sigprocmask(libc::SIG_SETMASK, &raw const none, std::ptr::null_mut());
+            // Written on this stack, which lives until the exec: no allocation after a fork.
+            let mut pid_entry = [0u8; 32];
+            if let Some(at) = plan.watchdog_pid {
+                write_pid_entry(&mut pid_entry, libc::getpid());
+                envp[at] = pid_entry.as_ptr().cast();
+            }
             if libc::chdir(plan.cwd.as_ptr()) == 0 {
                 libc::execve(plan.program.as_ptr(), argv.as_ptr(), envp.as_ptr());
             }

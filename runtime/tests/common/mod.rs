@@ -251,6 +251,9 @@ pub fn kind_name(kind: &EventKind) -> &'static str {
         EventKind::Exited { .. } => "exited",
         EventKind::Failed { .. } => "failed",
         EventKind::Restarting { .. } => "restarting",
+        EventKind::Health { health: service_manifest_runtime::api::HealthState::Healthy, .. } => "healthy",
+        EventKind::Health { health: service_manifest_runtime::api::HealthState::Unhealthy, .. } => "unhealthy",
+        EventKind::Health { .. } => "health",
     }
 }
 

@@ -81,6 +81,12 @@ impl Core {
             // It ran to its end and nothing starts it again: a gate on its socket can never
             // hold; one on its process held while it ran (systemd's oneshot does the same).
             match self.dep_socket(dep, target.as_ref()) {
+                _ if dep.ready == ReadyGate::Healthy => {
+                    return Gate::Broken(format!(
+                        "{}, so it is not running to be healthy; nothing restarts it",
+                        super::step::describe(t.exit)
+                    ));
+                }
                 Some(p) if dep.ready == ReadyGate::Socket && t.socket.as_ref() == Some(&p) => {
                     return Gate::Broken(format!(
                         "{} and no longer serves its socket; nothing restarts it",
@@ -107,6 +113,15 @@ impl Core {
                 None => running(t),
             },
             ReadyGate::Running => running(t),
+            ReadyGate::Healthy => match t {
+                Some(t) if t.spec.health.is_none() => {
+                    Gate::Broken("has no health check ([binaries.health]), so it is never healthy".to_owned())
+                }
+                Some(t) if t.state() == crate::api::RunState::Ready && t.proc().is_some_and(|p| p.watch.passed) => {
+                    Gate::Holds
+                }
+                _ => Gate::Pending("has not passed a health check yet".to_owned()),
+            },
             ReadyGate::Completed => match t {
                 Some(t) if t.is_up() && !t.is_alive() => Gate::Holds,
                 Some(t) if t.state() == crate::api::RunState::Exited && !t.is_alive() => Gate::Broken(format!(

@@ -26,6 +26,7 @@ use crate::spec::{ActionDep, ActionSpec, ServiceSpec};
 
 mod actions;
 mod gates;
+mod health;
 mod jobs;
 mod persist;
 mod phase;
@@ -34,8 +35,9 @@ mod requests;
 mod simulation;
 mod step;
 
+pub(crate) use health::ProbeOrder;
 pub(crate) use persist::{Write, coalesce};
-pub(crate) use phase::{Ended, Hold, Phase, Proc, StopWhy};
+pub(crate) use phase::{Ended, Hold, Phase, Proc, StopWhy, Watch};
 
 /// `(service, action)`.
 pub(crate) type Key = (String, String);
@@ -119,6 +121,14 @@ pub(crate) enum Input {
         error: Option<String>,
         failed: Vec<Write>,
     },
+    /// A health probe ended: `ok` or not, with what it answered or why it failed.
+    Probed {
+        key: Key,
+        run: u64,
+        probe: u32,
+        ok: bool,
+        output: String,
+    },
     /// An `sd_notify` datagram from the process `pid` (its credentials, from the kernel).
     Notify {
         pid: u32,
@@ -172,6 +182,8 @@ pub(crate) enum Effect {
     },
     /// Report `Accepts` once this socket accepts a connection.
     Await(PathBuf),
+    /// Run one health probe off the engine thread, and report `Probed`.
+    Probe(ProbeOrder),
     /// Find out, off the engine's thread, whether this program is in the bin directory,
     /// and report `Installed`.
     CheckInstalled(String),
@@ -221,6 +233,8 @@ pub(crate) struct Action {
     goal_set_at: u64,
     /// The last `STATUS=` its process sent: shown when no other reason stands.
     notify_status: Option<String>,
+    /// What its health check last found (its current or last run), for `status`.
+    pub(crate) health: Option<HealthStatus>,
 }
 
 impl Action {
@@ -242,6 +256,7 @@ impl Action {
             last_line: None,
             notify_status: None,
             goal_set_at: 0,
+            health: None,
         }
     }
 
@@ -270,14 +285,15 @@ impl Action {
     fn is_inert(&self) -> bool {
         match (&self.phase, self.goal) {
             (_, Goal::Removed) => false,
-            (Phase::Running { proc, .. }, Goal::Up) => proc.ready,
+            // A watched one has probes and a watchdog to look after.
+            (Phase::Running { proc, .. }, Goal::Up) => proc.ready && unwatched(&self.spec),
             (Phase::Idle { hold: Hold::Done | Hold::GaveUp, .. }, Goal::Up) => true,
             (Phase::Idle { .. }, Goal::Down) => true,
             _ => false,
         }
     }
 
-    fn failed_for_good(&self) -> bool {
+    pub(crate) fn failed_for_good(&self) -> bool {
         matches!(self.phase, Phase::Idle { ended: Ended::Failed, hold: Hold::GaveUp })
     }
 
@@ -447,7 +463,7 @@ impl Core {
             let timeout = self.start_timeout_of(&a.spec);
             let (monitor_alive, leader_alive) = if ran_unrecorded { (false, false) } else { procs.alive(&saved) };
             // A notify daemon said READY=1 to the earlier supervisor; it will not again.
-            let proc = Proc { saved, leader_exited: None, ready: false, notified: record.ready };
+            let proc = Proc { notified: record.ready, ..Proc::new(saved, self.now.mono_ms) };
             if ran_unrecorded {
                 // It ran to its end while no supervisor recorded it: judge how, as if seen.
                 let proc = Proc { leader_exited: Some(status), ready: was_ready, ..proc };
@@ -523,6 +539,11 @@ impl Core {
                 self.actions.wake(waiting);
             }
             Input::Notify { pid, message } => self.notified(pid, &message),
+            Input::Probed { key, run, probe, ok, output } => {
+                if self.is_current(&key, run) {
+                    self.probed(&key, probe, ok, output);
+                }
+            }
             Input::Installed { program, installed } => {
                 self.checking.remove(&program);
                 self.installed.insert(program, installed);
@@ -578,7 +599,8 @@ impl Core {
             }
             return;
         };
-        apply_notify(a, message);
+        let now = self.now.mono_ms;
+        apply_notify(a, message, now);
     }
 
     /// Every waiting action looks at its gates again (what they read changed).
@@ -649,19 +671,39 @@ fn event_bytes(e: &Event) -> usize {
         EventKind::Waiting { on } => on.iter().map(String::len).sum(),
         EventKind::PulledIn { by } => by.len(),
         EventKind::Stopping { reason } | EventKind::Failed { reason } => reason.len(),
+        EventKind::Health { output, .. } => output.len(),
         _ => 0,
     };
     64 + e.action.len() + text
 }
 
+/// Whether an action has neither a health check nor a watchdog to look after.
+fn unwatched(spec: &ActionSpec) -> bool {
+    spec.health.is_none() && spec.watchdog_ms.is_none()
+}
+
 /// Applies the fields of one `sd_notify` message to its action: `READY=1` is noted on its
-/// process (readiness is recorded by `check_ready`), `STATUS=` on the action.
-fn apply_notify(a: &mut Action, message: &str) {
+/// process (readiness is recorded by `check_ready`), `STATUS=` on the action, `WATCHDOG=1`
+/// re-arms an armed watchdog and `WATCHDOG=trigger` fires it (checked by `check_watch`).
+fn apply_notify(a: &mut Action, message: &str, now: u64) {
+    let watchdog = a.spec.watchdog_ms;
     for line in message.lines() {
         match line.split_once('=') {
             Some(("READY", "1")) => {
                 if let Some(p) = a.phase.proc_mut() {
                     p.notified = true;
+                }
+            }
+            Some(("WATCHDOG", "1")) => {
+                if let (Some(ms), Phase::Running { proc, .. }) = (watchdog, &mut a.phase)
+                    && proc.watch.watchdog_at.is_some()
+                {
+                    proc.watch.watchdog_at = Some(now + ms);
+                }
+            }
+            Some(("WATCHDOG", "trigger")) => {
+                if let (Some(_), Phase::Running { proc, .. }) = (watchdog, &mut a.phase) {
+                    proc.watch.triggered = true;
                 }
             }
             Some(("STATUS", text)) => a.notify_status = Some(text.to_owned()),
@@ -818,6 +860,7 @@ impl Core {
                 _ => None,
             },
             save_error: self.save_error.clone(),
+            health: a.health.clone(),
         }
     }
 }

@@ -48,11 +48,51 @@ pub(crate) struct Proc {
     pub ready: bool,
     /// Its process sent `READY=1` (for a `notify` action).
     pub notified: bool,
+    /// Its health check and watchdog.
+    pub watch: Watch,
 }
 
 impl Proc {
-    pub(crate) fn new(saved: SavedProcess) -> Self {
-        Self { saved, leader_exited: None, ready: false, notified: false }
+    /// A process spawned (or first seen) at `now` (monotonic ms).
+    pub(crate) fn new(saved: SavedProcess, now: u64) -> Self {
+        Self { saved, leader_exited: None, ready: false, notified: false, watch: Watch::new(now) }
+    }
+}
+
+/// What the health check and the watchdog know of one run. Both are armed when the run
+/// becomes ready (systemd arms `WatchdogSec=` once start-up completed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Watch {
+    /// When it was first seen (monotonic ms): its start period runs from here.
+    pub started: u64,
+    /// When the next probe goes out; with a probe out, when that one counts as failed.
+    pub probe_at: Option<u64>,
+    /// The number of the probe that is out: a report of any other is stale.
+    pub probing: Option<u32>,
+    /// Probes sent so far, to number the next.
+    pub probes: u32,
+    /// A probe passed: it is healthy (a `healthy` gate holds).
+    pub passed: bool,
+    /// Failed probes in a row that count.
+    pub failures: u32,
+    /// The watchdog fires at this time unless a `WATCHDOG=1` comes first.
+    pub watchdog_at: Option<u64>,
+    /// It sent `WATCHDOG=trigger`.
+    pub triggered: bool,
+}
+
+impl Watch {
+    pub(crate) const fn new(started: u64) -> Self {
+        Self {
+            started,
+            probe_at: None,
+            probing: None,
+            probes: 0,
+            passed: false,
+            failures: 0,
+            watchdog_at: None,
+            triggered: false,
+        }
     }
 }
 
@@ -66,6 +106,9 @@ pub(crate) enum StopWhy {
     /// Its leader exited and what is left of the group is cleaned up: its end is judged
     /// by the leader's exit status.
     Cleanup,
+    /// It stopped working while it ran (unhealthy, a missed watchdog): its end is this
+    /// failure, and the restart policy applies as to a crash.
+    Unhealthy(String),
 }
 
 /// Where an action is; see the module documentation.
@@ -140,13 +183,13 @@ impl Phase {
     /// The deadlines of this phase: a spawn's, readiness', a stop's escalations, a
     /// back-off's (the gates' are the action's, from its spec).
     pub(crate) fn deadlines(&self) -> impl Iterator<Item = u64> {
-        let (a, b) = match self {
-            Self::Idle { hold: Hold::Backoff(t), .. } => (Some(*t), None),
-            Self::Spawning { deadline } => (Some(*deadline), None),
-            Self::Running { deadline, .. } => (*deadline, None),
-            Self::Stopping { kill_at, kill_monitor_at, .. } => (*kill_at, *kill_monitor_at),
-            _ => (None, None),
+        let all = match self {
+            Self::Idle { hold: Hold::Backoff(t), .. } => [Some(*t), None, None],
+            Self::Spawning { deadline } => [Some(*deadline), None, None],
+            Self::Running { deadline, proc } => [*deadline, proc.watch.probe_at, proc.watch.watchdog_at],
+            Self::Stopping { kill_at, kill_monitor_at, .. } => [*kill_at, *kill_monitor_at, None],
+            _ => [None, None, None],
         };
-        a.into_iter().chain(b)
+        all.into_iter().flatten()
     }
 }

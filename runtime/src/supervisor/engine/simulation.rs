@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use rustix::process::Signal;
+use service_manifest_core::model::{HealthCheck, Probe};
 use service_manifest_core::{BinaryKind, ReadyGate, Relation, RestartPolicy};
 
 use super::super::monitor::StatusFile;
@@ -51,6 +52,8 @@ struct World {
     groups: BTreeMap<Key, Group>,
     /// Sockets the core awaits.
     awaited: Vec<PathBuf>,
+    /// Health probes out, not answered yet.
+    probes: Vec<ProbeOrder>,
     /// What the store would hold.
     store_services: BTreeMap<String, ServiceSpec>,
     store_actions: BTreeMap<Key, ActionRecord>,
@@ -110,6 +113,24 @@ fn services(rng: &mut Rng) -> Vec<ServiceSpec> {
                 spec = spec.socket(format!("{name}/{action}.sock"));
             }
             spec.restart = [RestartPolicy::Never, RestartPolicy::OnFailure, RestartPolicy::Always][rng.below(3)];
+            if rng.chance(30) {
+                let probe = if served {
+                    Probe::Socket { send: Some("ping".into()), expect: Some("pong".into()) }
+                } else {
+                    Probe::Exec { command: vec!["check".into()].into() }
+                };
+                spec = spec.health(HealthCheck {
+                    interval_ms: [1_000, 10_000][rng.below(2)],
+                    timeout_ms: 500,
+                    retries: 1 + u32::try_from(rng.below(3)).unwrap_or(0),
+                    start_period_ms: [0, 2_000][rng.below(2)],
+                    start_interval_ms: 200,
+                    ..HealthCheck::new(probe)
+                });
+            }
+            if rng.chance(20) {
+                spec = spec.watchdog_ms([20_000, 60_000][rng.below(2)]);
+            }
             for _ in 0..rng.below(3) {
                 if earlier.is_empty() {
                     break;
@@ -121,9 +142,10 @@ fn services(rng: &mut Rng) -> Vec<ServiceSpec> {
                 let relation =
                     [Relation::Requires, Relation::Requires, Relation::Wants, Relation::After, Relation::Conflicts]
                         [rng.below(5)];
-                let ready = match rng.below(3) {
+                let ready = match rng.below(4) {
                     0 if dserved => ReadyGate::Socket,
                     1 => ReadyGate::Completed,
+                    2 => ReadyGate::Healthy,
                     _ => ReadyGate::Running,
                 };
                 spec = spec.depends_on(ActionDep::new(ds).action(da).relation(relation).ready(ready));
@@ -149,6 +171,7 @@ impl World {
             spawns: Vec::new(),
             groups: BTreeMap::new(),
             awaited: Vec::new(),
+            probes: Vec::new(),
             store_services: BTreeMap::new(),
             store_actions: BTreeMap::new(),
             seq_floor: 1,
@@ -189,7 +212,7 @@ impl World {
                 }
                 Effect::Signal { pgid, signal } => {
                     for g in self.groups.values_mut().filter(|g| g.saved.pid == pgid) {
-                        g.signalled |= signal == Signal::TERM || signal == Signal::KILL;
+                        g.signalled |= [Signal::TERM, Signal::KILL, Signal::ABORT].contains(&signal);
                     }
                 }
                 Effect::KillMonitor { pid } => {
@@ -203,6 +226,13 @@ impl World {
                     }
                 }
                 Effect::Await(path) => self.awaited.push(path),
+                Effect::Probe(order) => {
+                    // Of the action's current run (it may have moved on within the same input).
+                    if self.core.actions.get(&order.key).is_some_and(|a| a.run != order.run) {
+                        return Err(format!("a health probe of an earlier run of {}", label(&order.key)));
+                    }
+                    self.probes.push(order);
+                }
                 Effect::CheckInstalled(program) => {
                     let installed = program.starts_with("installed");
                     self.feed(Input::Installed { program, installed })?;
@@ -322,7 +352,7 @@ impl World {
                 EventKind::Stopping { .. } => Some(RunState::Stopping),
                 EventKind::Exited { .. } => Some(RunState::Exited),
                 EventKind::Failed { .. } => Some(RunState::Failed),
-                EventKind::PulledIn { .. } | EventKind::Restarting { .. } => None,
+                EventKind::PulledIn { .. } | EventKind::Restarting { .. } | EventKind::Health { .. } => None,
             };
             if let Some(state) = state {
                 last.insert(&e.action, state);
@@ -423,8 +453,39 @@ impl World {
         self.feed(Input::Call(id, request))
     }
 
+    /// A probe ends, passing or failing, late or not (the engine gives up on one at its
+    /// timeout and ignores its report then).
+    fn answer_probe(&mut self, ok: bool) -> Result<(), String> {
+        if self.probes.is_empty() {
+            return Ok(());
+        }
+        let order = self.probes.remove(self.rng.below(self.probes.len()));
+        let output = if ok { "pong".to_owned() } else { "no reply within 500ms".to_owned() };
+        self.feed(Input::Probed { key: order.key, run: order.run, probe: order.probe, ok, output })
+    }
+
+    /// The leader of a live group pings its watchdog, or (rarely) triggers it.
+    fn ping(&mut self, key: &Key, trigger: bool) -> Result<(), String> {
+        let Some(g) = self.groups.get(key).filter(|g| g.leader_alive) else { return Ok(()) };
+        let message = if trigger { "WATCHDOG=trigger" } else { "WATCHDOG=1" };
+        self.feed(Input::Notify { pid: g.saved.pid, message: message.into() })
+    }
+
     fn random_step(&mut self) -> Result<(), String> {
-        match self.rng.below(10) {
+        match self.rng.below(12) {
+            10 => {
+                let ok = self.rng.chance(70);
+                self.answer_probe(ok)
+            }
+            11 => {
+                let keys: Vec<Key> = self.groups.keys().cloned().collect();
+                if keys.is_empty() {
+                    return Ok(());
+                }
+                let key = keys[self.rng.below(keys.len())].clone();
+                let trigger = self.rng.chance(5);
+                self.ping(&key, trigger)
+            }
             0..=2 => {
                 let spec = self.specs[self.rng.below(self.specs.len())].clone();
                 let service = spec.name.clone();
@@ -532,6 +593,7 @@ impl World {
         // had a process yet in this model.
         self.spawns.clear();
         self.awaited.clear();
+        self.probes.clear();
         self.stopped.clear();
         // Batches not written yet die with the supervisor; nothing acknowledged was in them.
         // (Sequence floors are kept: the engine hands out numbers before its floor is on
@@ -584,6 +646,15 @@ impl World {
                 self.feed(Input::Spawned { key: order.key, run: order.run, saved, at_us: self.now.wall_us })?;
             } else if let Some(path) = self.awaited.pop() {
                 self.feed(Input::Accepts(path))?;
+            } else if let Some(order) = self.probes.pop() {
+                let input = Input::Probed {
+                    key: order.key,
+                    run: order.run,
+                    probe: order.probe,
+                    ok: true,
+                    output: "pong".into(),
+                };
+                self.feed(input)?;
             } else if let Some((key, g)) =
                 self.groups.iter().find(|(_, g)| g.signalled || !g.leader_alive).map(|(k, g)| (k.clone(), *g))
             {
@@ -597,6 +668,11 @@ impl World {
                 };
                 self.feed(input)?;
             } else {
+                // Every daemon that has a watchdog works, so it pings before time passes.
+                let keys: Vec<Key> = self.groups.keys().cloned().collect();
+                for key in keys {
+                    self.ping(&key, false)?;
+                }
                 self.now.mono_ms += 11_000;
                 self.now.wall_us += 11_000_000;
                 self.feed(Input::Tick)?;
@@ -689,6 +765,7 @@ impl Core {
                     matches!(t.state(), RunState::Running | RunState::Ready) || completed
                 }
                 ReadyGate::Completed => t.state() == RunState::Exited && t.exit == Some(ExitStatus::Code(0)),
+                ReadyGate::Healthy => t.state() == RunState::Ready && t.proc().is_some_and(|p| p.watch.passed),
             };
             if !holds {
                 self.violations.push(format!("{} spawned while {} is {}", label(key), dep.label(), t.state()));
@@ -711,4 +788,117 @@ fn the_journal_stays_within_its_byte_bound_whatever_its_entries_hold() {
     assert!(held <= super::JOURNAL_BYTES, "{held} bytes held");
     assert!(core.journal.len() < 6_000, "old entries were dropped");
     assert_eq!(core.journal.back().map(|e| e.seq), Some(6_000), "the newest are kept");
+}
+
+/// The health path step by step: a dependent gated on `healthy` waits for the first
+/// passed probe; failures in the start period do not count; `retries` counted failures
+/// stop the daemon as a failure and its restart policy brings it back; a late report of
+/// a probe given up on is ignored; the watchdog fires with SIGABRT.
+#[test]
+fn health_checks_gate_dependents_and_restart_an_unhealthy_daemon() {
+    let mut now = Now { mono_ms: 0, wall_us: 1_000_000 };
+    let mut core = new_core(now);
+    let check = HealthCheck {
+        interval_ms: 1_000,
+        timeout_ms: 100,
+        retries: 2,
+        start_period_ms: 500,
+        start_interval_ms: 50,
+        ..HealthCheck::new(Probe::Socket { send: Some("ping".into()), expect: Some("pong".into()) })
+    };
+    let db = ActionSpec::new("db", BinaryKind::Server).socket("db.sock").health(check).watchdog_ms(5_000);
+    let app = ActionSpec::new("app", BinaryKind::Server)
+        .depends_on(ActionDep::new("svc").action("db").ready(ReadyGate::Healthy));
+    let db_key = ("svc".to_owned(), "db".to_owned());
+    let app_key = ("svc".to_owned(), "app".to_owned());
+    let feed = |core: &mut Core, now: Now, input: Input| core.handle(input, now);
+    let spec = ServiceSpec::new("svc", vec![db, app]);
+    feed(&mut core, now, Input::Call(1, Request::Apply(ApplyParams { spec, start: true })));
+    // The start waits for the definition to be on disk.
+    let effects = feed(&mut core, now, Input::Saved { error: None, failed: Vec::new() });
+    let spawned: Vec<Key> =
+        effects.iter().filter_map(|e| if let Effect::Spawn(o) = e { Some(o.key.clone()) } else { None }).collect();
+    assert_eq!(spawned, vec![db_key.clone()], "only the dependency is spawned first");
+    let saved = SavedProcess { pid: 10, start_time: 1, monitor: 11, monitor_start: 1 };
+    feed(&mut core, now, Input::Spawned { key: db_key.clone(), run: 1, saved, at_us: now.wall_us });
+    let effects = feed(&mut core, now, Input::Accepts("/sim/s/db.sock".into()));
+    let probe =
+        |effects: &[Effect]| effects.iter().find_map(|e| if let Effect::Probe(o) = e { Some(o.probe) } else { None });
+    let first = probe(&effects).expect("the first probe goes out once it is ready");
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Spawn(_))), "the dependent waits for healthy");
+    // A failure within the start period does not count; the next probe comes sooner.
+    let effects = feed(
+        &mut core,
+        now,
+        Input::Probed { key: db_key.clone(), run: 1, probe: first, ok: false, output: "no".into() },
+    );
+    assert!(probe(&effects).is_none());
+    assert_eq!(core.actions[&db_key].health.as_ref().map(|h| h.failures), Some(0));
+    now.mono_ms += 50;
+    let effects = feed(&mut core, now, Input::Tick);
+    let second = probe(&effects).expect("the start interval applies");
+    let effects = feed(
+        &mut core,
+        now,
+        Input::Probed { key: db_key.clone(), run: 1, probe: second, ok: true, output: "pong".into() },
+    );
+    assert!(effects.iter().any(|e| matches!(e, Effect::Spawn(o) if o.key == app_key)), "healthy releases the gate");
+    assert_eq!(core.actions[&db_key].health.as_ref().map(|h| h.state), Some(HealthState::Healthy));
+    let saved = SavedProcess { pid: 30, start_time: 1, monitor: 31, monitor_start: 1 };
+    feed(&mut core, now, Input::Spawned { key: app_key.clone(), run: 1, saved, at_us: now.wall_us });
+    // Two failures in a row: unhealthy, stopped with SIGTERM, then restarted by policy.
+    let mut stopped = Vec::new();
+    for _ in 0..2 {
+        now.mono_ms += 1_000;
+        let mut effects = feed(&mut core, now, Input::Notify { pid: 10, message: "WATCHDOG=1".into() });
+        effects.extend(feed(&mut core, now, Input::Tick));
+        let n = probe(&effects).expect("a probe each interval");
+        // A late report of an earlier probe is ignored.
+        feed(
+            &mut core,
+            now,
+            Input::Probed { key: db_key.clone(), run: 1, probe: n.wrapping_sub(1), ok: true, output: "pong".into() },
+        );
+        stopped = feed(
+            &mut core,
+            now,
+            Input::Probed { key: db_key.clone(), run: 1, probe: n, ok: false, output: "no reply".into() },
+        );
+    }
+    assert!(stopped.iter().any(|e| matches!(e, Effect::Signal { pgid: 10, signal: Signal::TERM })), "{stopped:?}");
+    assert_eq!(core.actions[&db_key].state(), RunState::Stopping);
+    let effects = feed(
+        &mut core,
+        now,
+        Input::LeaderExited {
+            key: db_key.clone(),
+            run: 1,
+            status: Some(ExitStatus::Signal(15)),
+            group_gone: true,
+            last_line: None,
+        },
+    );
+    let failed = core.journal.iter().rev().find_map(|e| match &e.kind {
+        EventKind::Failed { reason } if e.action == "svc/db" => Some(reason.clone()),
+        _ => None,
+    });
+    assert!(failed.is_some_and(|r| r.contains("unhealthy: 2 health checks in a row failed (last: no reply)")));
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::Spawn(o) if o.key == db_key)),
+        "restarted at once: it ran over a second"
+    );
+    assert_eq!(
+        core.actions[&app_key].state(),
+        RunState::Ready,
+        "a requires dependent keeps running (systemd's Requires=)"
+    );
+    // The next run: ready, then silent past its watchdog: SIGABRT.
+    let saved = SavedProcess { pid: 20, start_time: 1, monitor: 21, monitor_start: 1 };
+    feed(&mut core, now, Input::Spawned { key: db_key.clone(), run: 2, saved, at_us: now.wall_us });
+    feed(&mut core, now, Input::Accepts("/sim/s/db.sock".into()));
+    now.mono_ms += 5_000;
+    let effects = feed(&mut core, now, Input::Tick);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Signal { pgid: 20, signal: Signal::ABORT })), "{effects:?}");
+    assert!(core.actions[&db_key].reason.as_deref().is_some_and(|r| r.contains("no WATCHDOG=1 within 5s")));
+    assert!(core.violations.is_empty(), "{:?}", core.violations);
 }

@@ -118,6 +118,7 @@ impl Core {
                 true
             }
             (Phase::Spawning { .. }, _) => false,
+            (Phase::Running { proc, .. }, Goal::Up) if proc.ready => self.check_watch(key),
             (Phase::Running { .. }, Goal::Up) => self.check_ready(key),
             (Phase::Running { .. }, Goal::Down | Goal::Removed) => self.begin_stop(key),
             (Phase::Stopping { .. }, _) => {
@@ -344,15 +345,20 @@ impl Core {
     }
 
     /// The environment of a daemon: a fixed minimal set, never the launching shell's.
-    fn env_for(&self, key: &Key) -> Vec<(String, String)> {
+    pub(super) fn env_for(&self, key: &Key) -> Vec<(String, String)> {
         let mut env: BTreeMap<String, String> = self.cfg.base_env.iter().cloned().collect();
         env.insert("SERVICE_MANIFEST_SERVICE".into(), key.0.clone());
         env.insert("SERVICE_MANIFEST_ACTION".into(), key.1.clone());
         env.insert(crate::paths::SOCKET_DIR_ENV.into(), self.cfg.socket_dir.display().to_string());
         env.insert(crate::paths::SOCKET_ENV.into(), self.cfg.socket.display().to_string());
         if let Some(a) = self.actions.get(key) {
-            if a.spec.notify {
+            if a.spec.notify || a.spec.watchdog_ms.is_some() {
                 env.insert("NOTIFY_SOCKET".into(), self.cfg.notify_socket().display().to_string());
+            }
+            if let Some(ms) = a.spec.watchdog_ms {
+                // As systemd sets them; the monitor writes the daemon's pid into WATCHDOG_PID.
+                env.insert("WATCHDOG_USEC".into(), (ms.saturating_mul(1000)).to_string());
+                env.insert(crate::supervisor::monitor::WATCHDOG_PID.into(), String::new());
             }
             if let Some(socket) = &a.socket {
                 env.insert("SERVICE_MANIFEST_SOCKET".into(), socket.display().to_string());
@@ -383,7 +389,15 @@ impl Core {
             socket.map(|_| "waiting for its socket to accept connections".to_owned())
         };
         self.spawn_began = Some(at_us);
-        let running = Phase::Running { proc: Proc::new(saved), deadline };
+        let running = Phase::Running { proc: Proc::new(saved, now), deadline };
+        if let Some(a) = self.actions.get_mut(key) {
+            a.health = a.spec.health.as_ref().map(|_| HealthStatus {
+                state: HealthState::Starting,
+                failures: 0,
+                last_check_ms: None,
+                last_output: None,
+            });
+        }
         self.transition(key, Some(running), reason, EventKind::Spawned { pid: saved.pid });
         // A fast daemon can speak before its spawn is recorded: what it said counts now.
         let early: Vec<String> =
@@ -391,7 +405,7 @@ impl Core {
         self.early_notify.retain(|(pid, _)| *pid != saved.pid);
         if let Some(a) = self.actions.get_mut(key) {
             for message in &early {
-                super::apply_notify(a, message);
+                super::apply_notify(a, message, now);
             }
         }
         self.dirty.action(key, false);
@@ -426,7 +440,9 @@ impl Core {
             (Some(socket), false) => self.accepting.contains(socket),
         };
         if ready {
-            let running = Phase::Running { proc: Proc { ready: true, ..*proc }, deadline: None };
+            let mut proc = Proc { ready: true, ..*proc };
+            self.arm_watch(&a.spec, &mut proc.watch);
+            let running = Phase::Running { proc, deadline: None };
             self.transition(key, Some(running), None, EventKind::Ready);
             self.dirty.action(key, false);
             return true;
@@ -440,7 +456,7 @@ impl Core {
                 }
                 None => format!("{} did not become ready within {within}", label(key)),
             };
-            self.signal_stop(key, StopWhy::Failing(reason.clone()), reason);
+            self.signal_stop(key, Signal::TERM, StopWhy::Failing(reason.clone()), reason);
             return true;
         }
         false
@@ -463,16 +479,17 @@ impl Core {
         }
         let reason =
             self.actions.get(key).and_then(|a| a.stop_reason.clone()).unwrap_or_else(|| "stop requested".into());
-        self.signal_stop(key, StopWhy::Asked, reason);
+        self.signal_stop(key, Signal::TERM, StopWhy::Asked, reason);
         true
     }
 
-    /// SIGTERM to the group; SIGKILL after the grace (see `escalate`).
-    fn signal_stop(&mut self, key: &Key, why: StopWhy, reason: String) {
+    /// `signal` (SIGTERM; SIGABRT for a watchdog, so a stack or core dump is possible) to
+    /// the group; SIGKILL after the grace (see `escalate`).
+    pub(super) fn signal_stop(&mut self, key: &Key, signal: Signal, why: StopWhy, reason: String) {
         let now = self.now.mono_ms;
         let grace = u64::try_from(self.cfg.stop_grace.as_millis()).unwrap_or(u64::MAX);
         let Some(proc) = self.actions.get(key).and_then(|a| a.proc().copied()) else { return };
-        self.effects.push(Effect::Signal { pgid: proc.saved.pid, signal: Signal::TERM });
+        self.effects.push(Effect::Signal { pgid: proc.saved.pid, signal });
         let stopping =
             Phase::Stopping { proc, why, kill_at: Some(now + grace), kill_monitor_at: None, start_after: false };
         self.transition(key, Some(stopping), Some(reason.clone()), EventKind::Stopping { reason });
@@ -514,7 +531,7 @@ impl Core {
         } else if matches!(a.phase, Phase::Running { .. }) {
             // A group whose leader ended is cleaned up before anything else happens to it.
             let reason = format!("its main process {}; stopping what is left of its process group", describe(status));
-            self.signal_stop(key, StopWhy::Cleanup, reason);
+            self.signal_stop(key, Signal::TERM, StopWhy::Cleanup, reason);
         }
     }
 
@@ -558,6 +575,16 @@ impl Core {
             return;
         }
         let policy = a.spec.restart;
+        if let StopWhy::Unhealthy(reason) = why {
+            // A daemon that stopped working is a crash to its restart policy.
+            if policy == RestartPolicy::Never {
+                let failed = idle(Ended::Failed, Hold::GaveUp);
+                self.transition(key, failed, Some(reason.clone()), EventKind::Failed { reason });
+            } else {
+                self.schedule_restart(key, Some(reason));
+            }
+            return;
+        }
         if code == Some(0) && proc.ready {
             self.transition(key, idle(Ended::Exited, Hold::Done), Some(describe(status)), EventKind::Exited { code });
             if policy == RestartPolicy::Always {
