@@ -17,9 +17,18 @@
 //! - `--listen-gap-ms N` waits N ms between `bind()` and `listen()`.
 //! - `--rename` binds and listens on a temporary name beside the socket, then renames it into place.
 //!
+//! - `--answer TEXT` answers each line a client sends with TEXT (a health probe's reply),
+//!   after `--answer-delay-ms N`; within `--answer-after-ms N` of its start it answers
+//!   `starting` instead (a daemon still warming up).
+//! - `--watchdog-pings N` sends `WATCHDOG=1` N times, three per `$WATCHDOG_USEC`, then
+//!   falls silent (a daemon that hung); `--watchdog-trigger-after-ms N` sends
+//!   `WATCHDOG=trigger` after N ms. `--env-file FILE` writes its pid, `WATCHDOG_USEC` and
+//!   `WATCHDOG_PID` to `FILE.<pid>`, and "got SIGABRT" when that signal ends it.
+//!
 //! `sm-testd --probe SOCKET` sends one `version` request and prints the answer (the
 //! peer-credential test).
 
+mod answer;
 mod listen;
 mod stamps;
 
@@ -38,6 +47,8 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let (mut delay, mut socket, mut require, mut exit, mut stamp) = (0u64, None, Vec::new(), None, None);
     let (mut notify, mut stamps_file, mut serve) = (false, None, Serve::default());
+    let mut answer = answer::Answer::default();
+    let mut watchdog = answer::Watchdog::default();
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_default();
         match arg.as_str() {
@@ -50,6 +61,12 @@ fn main() -> ExitCode {
             "--listen-gap-ms" => serve.gap = Duration::from_millis(value().parse().unwrap_or(0)),
             "--rename" => serve.rename = true,
             "--notify" => notify = true,
+            "--answer" => answer.text = Some(value()),
+            "--answer-delay-ms" => answer.delay = Duration::from_millis(value().parse().unwrap_or(0)),
+            "--answer-after-ms" => answer.after = Duration::from_millis(value().parse().unwrap_or(0)),
+            "--watchdog-pings" => watchdog.pings = value().parse().ok(),
+            "--watchdog-trigger-after-ms" => watchdog.trigger_after = value().parse().ok().map(Duration::from_millis),
+            "--env-file" => watchdog.env_file = Some(value()),
             "--tag" => {
                 value();
             }
@@ -67,6 +84,7 @@ fn main() -> ExitCode {
             stamps.append_to(file);
         }
     };
+    watchdog.start();
     for needed in &require {
         if UnixStream::connect(needed).is_err() {
             eprintln!("sm-testd: required socket {needed} is not accepting connections");
@@ -108,13 +126,16 @@ fn main() -> ExitCode {
     write_stamps(&stamps);
     println!("sm-testd: listening on {path}");
     for stream in listener.incoming() {
-        drop(stream);
+        match (&answer.text, stream) {
+            (Some(_), Ok(stream)) => answer.reply(stream),
+            (_, stream) => drop(stream),
+        }
     }
     ExitCode::SUCCESS
 }
 
 /// Sends one `sd_notify` datagram to `$NOTIFY_SOCKET`, as a `Type=notify` daemon does.
-fn sd_notify(message: &str) {
+pub(crate) fn sd_notify(message: &str) {
     if let Some(path) = std::env::var_os("NOTIFY_SOCKET") {
         let Ok(socket) = std::os::unix::net::UnixDatagram::unbound() else { return };
         if let Err(e) = socket.send_to(message.as_bytes(), path) {
