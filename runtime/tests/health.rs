@@ -58,8 +58,10 @@ async fn a_daemon_that_stops_answering_is_unhealthy_after_its_retries_and_restar
     let h = Harness::new();
     let mut client = h.client().await;
     let spec = answering(&h, "svc_h", "d", &[], ping_pong(100, 200, 3)).restart(RestartPolicy::OnFailure);
-    client.apply(&service("svc_h", vec![spec]), true).await.unwrap();
-    let events = events_until(&mut client, LIMIT, |e| has(e, "svc_h/d", "healthy")).await;
+    let client_of_d = h.daemon("c", 0).depends_on(requires("svc_h", "d", &h.sock("svc_h", "d")));
+    client.apply(&service("svc_h", vec![spec, client_of_d]), true).await.unwrap();
+    let events = events_until(&mut client, LIMIT, |e| has(e, "svc_h/d", "healthy") && has(e, "svc_h/c", "ready")).await;
+    let c = pid_of(&events, "svc_h/c", 0).unwrap();
     let first = pid_of(&events, "svc_h/d", 0).unwrap();
     // Hung: the kernel still completes connections into its backlog, nobody answers.
     signal(first, rustix::process::Signal::STOP);
@@ -81,6 +83,9 @@ async fn a_daemon_that_stops_answering_is_unhealthy_after_its_retries_and_restar
     let d = state_of(&status, "svc_h", "d");
     assert_eq!((d.state, d.restarts, d.pid), (RunState::Ready, 1, Some(second)), "{d:#?}");
     assert_eq!(d.health.as_ref().map(|x| x.state), Some(HealthState::Healthy), "{d:#?}");
+    // Its requires dependent kept running through it (systemd's Requires= without BindsTo=).
+    assert!(!has(&after, "svc_h/c", "stopping"), "{after:#?}");
+    assert_eq!(state_of(&status, "svc_h", "c").pid, Some(c));
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -15,7 +15,8 @@ use std::process::Command;
 use service_manifest_runtime::backend::systemd::{self, ExportOptions, UnitFile};
 use service_manifest_runtime::cli::{GraphFormat, graph};
 use service_manifest_runtime::{
-    ActionDep, ActionSpec, BinaryKind, Manifest, ReadyGate, Relation, RestartPolicy, ServiceBuilder, ServiceSpec,
+    ActionDep, ActionSpec, BinaryKind, HealthCheck, Manifest, Probe, ReadyGate, Relation, RestartPolicy,
+    ServiceBuilder, ServiceSpec,
 };
 
 const EXAMPLES: &[&str] = &["hero_proxy", "hero_collab", "hero_livekit"];
@@ -192,7 +193,11 @@ fn every_mapping() -> Vec<ServiceSpec> {
     let web = ActionSpec::new("web", BinaryKind::Web)
         .depends_on(ActionDep::new("shop").action("api").ready(ReadyGate::Socket).socket("shop/api.sock"))
         .depends_on(ActionDep::new("audit").action("audit_server").relation(Relation::After));
-    let audit = ActionSpec::new("audit_server", BinaryKind::Server).restart(RestartPolicy::Always);
+    let check = HealthCheck::new(Probe::Socket { send: Some("ping".into()), expect: Some("pong".into()) });
+    let audit = ActionSpec::new("audit_server", BinaryKind::Server)
+        .restart(RestartPolicy::Always)
+        .watchdog_ms(10_000)
+        .health(check);
     vec![
         ServiceBuilder::new("shop").action(migrate).action(api).action(web).build(),
         ServiceBuilder::new("audit").action(audit).build(),
@@ -226,7 +231,15 @@ fn every_mapping_is_written_as_the_readme_says() {
     let web = text("shop.web.service");
     assert!(web.contains("After=audit.audit_server.service\n") && !web.contains("audit.audit_server.service\nWants"));
     assert!(!web.contains("Requires=audit"), "`after` must not pull in: {web}");
-    assert!(text("audit.audit_server.service").contains("Restart=always\n"));
+    let audit = text("audit.audit_server.service");
+    assert!(audit.contains("Restart=always\n") && audit.contains("WatchdogSec=10s\n"), "{audit}");
+    let notes = systemd::export_notes(&every_mapping());
+    assert_eq!(
+        notes,
+        [
+            "audit/audit_server: its health check is not exported (systemd has no periodic probe; `watchdog` is exported)"
+        ]
+    );
 }
 
 #[test]

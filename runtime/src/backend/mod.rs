@@ -65,6 +65,9 @@ pub fn export_command(
                 let said = if unit.changed { "wrote" } else { "unchanged" };
                 println!("{said} {}", unit.path.display());
             }
+            for note in systemd::export_notes(std::slice::from_ref(spec)) {
+                eprintln!("note: {note}");
+            }
             if !options.wait_socket.is_file() && spec.actions.iter().any(|a| a.socket.is_some()) {
                 eprintln!(
                     "note: the units wait for sockets with {}, which is not there yet: install it beside the daemons \

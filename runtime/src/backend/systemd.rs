@@ -18,6 +18,8 @@
 //! | otherwise | `Type=exec` |
 //! | restart policy, start limit | `Restart=`, `RestartSec=`, `StartLimitBurst=`, `StartLimitIntervalSec=` |
 //! | start timeout | `TimeoutStartSec=` |
+//! | `watchdog` | `WatchdogSec=` (systemd's own `WATCHDOG=1` protocol and `SIGABRT`) |
+//! | `[binaries.health]`, a `healthy` gate | not expressible: see [`export_notes`] |
 //! | env, args | `Environment=`, `ExecStart=` quoted by [`quote::systemd_word`] |
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -213,6 +215,29 @@ pub fn export(specs: &[ServiceSpec], options: &ExportOptions) -> Result<Vec<Unit
     Ok(units)
 }
 
+/// What the units cannot say that the registrations do, one line each: systemd has no
+/// periodic probe, so a health check is left out and a `healthy` gate orders only.
+pub fn export_notes(specs: &[ServiceSpec]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for spec in specs {
+        for action in &spec.actions {
+            let who = format!("{}/{}", spec.name, action.name);
+            if action.health.is_some() {
+                notes.push(format!(
+                    "{who}: its health check is not exported (systemd has no periodic probe; `watchdog` is exported)"
+                ));
+            }
+            for dep in action.depends_on.iter().filter(|d| d.ready == ReadyGate::Healthy) {
+                notes.push(format!(
+                    "{who}: the `healthy` gate on {} waits only until that unit is active (its socket accepts)",
+                    dep.label()
+                ));
+            }
+        }
+    }
+    notes
+}
+
 fn command(words: impl IntoIterator<Item = String>) -> String {
     words.into_iter().map(|w| quote::systemd_word(&w, SystemdContext::Command)).collect::<Vec<_>>().join(" ")
 }
@@ -324,6 +349,11 @@ fn service_unit(
     let _ = writeln!(out, "Restart={restart}");
     let _ = writeln!(out, "RestartSec={RESTART_SEC}");
     let _ = writeln!(out, "TimeoutStartSec={}", seconds(start_timeout_ms));
+    if let Some(ms) = action.watchdog_ms {
+        // NotifyAccess= defaults to main with WatchdogSec=, and WatchdogSignal= to SIGABRT:
+        // what the embedded supervisor does.
+        let _ = writeln!(out, "WatchdogSec={}", seconds(ms));
+    }
     let _ = writeln!(out, "TimeoutStopSec={}", seconds(options.stop_grace_ms));
     // The control group is the unit: a child the action spawns (lk-backend) stops with it.
     out.push_str("KillMode=control-group\n");

@@ -82,6 +82,9 @@ pub fn plan_text(spec: &ServiceSpec, manifest: &Manifest) -> String {
                     None => "ready when running".to_owned(),
                 };
                 let _ = writeln!(out, "{n}. {} [{}]  {ready}", step.label, a.kind);
+                if let Some(watch) = watching(a) {
+                    let _ = writeln!(out, "   watched: {watch}");
+                }
                 let count = a.depends_on.len();
                 for (j, dep) in a.depends_on.iter().enumerate() {
                     let branch = if j + 1 == count { "└─" } else { "├─" };
@@ -99,6 +102,34 @@ pub fn plan_text(spec: &ServiceSpec, manifest: &Manifest) -> String {
         }
     }
     out
+}
+
+/// The action's watchdog and health check, in words, when it has either.
+fn watching(a: &crate::ActionSpec) -> Option<String> {
+    let ms = crate::text::duration_ms;
+    let mut parts = Vec::new();
+    if let Some(w) = a.watchdog_ms {
+        parts.push(format!("watchdog {}", ms(w)));
+    }
+    if let Some(h) = &a.health {
+        let probe = match &h.probe {
+            crate::Probe::Exec { command } => format!("runs `{}`", command.join(" ")),
+            crate::Probe::Socket { send: Some(line), .. } => format!("sends `{line}` on its socket"),
+            crate::Probe::Socket { expect: Some(_), .. } => "reads a line on its socket".to_owned(),
+            crate::Probe::Socket { .. } => "connects to its socket".to_owned(),
+        };
+        let expect = match &h.probe {
+            crate::Probe::Socket { expect: Some(text), .. } => format!(", expects `{text}`"),
+            _ => String::new(),
+        };
+        parts.push(format!(
+            "health check {probe}{expect} every {} (timeout {}, unhealthy after {} failures)",
+            ms(h.interval_ms),
+            ms(h.timeout_ms),
+            h.retries
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// The plan as JSON: `service`, `order`, `actions` (the registration) and `install_only`.
@@ -171,4 +202,37 @@ pub fn graph(spec: &ServiceSpec, manifest: &Manifest, format: GraphFormat) -> St
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{ActionDep, ActionSpec, BinaryKind, HealthCheck, Probe, ReadyGate, ServiceSpec};
+
+    /// The plan shows what watches an action, and the zinit backend says it is not enforced.
+    #[test]
+    fn the_plan_shows_health_checks_and_watchdogs_and_zinit_says_what_it_leaves_out() {
+        let check = HealthCheck::new(Probe::Socket { send: Some("ping".into()), expect: Some("pong".into()) });
+        let db = ActionSpec::new("db", BinaryKind::Server).socket("s/db.sock").watchdog_ms(10_000).health(check);
+        let app = ActionSpec::new("app", BinaryKind::Server)
+            .depends_on(ActionDep::new("s").action("db").ready(ReadyGate::Healthy));
+        let spec = ServiceSpec::new("s", vec![db, app]);
+        let manifest = crate::Manifest {
+            service: service_manifest_core::ServiceInfo {
+                name: "s".into(),
+                description: None,
+                profiles: [][..].into(),
+            },
+            binaries: [][..].into(),
+            dependencies: [][..].into(),
+        };
+        let text = super::plan_text(&spec, &manifest);
+        let watched = "   watched: watchdog 10s; health check sends `ping` on its socket, expects `pong` every 30s \
+                       (timeout 30s, unhealthy after 3 failures)\n";
+        assert!(text.contains(watched), "{text}");
+        assert!(text.contains("└─ requires s/db, gate: healthy"), "{text}");
+        let notes = crate::backend::zinit::plan_notes(&spec);
+        for part in ["s/db: its health check is not enforced", "s/db: its watchdog is not enforced", "`healthy` gate"] {
+            assert!(notes.contains(part), "{part:?} missing from {notes}");
+        }
+    }
 }

@@ -2,14 +2,15 @@
 
 use crate::api::{ActionStatus, RunState, now_ms};
 
-/// Renders statuses as an aligned table (action, state, pid, uptime, reason) or JSON. In
+/// Renders statuses as an aligned table (action, state, pid, uptime, restarts, health,
+/// reason) or JSON. In
 /// the table, a one-shot that `completed` says so rather than "exited".
 pub(super) fn render(statuses: &[ActionStatus], json: bool, completed: impl Fn(&ActionStatus) -> bool) -> String {
     if json {
         return serde_json::to_string_pretty(statuses).map(|s| s + "\n").unwrap_or_default();
     }
     let now = now_ms();
-    let rows: Vec<[String; 5]> = statuses
+    let rows: Vec<[String; COLUMNS]> = statuses
         .iter()
         .map(|s| {
             let uptime = if s.state.is_alive() { human(now.saturating_sub(s.since_ms)) } else { "-".into() };
@@ -23,35 +24,52 @@ pub(super) fn render(statuses: &[ActionStatus], json: bool, completed: impl Fn(&
                 if completed(s) { "completed".into() } else { s.state.to_string() },
                 s.pid.map_or_else(|| "-".into(), |p| p.to_string()),
                 uptime,
+                s.restarts.to_string(),
+                health(s, now),
                 reason,
             ]
         })
         .collect();
-    let header = ["ACTION", "STATE", "PID", "UPTIME", "REASON"].map(String::from);
-    let mut widths = [0usize; 4];
+    let header = ["ACTION", "STATE", "PID", "UPTIME", "RESTARTS", "HEALTH", "REASON"].map(String::from);
+    let mut widths = [0usize; COLUMNS];
     for row in std::iter::once(&header).chain(&rows) {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
+    // Numbers align right; the last column is not padded.
+    let right = [false, false, true, true, true, false, false];
     let mut out = String::new();
     for row in std::iter::once(&header).chain(&rows) {
-        let line = format!(
-            "{:w0$}  {:w1$}  {:>w2$}  {:>w3$}  {}",
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3]
-        );
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            let pad = widths[i].saturating_sub(cell.chars().count());
+            match (i + 1 == COLUMNS, right[i]) {
+                (true, _) => line.push_str(cell),
+                (false, true) => line.push_str(&format!("{}{cell}  ", " ".repeat(pad))),
+                (false, false) => line.push_str(&format!("{cell}{}  ", " ".repeat(pad))),
+            }
+        }
         out.push_str(line.trim_end());
         out.push('\n');
     }
     out
+}
+
+const COLUMNS: usize = 7;
+
+/// `healthy`, `starting`, `unhealthy`, with the failures that count and the age of the
+/// last check; `-` without a health check.
+fn health(s: &ActionStatus, now: u64) -> String {
+    let Some(h) = &s.health else { return "-".into() };
+    let mut cell = h.state.to_string();
+    if h.failures > 0 {
+        cell.push_str(&format!(" ({} failed)", h.failures));
+    }
+    if let Some(at) = h.last_check_ms {
+        cell.push_str(&format!(" {} ago", human(now.saturating_sub(at))));
+    }
+    cell
 }
 
 pub(super) fn human(ms: u64) -> String {

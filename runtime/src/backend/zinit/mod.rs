@@ -119,8 +119,22 @@ pub fn plan_notes(spec: &ServiceSpec) -> String {
         "zinit backend: stopping zinit-server leaves the actions running (it does not stop its children)".to_owned(),
     ];
     for action in &spec.actions {
+        let me = format!("{}/{}", spec.name, action.name);
+        if action.health.is_some() {
+            notes.push(format!(
+                "zinit backend: {me}: its health check is not enforced (zinit's own check re-tests only the socket, every 10 s)"
+            ));
+        }
+        if action.watchdog_ms.is_some() {
+            notes.push(format!("zinit backend: {me}: its watchdog is not enforced (zinit has none)"));
+        }
         for dep in &action.depends_on {
             let who = format!("{}/{} → {}", spec.name, action.name, dep.label());
+            if dep.ready == crate::ReadyGate::Healthy {
+                notes.push(format!(
+                    "zinit backend: {who}: the `healthy` gate waits only until the dependency is running (its socket accepts)"
+                ));
+            }
             match (dep.relation, &dep.action) {
                 (Relation::After, Some(_)) => notes.push(format!(
                     "zinit backend: {who}: zinit's `after` waits only until the dependency was spawned, not until it \
