@@ -12,6 +12,7 @@ mod build_cost;
 mod codegen;
 mod floor;
 mod graph;
+mod health;
 mod latency;
 mod machine;
 mod scale;
@@ -32,7 +33,7 @@ const TESTD: &str = env!("CARGO_BIN_EXE_sm-testd");
 const SUPERVISOR: &str = env!("CARGO_BIN_EXE_service-supervisor");
 
 /// Every section, in the order they run.
-const SECTIONS: [&str; 6] = ["codegen", "start", "latency", "scale", "scale10k", "build"];
+const SECTIONS: [&str; 7] = ["codegen", "start", "latency", "scale", "scale10k", "health", "build"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -70,6 +71,12 @@ fn main() -> ExitCode {
     }
     if run("scale10k") {
         report.insert("scale10k", runtime.block_on(scale::run(10_000, 10, 10.0)));
+    }
+    if run("health") {
+        report.insert(
+            "health",
+            runtime.block_on(health::run(if quick { 200 } else { 1000 }, if quick { 12 } else { 30 })),
+        );
     }
     if run("build") {
         report.insert("build", build_cost::run());

@@ -11,16 +11,36 @@ pub struct Answer {
     pub delay: Duration,
     /// Until this long after the start, answer `starting`.
     pub after: Duration,
+    /// After this long, hang: stop accepting, and write the instant (µs since the Unix
+    /// epoch) to `hang_stamp`.
+    pub hang_after: Option<Duration>,
+    pub hang_stamp: Option<String>,
     started: Instant,
 }
 
 impl Default for Answer {
     fn default() -> Self {
-        Self { text: None, delay: Duration::ZERO, after: Duration::ZERO, started: Instant::now() }
+        let started = Instant::now();
+        Self { text: None, delay: Duration::ZERO, after: Duration::ZERO, hang_after: None, hang_stamp: None, started }
     }
 }
 
 impl Answer {
+    /// Hangs for good once its time has come, as a deadlocked daemon does: the socket stays
+    /// bound and the kernel still completes connections into its backlog.
+    pub fn maybe_hang(&self) {
+        let Some(after) = self.hang_after else { return };
+        if self.started.elapsed() < after {
+            return;
+        }
+        if let Some(file) = &self.hang_stamp {
+            let _ = std::fs::write(file, format!("{}\n", crate::now_us()));
+        }
+        loop {
+            std::thread::park();
+        }
+    }
+
     /// Reads one line and answers it, one connection at a time, as a simple daemon does.
     pub fn reply(&self, stream: UnixStream) {
         let Ok(mut writer) = stream.try_clone() else { return };

@@ -19,7 +19,9 @@
 //!
 //! - `--answer TEXT` answers each line a client sends with TEXT (a health probe's reply),
 //!   after `--answer-delay-ms N`; within `--answer-after-ms N` of its start it answers
-//!   `starting` instead (a daemon still warming up).
+//!   `starting` instead (a daemon still warming up). With `--hang-after-ms N` it stops
+//!   accepting after N ms (at its next connection) and writes that instant to
+//!   `--hang-stamp FILE` (µs since the Unix epoch).
 //! - `--watchdog-pings N` sends `WATCHDOG=1` N times, three per `$WATCHDOG_USEC`, then
 //!   falls silent (a daemon that hung); `--watchdog-trigger-after-ms N` sends
 //!   `WATCHDOG=trigger` after N ms. `--env-file FILE` writes its pid, `WATCHDOG_USEC` and
@@ -64,6 +66,8 @@ fn main() -> ExitCode {
             "--answer" => answer.text = Some(value()),
             "--answer-delay-ms" => answer.delay = Duration::from_millis(value().parse().unwrap_or(0)),
             "--answer-after-ms" => answer.after = Duration::from_millis(value().parse().unwrap_or(0)),
+            "--hang-after-ms" => answer.hang_after = value().parse().ok().map(Duration::from_millis),
+            "--hang-stamp" => answer.hang_stamp = Some(value()),
             "--watchdog-pings" => watchdog.pings = value().parse().ok(),
             "--watchdog-trigger-after-ms" => watchdog.trigger_after = value().parse().ok().map(Duration::from_millis),
             "--env-file" => watchdog.env_file = Some(value()),
@@ -126,6 +130,7 @@ fn main() -> ExitCode {
     write_stamps(&stamps);
     println!("sm-testd: listening on {path}");
     for stream in listener.incoming() {
+        answer.maybe_hang();
         match (&answer.text, stream) {
             (Some(_), Ok(stream)) => answer.reply(stream),
             (_, stream) => drop(stream),
@@ -157,6 +162,6 @@ fn probe(socket: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn now_us() -> u128 {
+pub(crate) fn now_us() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros())
 }
