@@ -103,7 +103,7 @@ fn binary(b: &Binary) -> TokenStream {
     }
 }
 
-/// A [`HealthCheck`] as a constant expression (fully qualified: the registration uses it too).
+/// A [`HealthCheck`] as a constant expression; where it is used, `Borrowed` must be in scope.
 pub(super) fn health(h: &HealthCheck) -> TokenStream {
     let sm = alias();
     let probe = match &h.probe {
@@ -158,8 +158,8 @@ fn dependency(d: &Dependency) -> TokenStream {
 }
 
 fn text(t: &Text) -> TokenStream {
-    let (sm, s): (_, &str) = (alias(), t);
-    quote!(#sm::Cow::Borrowed(#s))
+    let s: &str = t;
+    quote!(Borrowed(#s))
 }
 
 fn opt_text(t: Option<&Text>) -> TokenStream {
@@ -173,8 +173,8 @@ fn opt_text(t: Option<&Text>) -> TokenStream {
 }
 
 fn texts(list: &List<Text>) -> TokenStream {
-    let (sm, items) = (alias(), list.iter().map(text));
-    quote!(#sm::Cow::Borrowed(&[#(#items),*]))
+    let items = list.iter().map(text);
+    quote!(Borrowed(&[#(#items),*]))
 }
 
 fn opt_u64(v: Option<u64>) -> TokenStream {

@@ -38,6 +38,8 @@ pub(super) fn expand(manifest: &Manifest) -> TokenStream {
             use #sm::core::{BinaryKind, ReadyGate, Relation, RestartPolicy};
             #[allow(unused_imports)]
             use #sm::runtime::{ActionDep, ActionSpec, ServiceBuilder};
+            #[allow(unused_imports)]
+            use #sm::{Cow::Borrowed, None, Some};
             ServiceBuilder::new(#name)
                 .profiles(active.iter().map(|p| p.name()))
                 #(#actions)*

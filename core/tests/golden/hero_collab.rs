@@ -125,6 +125,18 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     description: Some(Borrowed("The collaboration API")),
                     profiles: Borrowed(&[]),
                     notify: false,
+                    watchdog_ms: None,
+                    health: Some(__service_manifest::core::model::HealthCheck {
+                        probe: __service_manifest::core::model::Probe::Socket {
+                            send: None,
+                            expect: Some(Borrowed("hero_collab: ok")),
+                        },
+                        interval_ms: 10000,
+                        timeout_ms: 2000,
+                        retries: 3,
+                        start_period_ms: 0,
+                        start_interval_ms: 5000,
+                    }),
                 },
                 Binary {
                     name: Borrowed("hero_collab_admin"),
@@ -139,6 +151,8 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     description: Some(Borrowed("The admin UI; talks to the server")),
                     profiles: Borrowed(&[]),
                     notify: false,
+                    watchdog_ms: None,
+                    health: None,
                 },
                 Binary {
                     name: Borrowed("hero_collab"),
@@ -155,6 +169,8 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     ),
                     profiles: Borrowed(&[]),
                     notify: false,
+                    watchdog_ms: None,
+                    health: None,
                 },
             ],
         ),
@@ -193,12 +209,25 @@ pub fn service_builder_for(
     use __service_manifest::core::{BinaryKind, ReadyGate, Relation, RestartPolicy};
     #[allow(unused_imports)]
     use __service_manifest::runtime::{ActionDep, ActionSpec, ServiceBuilder};
+    #[allow(unused_imports)]
+    use __service_manifest::{Cow::Borrowed, None, Some};
     ServiceBuilder::new("hero_collab")
         .profiles(active.iter().map(|p| p.name()))
         .action(
             ActionSpec::new("hero_collab_server", BinaryKind::Server)
                 .socket("hero_collab/server.sock")
                 .restart(RestartPolicy::OnFailure)
+                .health(__service_manifest::core::model::HealthCheck {
+                    probe: __service_manifest::core::model::Probe::Socket {
+                        send: None,
+                        expect: Some(Borrowed("hero_collab: ok")),
+                    },
+                    interval_ms: 10000,
+                    timeout_ms: 2000,
+                    retries: 3,
+                    start_period_ms: 0,
+                    start_interval_ms: 5000,
+                })
                 .start_timeout_ms(10000)
                 .depends_on(
                     ActionDep::new("hero_proxy")

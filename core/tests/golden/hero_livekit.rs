@@ -129,6 +129,8 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     description: None,
                     profiles: Borrowed(&[]),
                     notify: false,
+                    watchdog_ms: None,
+                    health: None,
                 },
                 Binary {
                     name: Borrowed("hero_livekit_admin"),
@@ -143,6 +145,8 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     description: None,
                     profiles: Borrowed(&[]),
                     notify: false,
+                    watchdog_ms: None,
+                    health: None,
                 },
                 Binary {
                     name: Borrowed("lk-backend"),
@@ -161,6 +165,8 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     ),
                     profiles: Borrowed(&[]),
                     notify: false,
+                    watchdog_ms: None,
+                    health: None,
                 },
                 Binary {
                     name: Borrowed("hero_do_hero_livekit"),
@@ -175,6 +181,8 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     description: None,
                     profiles: Borrowed(&[]),
                     notify: false,
+                    watchdog_ms: None,
+                    health: None,
                 },
             ],
         ),
@@ -199,6 +207,8 @@ pub fn service_builder_for(
     use __service_manifest::core::{BinaryKind, ReadyGate, Relation, RestartPolicy};
     #[allow(unused_imports)]
     use __service_manifest::runtime::{ActionDep, ActionSpec, ServiceBuilder};
+    #[allow(unused_imports)]
+    use __service_manifest::{Cow::Borrowed, None, Some};
     ServiceBuilder::new("hero_livekit")
         .profiles(active.iter().map(|p| p.name()))
         .action(

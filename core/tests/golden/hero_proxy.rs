@@ -115,6 +115,8 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     description: None,
                     profiles: Borrowed(&[]),
                     notify: false,
+                    watchdog_ms: None,
+                    health: None,
                 },
                 Binary {
                     name: Borrowed("hero_proxy"),
@@ -129,6 +131,8 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     description: None,
                     profiles: Borrowed(&[]),
                     notify: false,
+                    watchdog_ms: None,
+                    health: None,
                 },
             ],
         ),
@@ -153,6 +157,8 @@ pub fn service_builder_for(
     use __service_manifest::core::{BinaryKind, ReadyGate, Relation, RestartPolicy};
     #[allow(unused_imports)]
     use __service_manifest::runtime::{ActionDep, ActionSpec, ServiceBuilder};
+    #[allow(unused_imports)]
+    use __service_manifest::{Cow::Borrowed, None, Some};
     ServiceBuilder::new("hero_proxy")
         .profiles(active.iter().map(|p| p.name()))
         .action(

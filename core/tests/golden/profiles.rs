@@ -137,6 +137,8 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     description: None,
                     profiles: Borrowed(&[]),
                     notify: false,
+                    watchdog_ms: None,
+                    health: None,
                 },
                 Binary {
                     name: Borrowed("collab_inspector"),
@@ -153,6 +155,8 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     ),
                     profiles: Borrowed(&[Borrowed("debug")]),
                     notify: false,
+                    watchdog_ms: None,
+                    health: None,
                 },
                 Binary {
                     name: Borrowed("collab_inspector_admin"),
@@ -167,6 +171,8 @@ pub static MANIFEST: __service_manifest::core::Manifest = {
                     description: None,
                     profiles: Borrowed(&[Borrowed("debug")]),
                     notify: false,
+                    watchdog_ms: None,
+                    health: None,
                 },
             ],
         ),
@@ -205,6 +211,8 @@ pub fn service_builder_for(
     use __service_manifest::core::{BinaryKind, ReadyGate, Relation, RestartPolicy};
     #[allow(unused_imports)]
     use __service_manifest::runtime::{ActionDep, ActionSpec, ServiceBuilder};
+    #[allow(unused_imports)]
+    use __service_manifest::{Cow::Borrowed, None, Some};
     ServiceBuilder::new("collab_profiles")
         .profiles(active.iter().map(|p| p.name()))
         .action(

@@ -34,6 +34,8 @@ pub(super) struct Involved {
     one_shots: BTreeSet<String>,
     /// Dependencies only wanted: their failure does not fail the start.
     wanted_only: BTreeSet<String>,
+    /// Own actions with a health check: up once healthy, not when ready.
+    watched: BTreeSet<String>,
 }
 
 impl Involved {
@@ -44,6 +46,12 @@ impl Involved {
             labels: spec.actions.iter().map(|a| format!("{}/{}", spec.name, a.name)).collect(),
             one_shots: BTreeSet::new(),
             wanted_only: BTreeSet::new(),
+            watched: spec
+                .actions
+                .iter()
+                .filter(|a| a.health.is_some())
+                .map(|a| format!("{}/{}", spec.name, a.name))
+                .collect(),
         };
         for dep in spec.actions.iter().flat_map(|a| &a.depends_on).filter(|d| d.action.is_some()) {
             let label = dep.label();
@@ -61,10 +69,13 @@ impl Involved {
         me
     }
 
-    /// Whether `status` counts as up: ready, or a one-shot that completed.
+    /// Whether `status` counts as up: ready (healthy, with a health check), or a one-shot
+    /// that completed.
     pub(super) fn is_up(&self, s: &ActionStatus) -> bool {
         let label = format!("{}/{}", s.service, s.action);
-        s.state == RunState::Ready && !self.one_shots.contains(&label)
+        s.state == RunState::Ready
+            && !self.one_shots.contains(&label)
+            && s.health.as_ref().is_none_or(|h| h.state == crate::api::HealthState::Healthy)
             || s.state == RunState::Exited && self.one_shots.contains(&label) && s.reason.as_deref() != Some("stopped")
     }
 
@@ -96,7 +107,9 @@ impl Involved {
     fn outcome(&self, e: &Event) -> Option<bool> {
         let one_shot = self.one_shots.contains(&e.action);
         match e.kind {
-            EventKind::Ready if !one_shot => Some(true),
+            EventKind::Ready if !one_shot && !self.watched.contains(&e.action) => Some(true),
+            EventKind::Health { health: crate::api::HealthState::Healthy, .. } => Some(true),
+            EventKind::Health { health: crate::api::HealthState::Unhealthy, .. } => Some(false),
             EventKind::Exited { code: Some(0) } if one_shot => Some(true),
             EventKind::Exited { .. } | EventKind::Failed { .. } => Some(false),
             _ => None,

@@ -297,10 +297,11 @@ impl Action {
         matches!(self.phase, Phase::Idle { ended: Ended::Failed, hold: Hold::GaveUp })
     }
 
-    /// Up: ready, or a one-shot that completed.
+    /// Up: ready (and, with a health check, its first probe passed, as docker compose's
+    /// `up --wait` has it), or a one-shot that completed.
     pub(crate) fn is_up(&self) -> bool {
         match &self.phase {
-            Phase::Running { proc, .. } => proc.ready,
+            Phase::Running { proc, .. } => proc.ready && (self.spec.health.is_none() || proc.watch.passed),
             Phase::Idle { ended: Ended::Exited, .. } => self.exit == Some(ExitStatus::Code(0)),
             _ => false,
         }
