@@ -80,7 +80,12 @@ impl Core {
             run: a.run,
             probe,
             socket: a.socket.clone(),
-            env: self.env_for(key),
+            // The daemon's environment, less what is for the daemon's own process alone.
+            env: self
+                .env_for(key)
+                .into_iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "NOTIFY_SOCKET" | "WATCHDOG_USEC" | "WATCHDOG_PID"))
+                .collect(),
             check: check.clone(),
         };
         self.effects.push(Effect::Probe(order));

@@ -678,6 +678,17 @@ fn event_bytes(e: &Event) -> usize {
     64 + e.action.len() + text
 }
 
+/// A running action's health check changed: the new one takes over at once (probing
+/// now, if it is ready), with its count of failures started afresh.
+fn rearm_health(a: &mut Action, checked: bool, now: u64) {
+    let Phase::Running { proc, .. } = &mut a.phase else { return };
+    proc.watch.probing = None;
+    proc.watch.failures = 0;
+    proc.watch.probe_at = (checked && proc.ready).then_some(now);
+    let state = if proc.watch.passed { HealthState::Healthy } else { HealthState::Starting };
+    a.health = checked.then_some(HealthStatus { state, failures: 0, last_check_ms: None, last_output: None });
+}
+
 /// Whether an action has neither a health check nor a watchdog to look after.
 fn unwatched(spec: &ActionSpec) -> bool {
     spec.health.is_none() && spec.watchdog_ms.is_none()
@@ -720,6 +731,9 @@ impl Core {
             let socket = action.socket.as_deref().map(|s| crate::paths::resolve_socket(&self.cfg.socket_dir, s));
             match self.actions.get_mut(&key) {
                 Some(existing) => {
+                    if existing.spec.health != action.health {
+                        rearm_health(existing, action.health.is_some(), self.now.mono_ms);
+                    }
                     existing.spec = action.clone();
                     existing.socket = socket;
                     if existing.goal == Goal::Removed {

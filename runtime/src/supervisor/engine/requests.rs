@@ -404,6 +404,10 @@ fn spec_diff(old: &ActionSpec, new: &ActionSpec) -> Vec<&'static str> {
     if old.socket != new.socket {
         diff.push("socket");
     }
+    if old.watchdog_ms != new.watchdog_ms {
+        // Its process was given WATCHDOG_USEC: only a new one learns the new period.
+        diff.push("watchdog");
+    }
     diff
 }
 

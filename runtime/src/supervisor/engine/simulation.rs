@@ -902,3 +902,30 @@ fn health_checks_gate_dependents_and_restart_an_unhealthy_daemon() {
     assert!(core.actions[&db_key].reason.as_deref().is_some_and(|r| r.contains("no WATCHDOG=1 within 5s")));
     assert!(core.violations.is_empty(), "{:?}", core.violations);
 }
+
+/// A new health check for a running action takes over at once, without a restart; a new
+/// watchdog period restarts it (its process was given the old one).
+#[test]
+fn a_changed_health_check_applies_at_once_and_a_changed_watchdog_restarts() {
+    let now = Now { mono_ms: 0, wall_us: 1_000_000 };
+    let mut core = new_core(now);
+    let key = ("svc".to_owned(), "db".to_owned());
+    let plain = ActionSpec::new("db", BinaryKind::Server);
+    core.handle(
+        Input::Call(1, Request::Apply(ApplyParams { spec: ServiceSpec::new("svc", vec![plain.clone()]), start: true })),
+        now,
+    );
+    core.handle(Input::Saved { error: None, failed: Vec::new() }, now);
+    let saved = SavedProcess { pid: 10, start_time: 1, monitor: 11, monitor_start: 1 };
+    core.handle(Input::Spawned { key: key.clone(), run: 1, saved, at_us: now.wall_us }, now);
+    assert_eq!(core.actions[&key].state(), RunState::Ready);
+    let check = HealthCheck::new(Probe::Exec { command: vec!["check".into()].into() });
+    let checked = plain.clone().health(check);
+    let effects = core.handle(Input::Call(2, Request::Define(ServiceSpec::new("svc", vec![checked.clone()]))), now);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Probe(o) if o.key == key)), "probed at once: {effects:?}");
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Signal { .. })), "not restarted: {effects:?}");
+    let effects =
+        core.handle(Input::Call(3, Request::Define(ServiceSpec::new("svc", vec![checked.watchdog_ms(5_000)]))), now);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Signal { pgid: 10, signal: Signal::TERM })), "{effects:?}");
+    assert!(core.violations.is_empty(), "{:?}", core.violations);
+}
