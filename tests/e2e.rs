@@ -13,3 +13,5 @@ mod examples;
 mod launch;
 #[path = "e2e/manage.rs"]
 mod manage;
+#[path = "e2e/observe.rs"]
+mod observe;

@@ -84,6 +84,7 @@ async fn execute(command: Command, at: &Locations, spec: &ServiceSpec, manifest:
         Command::Shutdown => shutdown(at).await,
         Command::Info(format) => info(at, format).await,
         Command::Export { .. } => Ok(()),
+        Command::Timeline(format) => super::timeline::show(at, spec, format).await,
     }
 }
 

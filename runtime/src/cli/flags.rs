@@ -29,6 +29,7 @@ use crate::paths::Locations;
 #[command(group(ArgGroup::new("service_command").multiple(false).args([
     "service_start", "service_stop", "service_restart", "service_status", "service_logs", "service_plan",
     "service_check", "service_graph", "service_foreground", "service_shutdown", "service_info", "service_export",
+    "service_timeline",
 ])))]
 pub struct ServiceArgs {
     /// Start this service, and what it requires, launching the supervisor if none runs.
@@ -54,6 +55,10 @@ pub struct ServiceArgs {
     #[arg(long = "plan", id = "service_plan", value_name = "FORMAT", num_args = 0..=1,
           require_equals = true, default_missing_value = "text")]
     pub plan: Option<Format>,
+    /// Where the last start's time went: waits, spawn → ready, the critical chain (`text`, `svg` or `json`).
+    #[arg(long = "timeline", id = "service_timeline", value_name = "FORMAT", num_args = 0..=1,
+          require_equals = true, default_missing_value = "text")]
+    pub timeline: Option<super::timeline::TimelineFormat>,
     /// Check that every program is installed and every socket path fits; exit 1 if not.
     #[arg(long = "check", id = "service_check")]
     pub check: bool,
@@ -118,6 +123,8 @@ impl ServiceArgs {
             Command::Logs { action: action.clone(), follow: self.follow }
         } else if let Some(format) = self.plan {
             Command::Plan(format)
+        } else if let Some(format) = self.timeline {
+            Command::Timeline(format)
         } else if self.check {
             Command::Check
         } else if let Some(format) = self.graph {

@@ -54,6 +54,7 @@ mod progress;
 mod role;
 mod status;
 mod subcommand;
+pub mod timeline;
 
 pub use flags::ServiceArgs;
 pub use plan::{GraphFormat, graph, plan_json, plan_text};
@@ -84,6 +85,7 @@ pub(crate) enum Command {
     Shutdown,
     Info(Format),
     Export { format: String, dir: std::path::PathBuf },
+    Timeline(timeline::TimelineFormat),
 }
 
 /// The environment variable naming the active profiles, comma-separated (`--profile`).

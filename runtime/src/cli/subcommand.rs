@@ -88,6 +88,12 @@ pub enum ServiceVerb {
         #[arg(long)]
         json: bool,
     },
+    /// Where the last start's time went: waits, spawn → ready, the critical chain.
+    Timeline {
+        /// `text`, `svg` or `json`.
+        #[arg(default_value = "text")]
+        format: super::timeline::TimelineFormat,
+    },
     /// Check that every program is installed and every socket path fits.
     Check,
     /// Print the dependency graph.
@@ -121,6 +127,7 @@ impl ServiceCommand {
             ServiceVerb::Status { json } => Command::Status(format(*json)),
             ServiceVerb::Logs { action, follow } => Command::Logs { action: action.clone(), follow: *follow },
             ServiceVerb::Plan { json } => Command::Plan(format(*json)),
+            ServiceVerb::Timeline { format } => Command::Timeline(*format),
             ServiceVerb::Check => Command::Check,
             ServiceVerb::Graph { format } => Command::Graph(*format),
             ServiceVerb::Foreground => Command::Foreground,
