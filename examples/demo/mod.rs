@@ -2,7 +2,8 @@
 //! the behaviour that makes ordering visible:
 //!
 //! - `hero_proxy_server` binds its socket after a start-up delay
-//!   (`HERO_PROXY_START_DELAY_MS`, default 300; `HERO_PROXY_FAIL=1` makes it fail). Knobs
+//!   (`HERO_PROXY_START_DELAY_MS`, default 300; `HERO_PROXY_FAIL=1` makes it fail;
+//!   `HERO_PROXY_CHATTER_MS=N` makes it log a numbered line every N ms). Knobs
 //!   come from the environment or from `demo.env` in the socket directory (see `knob`);
 //! - `hero_collab_server` refuses to start unless hero_proxy's socket accepts;
 //! - `hero_livekit_server` spawns and owns `lk-backend`, which refuses to run standalone;
@@ -146,6 +147,14 @@ fn proxy_server(own: &Path) -> Result<(), String> {
     let delay = knob("HERO_PROXY_START_DELAY_MS").and_then(|d| d.parse().ok()).unwrap_or(300);
     println!("starting up ({delay}ms)");
     std::thread::sleep(Duration::from_millis(delay));
+    if let Some(every) = knob("HERO_PROXY_CHATTER_MS").and_then(|d| d.parse().ok()) {
+        std::thread::spawn(move || {
+            for n in 0u64.. {
+                println!("chatter {n:06} {}", "·".repeat(40));
+                std::thread::sleep(Duration::from_millis(every));
+            }
+        });
+    }
     serve(own, || "hero_proxy: ok".into())
 }
 

@@ -21,6 +21,8 @@ mod builder;
 pub mod cli;
 #[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "supervisor")]
+pub mod logline;
 #[cfg(any(feature = "supervisor", feature = "client"))]
 pub mod paths;
 mod spec;

@@ -363,8 +363,13 @@ async fn logs_rotate_at_their_size_and_mark_each_start() {
     assert!(sizes[..3].iter().all(Option::is_some) && sizes[3].is_none(), "three files: {sizes:?} {live}");
     assert!(sizes.iter().flatten().all(|s| *s <= 1 << 20), "each at most 1 MiB: {sizes:?}");
     // The oldest file kept still starts at a line the log began with or a rotation cut.
+    // Each line carries the time it came, and the first after a cut may be the rest of a line.
     let first = std::fs::read_to_string(logs.join("chatty.log.2")).unwrap();
-    assert!(first.starts_with("--- svc_l/chatty started at ") || first.starts_with('x'), "{}", &first[..80]);
+    let (stamp, text) = service_manifest_runtime::logline::split(first.lines().next().unwrap_or_default());
+    assert!(stamp.is_some() || text.starts_with('x'), "{}", &first[..80]);
+    assert!(text.starts_with("--- svc_l/chatty started at ") || text.starts_with('x'), "{}", &first[..80]);
+    let second_line = first.lines().nth(1).unwrap_or_default();
+    assert!(service_manifest_runtime::logline::split(second_line).0.is_some(), "a stamp on each line: {second_line}");
     let tail = client.logs("svc_l", "chatty", Some(4096)).await.unwrap();
     assert!(tail.starts_with("[… earlier output cut …]\n"), "{}", &tail[..80.min(tail.len())]);
 }

@@ -47,3 +47,92 @@ fn the_timeline_of_the_main_job_shows_its_critical_chain_and_a_picture_of_it() {
         pixmap.save_png(path).unwrap();
     }
 }
+
+/// The lines `--logs` printed: (stamp, action, text) for the prefixed form.
+fn merged(out: &std::process::Output) -> Vec<(String, String, String)> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (stamp, rest) = l.split_once(' ')?;
+            let (action, text) = rest.split_once(" | ")?;
+            Some((stamp.to_owned(), action.trim().to_owned(), text.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn logs_of_the_whole_service_are_merged_in_time_order_with_each_line_s_action() {
+    let w = World::new();
+    assert!(w.run("hero_collab", &["--start"]).status.success());
+    let out = w.run("hero_collab", &["--logs"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let lines = merged(&out);
+    let raw = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!raw.contains('\x1b'), "no colour when piped: {raw}");
+    let actions: std::collections::BTreeSet<&str> = lines.iter().map(|l| l.1.as_str()).collect();
+    let all = ["hero_collab/hero_collab_admin", "hero_collab/hero_collab_server", "hero_proxy/hero_proxy_server"];
+    assert_eq!(actions.into_iter().collect::<Vec<_>>(), all, "{raw}");
+    let stamps: Vec<&str> = lines.iter().map(|l| l.0.as_str()).collect();
+    assert!(stamps.windows(2).all(|p| p[0] <= p[1]), "in time order: {raw}");
+    // The proxy listened before collab's server started, which refuses to without it.
+    let at = |action: &str, what: &str| lines.iter().position(|l| l.1 == action && l.2.contains(what)).unwrap();
+    assert!(at(all[2], "listening on") < at(all[1], "started at"), "{raw}");
+    assert!(at(all[1], "listening on") < at(all[0], "listening on"), "{raw}");
+    // The last N lines, and the lines of the last while.
+    let last = merged(&w.run("hero_collab", &["--logs", "--lines", "2"]));
+    assert_eq!(last, lines[lines.len() - 2..], "{raw}");
+    assert_eq!(merged(&w.run("hero_collab", &["--logs", "--since", "1h"])), lines);
+    let since_start = lines.iter().find(|l| l.1 == all[1]).unwrap();
+    let age = humantime::parse_rfc3339(&since_start.0).unwrap().elapsed().unwrap();
+    // Everything before collab's server started is older than `age`, whatever time passes.
+    let recent = merged(&w.run("hero_collab", &["--logs", "--since", &format!("{}ms", age.as_millis())]));
+    assert!(recent.iter().all(|l| l.0 >= since_start.0), "{recent:?}");
+    assert!(!recent.iter().any(|l| l.2.starts_with("starting up")), "the proxy's first lines are older: {recent:?}");
+    // The subcommand form says the same.
+    let sub = w.run("hero_tasks", &["service", "logs", "-n", "1"]);
+    assert!(sub.status.success(), "{}", text(&sub));
+}
+
+/// Reads stdout lines until one satisfies `done`; returns them all.
+fn read_until(out: &mut impl std::io::BufRead, done: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut seen = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).unwrap() > 0, "ended early: {seen:#?}");
+        let stop = done(&line);
+        seen.push(line);
+        if stop {
+            return seen;
+        }
+    }
+}
+
+#[test]
+fn follow_goes_on_across_a_rotation_and_a_restart_of_one_action() {
+    let w = World::new();
+    w.knob("HERO_PROXY_CHATTER_MS", "5");
+    // Small logs, so the chatter rotates them within moments.
+    let start = w.command("hero_collab", &["--start"]).env("SERVICE_MANIFEST_LOG_MAX_BYTES", "4096").output().unwrap();
+    assert!(start.status.success(), "{}", text(&start));
+    let mut follow = w.command("hero_collab", &["--logs", "--follow"]);
+    follow.stdout(std::process::Stdio::piped());
+    let mut child = KillOnDrop(follow.spawn().unwrap());
+    let mut out = std::io::BufReader::new(child.0.stdout.take().unwrap());
+    let chatter = |l: &str| {
+        l.split(" | ").nth(1).and_then(|t| t.strip_prefix("chatter ")).and_then(|t| t[..6].parse::<u64>().ok())
+    };
+    // Two rotations' worth of chatter (about 70 bytes a line), every number once, in order.
+    let seen = read_until(&mut out, |l| chatter(l).is_some_and(|n| n >= 150));
+    let numbers: Vec<u64> = seen.iter().filter_map(|l| chatter(l)).collect();
+    let from = numbers[0];
+    assert_eq!(numbers, (from..from + numbers.len() as u64).collect::<Vec<_>>(), "a line lost or repeated");
+    let rotated = w.path("supervisor.state/logs/hero_proxy/hero_proxy_server.log.1");
+    assert!(rotated.exists(), "the log rotated meanwhile");
+    // A restart of the proxy: its new start and new chatter follow, prefixed with it.
+    assert!(w.run("hero_proxy", &["--restart"]).status.success());
+    let seen = read_until(&mut out, |l| l.contains("hero_proxy/hero_proxy_server started at"));
+    assert!(seen.last().unwrap().contains("hero_proxy/hero_proxy_server   | --- "), "{seen:#?}");
+    let seen = read_until(&mut out, |l| chatter(l) == Some(3));
+    assert!(seen.iter().all(|l| l.contains(" | ")), "{seen:#?}");
+    drop(child);
+}

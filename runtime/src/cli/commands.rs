@@ -7,7 +7,7 @@ use super::check::{self, Dirs};
 use super::exit::{self, Failure};
 use super::launch::{self, Mode};
 use super::progress::{self, Involved};
-use super::{Command, Format, Via, logs, plan, status};
+use super::{Command, Format, Via, plan, status};
 use crate::Manifest;
 use crate::api::{RunState, SupervisorInfo, WaitFor};
 use crate::client::{Client, ClientError};
@@ -49,7 +49,10 @@ fn zinit(
         Command::Stop => Z::Stop,
         Command::Restart => Z::Restart,
         Command::Status(format) => Z::Status { json: format == Format::Json },
-        Command::Logs { action, .. } => Z::Logs(action),
+        Command::Logs(query) => match query.action {
+            Some(action) => Z::Logs(action),
+            None => return Err("with --backend zinit, --logs needs an action: zinit keeps one log per service".into()),
+        },
         Command::Plan(format) => {
             let text =
                 if format == Format::Json { plan::plan_json(spec, manifest) } else { plan::plan_text(spec, manifest) };
@@ -76,7 +79,7 @@ async fn execute(command: Command, at: &Locations, spec: &ServiceSpec, manifest:
         Command::Restart => restart(at, spec).await,
         Command::Stop => stop(at, spec).await,
         Command::Status(format) => show_status(at, spec, format).await,
-        Command::Logs { action, follow } => show_logs(at, spec, manifest, &action, follow).await,
+        Command::Logs(query) => super::logs::show(at, spec, manifest, &query).await,
         Command::Plan(format) => show_plan(at, spec, manifest, format).await,
         Command::Check => check_only(at, spec).await,
         Command::Graph(_) => Ok(()),
@@ -286,53 +289,6 @@ async fn show_status(at: &Locations, spec: &ServiceSpec, format: Format) -> Resu
     }
     // The table already said it all; a short reason on stderr keeps JSON on stdout clean.
     Err(Failure::new(exit::NOT_RUNNING, format!("not up: {}", down.join(", "))))
-}
-
-/// `--logs`: the action named, if the service involves it (its own, a dependency it
-/// names, or one the supervisor pulled in for it); read from disk, supervisor or not.
-async fn show_logs(
-    at: &Locations,
-    spec: &ServiceSpec,
-    manifest: &Manifest,
-    name: &str,
-    follow: bool,
-) -> Result<(), Failure> {
-    let mut candidates: Vec<String> = spec.actions.iter().map(|a| format!("{}/{}", spec.name, a.name)).collect();
-    for dep in spec.actions.iter().flat_map(|a| &a.depends_on).filter(|d| d.action.is_some()) {
-        candidates.push(dep.label());
-    }
-    let mut state_dir = at.state_dir();
-    if let Some(mut client) = launch::connect(&at.socket).await? {
-        state_dir = client.info().await?.state_dir;
-        if let Ok(answer) = client.wait(&spec.name, WaitFor::Settled, 0).await {
-            candidates.extend(answer.actions.iter().map(|s| format!("{}/{}", s.service, s.action)));
-        }
-    }
-    let mut seen = BTreeSet::new();
-    candidates.retain(|c| seen.insert(c.clone()));
-    let matches: Vec<&String> = candidates
-        .iter()
-        .filter(|c| c.as_str() == name || c.rsplit_once('/').is_some_and(|(_, action)| action == name))
-        .collect();
-    let label = match matches.as_slice() {
-        [one] => (*one).clone(),
-        [] => {
-            let why = match manifest.binary(name) {
-                Some(_) => format!("`{name}` is install-only: the supervisor never starts it, so it has no log"),
-                None => format!("`{name}` is not an action {} involves", spec.name),
-            };
-            return Err(Failure::from(format!("{why}; actions with logs: {}", candidates.join(", "))));
-        }
-        many => {
-            let names: Vec<&str> = many.iter().map(|s| s.as_str()).collect();
-            return Err(Failure::from(format!(
-                "`{name}` is ambiguous: {}; name it as service/action",
-                names.join(", ")
-            )));
-        }
-    };
-    let (service, action) = label.split_once('/').unwrap_or((spec.name.as_str(), label.as_str()));
-    logs::show(&paths::action_log(&state_dir, service, action), follow)
 }
 
 async fn show_plan(at: &Locations, spec: &ServiceSpec, manifest: &Manifest, format: Format) -> Result<(), Failure> {

@@ -45,12 +45,20 @@ pub struct ServiceArgs {
     #[arg(long = "status", id = "service_status", value_name = "FORMAT", num_args = 0..=1,
           require_equals = true, default_missing_value = "text")]
     pub status: Option<Format>,
-    /// Print the log of an action: one of this service's, or a dependency's (`svc/action`).
-    #[arg(long = "logs", id = "service_logs", value_name = "ACTION")]
-    pub logs: Option<String>,
+    /// Print the logs of every action the service involves, merged in time order; or of one
+    /// action: this service's, or a dependency's (`svc/action`).
+    #[arg(long = "logs", id = "service_logs", value_name = "ACTION", num_args = 0..=1)]
+    pub logs: Option<Option<String>>,
     /// With --logs: keep printing what is appended.
     #[arg(long = "follow", id = "service_follow", requires = "service_logs")]
     pub follow: bool,
+    /// With --logs: only the last N lines.
+    #[arg(long = "lines", id = "service_lines", value_name = "N", requires = "service_logs")]
+    pub lines: Option<usize>,
+    /// With --logs: only the lines of the last DURATION (`10m`, `1h 30m`).
+    #[arg(long = "since", id = "service_since", value_name = "DURATION", requires = "service_logs",
+          value_parser = super::parse_duration)]
+    pub since: Option<std::time::Duration>,
     /// Print the start order as a dependency tree, and what would stop a start.
     #[arg(long = "plan", id = "service_plan", value_name = "FORMAT", num_args = 0..=1,
           require_equals = true, default_missing_value = "text")]
@@ -120,7 +128,12 @@ impl ServiceArgs {
         } else if let Some(format) = self.status {
             Command::Status(format)
         } else if let Some(action) = &self.logs {
-            Command::Logs { action: action.clone(), follow: self.follow }
+            Command::Logs(super::logs::LogQuery {
+                action: action.clone(),
+                follow: self.follow,
+                lines: self.lines,
+                since: self.since,
+            })
         } else if let Some(format) = self.plan {
             Command::Plan(format)
         } else if let Some(format) = self.timeline {

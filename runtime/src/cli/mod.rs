@@ -77,7 +77,7 @@ pub(crate) enum Command {
     Stop,
     Restart,
     Status(Format),
-    Logs { action: String, follow: bool },
+    Logs(logs::LogQuery),
     Plan(Format),
     Check,
     Graph(GraphFormat),
@@ -86,6 +86,11 @@ pub(crate) enum Command {
     Info(Format),
     Export { format: String, dir: std::path::PathBuf },
     Timeline(timeline::TimelineFormat),
+}
+
+/// A duration as people write it (`10m`, `1h 30m`, `500ms`), for `--since`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (write a duration such as 10m, 1h 30m or 500ms)"))
 }
 
 /// The environment variable naming the active profiles, comma-separated (`--profile`).
@@ -183,7 +188,8 @@ mod tests {
             assert_eq!(e.kind(), clap::error::ErrorKind::MissingRequiredArgument, "{args:?}: {e}");
         }
         let logs = parse(&["--config", "c", "--logs", "x", "--follow"]).unwrap();
-        assert_eq!(logs.service.command(), Some(Command::Logs { action: "x".into(), follow: true }));
+        let query = logs::LogQuery { action: Some("x".into()), follow: true, ..Default::default() };
+        assert_eq!(logs.service.command(), Some(Command::Logs(query)));
     }
 
     #[test]
@@ -196,7 +202,9 @@ mod tests {
     fn the_subcommand_form_needs_none_of_the_clis_required_flags() {
         let cli = parse(&["service", "logs", "hero_proxy/hero_proxy_server", "--follow", "--bin-dir", "/b"]).unwrap();
         let Some(Cmd::Service(s)) = cli.command else { panic!("not the service subcommand") };
-        assert_eq!(s.command(), Command::Logs { action: "hero_proxy/hero_proxy_server".into(), follow: true });
+        let query =
+            logs::LogQuery { action: Some("hero_proxy/hero_proxy_server".into()), follow: true, ..Default::default() };
+        assert_eq!(s.command(), Command::Logs(query));
         assert_eq!(s.bin_dir.as_deref(), Some(std::path::Path::new("/b")));
         assert!(parse(&["--start"]).is_err(), "the flag form keeps the CLI's own requirements");
     }

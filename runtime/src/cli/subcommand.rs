@@ -74,13 +74,20 @@ pub enum ServiceVerb {
         #[arg(long)]
         json: bool,
     },
-    /// Print the log of an action: this service's, or a dependency's (`svc/action`).
+    /// Print the logs of every action the service involves, merged in time order; or of
+    /// one action: this service's, or a dependency's (`svc/action`).
     Logs {
-        /// The action.
-        action: String,
+        /// The action; without it, every action the service involves.
+        action: Option<String>,
         /// Keep printing what is appended.
         #[arg(long, short)]
         follow: bool,
+        /// Only the last N lines.
+        #[arg(long, short = 'n', value_name = "N")]
+        lines: Option<usize>,
+        /// Only the lines of the last DURATION (`10m`, `1h 30m`).
+        #[arg(long, value_name = "DURATION", value_parser = super::parse_duration)]
+        since: Option<std::time::Duration>,
     },
     /// Print the start order as a dependency tree, and what would stop a start.
     Plan {
@@ -125,7 +132,12 @@ impl ServiceCommand {
             ServiceVerb::Stop => Command::Stop,
             ServiceVerb::Restart => Command::Restart,
             ServiceVerb::Status { json } => Command::Status(format(*json)),
-            ServiceVerb::Logs { action, follow } => Command::Logs { action: action.clone(), follow: *follow },
+            ServiceVerb::Logs { action, follow, lines, since } => Command::Logs(super::logs::LogQuery {
+                action: action.clone(),
+                follow: *follow,
+                lines: *lines,
+                since: *since,
+            }),
             ServiceVerb::Plan { json } => Command::Plan(format(*json)),
             ServiceVerb::Timeline { format } => Command::Timeline(*format),
             ServiceVerb::Check => Command::Check,

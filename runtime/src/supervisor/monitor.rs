@@ -593,8 +593,8 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &mut [*const c
             report(fds.report_w, b'P', pid, errno);
             libc::_exit(0);
         }
-        write_all(log, &plan.separator);
-        size += plan.separator.len() as u64;
+        let mut line_start = true;
+        copy_out(plan, &mut log, &mut size, &plan.separator, &mut line_start);
         report(fds.report_w, b'P', pid, 0);
         let sfd = libc::signalfd(-1, &raw const chld, libc::SFD_CLOEXEC);
         let mut out = fds.out_r;
@@ -617,11 +617,7 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &mut [*const c
                 let n = libc::read(out, buf.as_mut_ptr().cast(), buf.len());
                 if n > 0 {
                     let n = usize::try_from(n).unwrap_or(0);
-                    if size > 0 && size + n as u64 > plan.log_max_bytes {
-                        rotate(plan, &mut log, &mut size);
-                    }
-                    write_all(log, &buf[..n]);
-                    size += n as u64;
+                    copy_out(plan, &mut log, &mut size, &buf[..n], &mut line_start);
                 } else if n == 0 || last_error() != libc::EINTR {
                     close(out);
                     out = -1;
@@ -654,7 +650,7 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &mut [*const c
                     };
                     if children_gone {
                         // One report for the common case: the log is complete, the group gone.
-                        drain(plan, out, &mut log, &mut size, &mut buf);
+                        drain(plan, out, &mut log, &mut size, &mut buf, &mut line_start);
                         report(fds.report_w, b'X', kind, value);
                         libc::_exit(0);
                     }
@@ -666,7 +662,14 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &mut [*const c
 }
 
 /// Copies what is left in the output pipe into the log: every writer has exited, so it ends.
-unsafe fn drain(plan: &Plan, out: c_int, log: &mut c_int, size: &mut u64, buf: &mut [u8; 16384]) {
+unsafe fn drain(
+    plan: &Plan,
+    out: c_int,
+    log: &mut c_int,
+    size: &mut u64,
+    buf: &mut [u8; 16384],
+    line_start: &mut bool,
+) {
     if out < 0 {
         return;
     }
@@ -681,11 +684,40 @@ unsafe fn drain(plan: &Plan, out: c_int, log: &mut c_int, size: &mut u64, buf: &
             if n == 0 {
                 break;
             }
-            if *size > 0 && *size + n as u64 > plan.log_max_bytes {
-                rotate(plan, log, size);
+            copy_out(plan, log, size, &buf[..n], line_start);
+        }
+    }
+}
+
+/// Appends `chunk` of the daemon's output to the log, each line after the time its first
+/// byte arrived (see [`crate::logline`]), rotating first when it would not fit.
+/// `line_start`: the next byte begins a line.
+unsafe fn copy_out(plan: &Plan, log: &mut c_int, size: &mut u64, mut chunk: &[u8], line_start: &mut bool) {
+    let lines = chunk.iter().filter(|b| **b == b'\n').count() + 1;
+    let grows = (chunk.len() + lines * crate::logline::STAMP_LEN) as u64;
+    // SAFETY: paths and buffers prepared before the fork, or on this stack.
+    unsafe {
+        if *size > 0 && *size + grows > plan.log_max_bytes {
+            rotate(plan, log, size);
+        }
+        let mut stamp = [0u8; crate::logline::STAMP_LEN];
+        while !chunk.is_empty() {
+            if *line_start {
+                let mut now: libc::timespec = std::mem::zeroed();
+                libc::clock_gettime(libc::CLOCK_REALTIME, &raw mut now);
+                crate::logline::write_stamp(
+                    &mut stamp,
+                    now.tv_sec,
+                    u32::try_from(now.tv_nsec / 1000).unwrap_or(0),
+                );
+                write_all(*log, &stamp);
+                *size += stamp.len() as u64;
             }
-            write_all(*log, &buf[..n]);
-            *size += n as u64;
+            let end = chunk.iter().position(|b| *b == b'\n').map_or(chunk.len(), |i| i + 1);
+            write_all(*log, &chunk[..end]);
+            *size += end as u64;
+            *line_start = chunk[end - 1] == b'\n';
+            chunk = &chunk[end..];
         }
     }
 }

@@ -106,7 +106,7 @@ pub async fn kill_group_and_drain(pgid: u32) {
 /// The last non-empty line of a log file, for failure reasons.
 pub fn last_log_line(log: &Path) -> Option<String> {
     let tail = read_tail(log, 4096).ok()?;
-    tail.lines().rev().map(str::trim).find(|l| !l.is_empty()).map(str::to_owned)
+    tail.lines().rev().map(|l| crate::logline::split(l).1.trim()).find(|l| !l.is_empty()).map(str::to_owned)
 }
 
 /// The last `max` bytes of a log file.

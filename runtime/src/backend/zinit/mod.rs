@@ -104,10 +104,29 @@ pub fn run_to(
                 .call("logs.get", json!({ "name": service_name(&spec.name, &binary), "lines": 100_000 }))
                 .map_err(|e| not_registered(e, spec))?;
             for line in lines.as_array().into_iter().flatten() {
-                let _ = writeln!(out, "{}", line.as_str().unwrap_or_default());
+                let _ = writeln!(out, "{}", human_log_line(line.as_str().unwrap_or_default()));
             }
             Ok(())
         }
+    }
+}
+
+/// A zinit log line (`<epoch ms> [stdout] text`) as the embedded supervisor's logs print:
+/// the time in RFC 3339, then the text (`[stderr]` kept, `[stdout]` dropped).
+///
+/// ```
+/// use service_manifest_runtime::backend::zinit::human_log_line;
+/// assert_eq!(human_log_line("1796294106555 [stdout] listening"), "2026-12-03T10:35:06.555Z listening");
+/// assert_eq!(human_log_line("1796294106555 [stderr] oops"), "2026-12-03T10:35:06.555Z [stderr] oops");
+/// assert_eq!(human_log_line("not a zinit line"), "not a zinit line");
+/// ```
+pub fn human_log_line(line: &str) -> String {
+    let parsed = line.split_once(' ').and_then(|(ms, rest)| Some((ms.parse::<u64>().ok()?, rest)));
+    let Some((ms, rest)) = parsed else { return line.to_owned() };
+    let at = humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms));
+    match rest.strip_prefix("[stdout] ") {
+        Some(text) => format!("{at} {text}"),
+        None => format!("{at} {rest}"),
     }
 }
 
