@@ -30,6 +30,7 @@ pub const DAEMONS: &[&str] = &[
     "lk-backend",
     "hero_tasks_server",
     "hero_tasks_web",
+    "hero_tasks_debug",
     "hero_tasks_migrate",
 ];
 
@@ -45,7 +46,7 @@ pub fn run_as_daemon() -> Option<ExitCode> {
         "hero_livekit_admin" => |own| admin(own, "hero_livekit/server.sock"),
         "lk-backend" => lk_backend,
         "hero_tasks_server" => tasks_server,
-        "hero_tasks_web" => |own| admin(own, "hero_tasks/server.sock"),
+        "hero_tasks_web" | "hero_tasks_debug" => |own| admin(own, "hero_tasks/server.sock"),
         "hero_tasks_migrate" => |_| tasks_migrate(),
         _ => return None,
     };

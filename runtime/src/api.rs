@@ -104,6 +104,9 @@ pub struct SupervisorInfo {
     /// How many live actions that limit leaves room for (each holds two descriptors).
     #[serde(default)]
     pub action_capacity: u64,
+    /// The services defined with profiles active (`--profile`), with them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub profiles: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// A service, or one of its actions.
@@ -240,6 +243,9 @@ pub struct ActionStatus {
     /// Its health check's view of its current (or last) run, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<HealthStatus>,
+    /// The profiles its service is defined with (`--profile`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
 }
 
 /// Where a run stands with its health check, in docker's words.

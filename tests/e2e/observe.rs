@@ -136,3 +136,31 @@ fn follow_goes_on_across_a_rotation_and_a_restart_of_one_action() {
     assert!(seen.iter().all(|l| l.contains(" | ")), "{seen:#?}");
     drop(child);
 }
+
+#[test]
+fn the_active_profiles_show_in_status_plan_and_info_and_a_start_that_changes_them_says_so() {
+    let w = World::new();
+    let start = w.run("hero_tasks", &["service", "start", "--profile", "debug"]);
+    assert!(start.status.success(), "{}", text(&start));
+    let status = text(&w.run("hero_tasks", &["service", "status"]));
+    assert!(status.starts_with("hero_tasks: profile debug active\n"), "{status}");
+    assert!(status.contains("hero_tasks/hero_tasks_debug"), "{status}");
+    let plan = text(&w.run("hero_tasks", &["service", "plan", "--profile", "debug"]));
+    assert!(plan.starts_with("hero_tasks: start plan (profile debug)\n"), "{plan}");
+    let plain_plan = text(&w.run("hero_tasks", &["service", "plan"]));
+    assert!(plain_plan.starts_with("hero_tasks: start plan (no profile active; it declares debug)\n"), "{plain_plan}");
+    let info = text(&w.run("hero_tasks", &["service", "info"]));
+    assert!(info.contains("profiles     hero_tasks: debug\n"), "{info}");
+    // A plain start drops the profile, and says so.
+    let plain = w.run("hero_tasks", &["service", "start"]);
+    let said = text(&plain);
+    assert!(plain.status.success(), "{said}");
+    assert!(said.contains("note: hero_tasks was defined with profile debug; this start uses no profile"), "{said}");
+    let status = text(&w.run("hero_tasks", &["service", "status"]));
+    assert!(status.starts_with("hero_tasks: no profile active (it declares debug)\n"), "{status}");
+    // Its log is still asked for by name: the answer says which profile it needs.
+    let logs = w.run("hero_tasks", &["service", "logs", "hero_tasks_debug"]);
+    let said = text(&logs);
+    assert_eq!(logs.status.code(), Some(1), "{said}");
+    assert!(said.contains("`hero_tasks_debug` runs only in the profile `debug`, which is not active here"), "{said}");
+}

@@ -78,7 +78,7 @@ async fn execute(command: Command, at: &Locations, spec: &ServiceSpec, manifest:
         Command::Start => start(at, spec).await,
         Command::Restart => restart(at, spec).await,
         Command::Stop => stop(at, spec).await,
-        Command::Status(format) => show_status(at, spec, format).await,
+        Command::Status(format) => show_status(at, spec, manifest, format).await,
         Command::Logs(query) => super::logs::show(at, spec, manifest, &query).await,
         Command::Plan(format) => show_plan(at, spec, manifest, format).await,
         Command::Check => check_only(at, spec).await,
@@ -173,7 +173,11 @@ async fn start(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
     let spec = &registration(spec, &dirs);
     let mut client = match client {
         Some(c) => c,
-        None => launch::launch(at, Mode::Detached).await?,
+        None => {
+            let mut client = launch::launch(at, Mode::Detached).await?;
+            super::announce::restored(&mut client, spec).await?;
+            client
+        }
     };
     apply_and_follow(&mut client, spec).await
 }
@@ -184,6 +188,7 @@ async fn apply_and_follow(client: &mut Client, spec: &ServiceSpec) -> Result<(),
 
 /// Applies and starts the service, shows its progress; `since` ends at the last entry shown.
 async fn apply_and_follow_from(client: &mut Client, spec: &ServiceSpec, since: &mut u64) -> Result<(), Failure> {
+    super::announce::profile_change(client, spec).await?;
     *since = progress::journal_head(client).await?;
     let report = client.apply(spec, true).await?;
     print_notes(&report.notes);
@@ -207,6 +212,7 @@ async fn restart(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
         let mut client = launch::launch(at, Mode::Detached).await?;
         return apply_and_follow(&mut client, spec).await;
     };
+    super::announce::profile_change(&mut client, spec).await?;
     client.apply(spec, false).await?;
     let since = progress::journal_head(&mut client).await?;
     let report = client.restart(&spec.name, None).await?;
@@ -252,7 +258,7 @@ fn is_unknown(e: &ClientError) -> bool {
     matches!(e, ClientError::Rpc(rpc) if rpc.message.starts_with("no service"))
 }
 
-async fn show_status(at: &Locations, spec: &ServiceSpec, format: Format) -> Result<(), Failure> {
+async fn show_status(at: &Locations, spec: &ServiceSpec, manifest: &Manifest, format: Format) -> Result<(), Failure> {
     let Some(mut client) = launch::connect(&at.socket).await? else {
         return Err(Failure::new(
             exit::NOT_RUNNING,
@@ -274,6 +280,15 @@ async fn show_status(at: &Locations, spec: &ServiceSpec, format: Format) -> Resu
     };
     let involved = Involved::of(spec);
     let completed = |s: &crate::api::ActionStatus| s.state == RunState::Exited && involved.is_up(s);
+    if format == Format::Text
+        && let Some(line) = super::announce::profiles_line(
+            &spec.name,
+            &super::announce::defined_profiles(&answer.actions, &spec.name),
+            manifest,
+        )
+    {
+        println!("{line}");
+    }
     print!("{}", status::render(&answer.actions, format == Format::Json, completed));
     let down: Vec<String> = answer
         .actions
@@ -348,6 +363,12 @@ async fn foreground(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
     let mut client = launch::launch(at, Mode::Foreground).await?;
     let mut since = 0;
     let started = apply_and_follow_from(&mut client, spec, &mut since).await;
+    // Everything Ctrl-C will stop, this service's and what it pulled in or brought back.
+    let supervised = alive(&mut client).await?;
+    if !supervised.is_empty() {
+        let list: Vec<&str> = supervised.iter().map(String::as_str).collect();
+        eprintln!("supervising {}", list.join(", "));
+    }
     match &started {
         Ok(()) => eprintln!("running in the foreground; Ctrl-C stops everything"),
         Err(f) => eprintln!("error: {}\nstill supervising; Ctrl-C stops everything", f.message),
@@ -460,5 +481,7 @@ async fn info(at: &Locations, format: Format) -> Result<(), Failure> {
     println!("uptime       {}", status::human(info.uptime_ms));
     println!("services     {} defined, {running} actions running", info.services);
     println!("open files   limit {}: room for about {} live actions", info.open_files_limit, info.action_capacity);
+    let profiles: Vec<String> = info.profiles.iter().map(|(s, p)| format!("{s}: {}", p.join(", "))).collect();
+    println!("profiles     {}", if profiles.is_empty() { "none active".to_owned() } else { profiles.join("; ") });
     Ok(())
 }

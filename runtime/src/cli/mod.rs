@@ -42,6 +42,7 @@
 //! `main` or its parser (see the `role` module), so required arguments and subcommands of
 //! the CLI never get in the way.
 
+mod announce;
 mod check;
 mod commands;
 pub mod exit;

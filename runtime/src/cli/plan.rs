@@ -66,7 +66,15 @@ fn gate(dep: &ActionDep) -> String {
 /// The start order as a tree: each step with the gates it waits on, then the
 /// install-only binaries.
 pub fn plan_text(spec: &ServiceSpec, manifest: &Manifest) -> String {
-    let mut out = format!("{}: start plan\n", spec.name);
+    let profiles = match (spec.profiles.as_slice(), manifest.service.profiles.is_empty()) {
+        ([], true) => String::new(),
+        ([], false) => {
+            let declared: Vec<&str> = manifest.service.profiles.iter().map(AsRef::as_ref).collect();
+            format!(" (no profile active; it declares {})", declared.join(", "))
+        }
+        (active, _) => format!(" (profile{} {})", if active.len() == 1 { "" } else { "s" }, active.join(", ")),
+    };
+    let mut out = format!("{}: start plan{profiles}\n", spec.name);
     for (i, step) in start_order(spec).iter().enumerate() {
         let n = i + 1;
         match step.own {

@@ -335,6 +335,7 @@ mod tests {
             exit_code: None,
             save_error: None,
             health: None,
+            profiles: Vec::new(),
         }
     }
 

@@ -705,11 +705,7 @@ unsafe fn copy_out(plan: &Plan, log: &mut c_int, size: &mut u64, mut chunk: &[u8
             if *line_start {
                 let mut now: libc::timespec = std::mem::zeroed();
                 libc::clock_gettime(libc::CLOCK_REALTIME, &raw mut now);
-                crate::logline::write_stamp(
-                    &mut stamp,
-                    now.tv_sec,
-                    u32::try_from(now.tv_nsec / 1000).unwrap_or(0),
-                );
+                crate::logline::write_stamp(&mut stamp, now.tv_sec, u32::try_from(now.tv_nsec / 1000).unwrap_or(0));
                 write_all(*log, &stamp);
                 *size += stamp.len() as u64;
             }

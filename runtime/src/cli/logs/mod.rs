@@ -140,13 +140,23 @@ fn pick(name: &str, candidates: &[String], spec: &ServiceSpec, manifest: &Manife
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
         [] => {
+            let needs_profile = |profiles: &[service_manifest_core::model::Text]| {
+                let list: Vec<String> = profiles.iter().map(|p| format!("`{p}`")).collect();
+                let (s, is) = if list.len() == 1 { ("", "is") } else { ("s", "are") };
+                format!("only in the profile{s} {}, which {is} not active here (add --profile)", list.join(", "))
+            };
+            let dependency = manifest.dependencies.iter().find(|d| {
+                !d.profiles.is_empty()
+                    && d.bin.as_deref().is_some_and(|b| name == b || name == format!("{}/{b}", d.repo))
+            });
             let why = match manifest.binary(name) {
-                Some(b) if b.is_started() => format!(
-                    "`{name}` runs only in the profile{} {}, which {} not active here (add --profile)",
-                    if b.profiles.len() == 1 { "" } else { "s" },
-                    b.profiles.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "),
-                    if b.profiles.len() == 1 { "is" } else { "are" }
-                ),
+                None if let Some(d) = dependency => {
+                    format!("`{name}` is a dependency of {} {}", spec.name, needs_profile(&d.profiles))
+                }
+                Some(b) if b.is_started() && !b.profiles.is_empty() => {
+                    format!("`{name}` runs {}", needs_profile(&b.profiles))
+                }
+                Some(b) if b.is_started() => format!("`{name}` has not run with this supervisor yet"),
                 Some(_) => format!("`{name}` is install-only: the supervisor never starts it, so it has no log"),
                 None => format!("`{name}` is not an action {} involves", spec.name),
             };

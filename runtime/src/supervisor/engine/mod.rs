@@ -876,6 +876,7 @@ impl Core {
             },
             save_error: self.save_error.clone(),
             health: a.health.clone(),
+            profiles: self.services.get(&k.0).map(|s| s.profiles.clone()).unwrap_or_default(),
         }
     }
 }

@@ -105,6 +105,12 @@ impl Core {
                 journal_seq: self.next_seq.saturating_sub(1),
                 open_files_limit: self.open_files,
                 action_capacity: super::super::action_capacity(self.open_files),
+                profiles: self
+                    .services
+                    .values()
+                    .filter(|s| !s.profiles.is_empty())
+                    .map(|s| (s.name.clone(), s.profiles.clone()))
+                    .collect(),
             }),
         };
         let durable = answer.is_ok() && self.dirty.any();
