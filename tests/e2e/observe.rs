@@ -164,3 +164,87 @@ fn the_active_profiles_show_in_status_plan_and_info_and_a_start_that_changes_the
     assert_eq!(logs.status.code(), Some(1), "{said}");
     assert!(said.contains("`hero_tasks_debug` runs only in the profile `debug`, which is not active here"), "{said}");
 }
+
+/// A pseudo-terminal: the master side, and a file for the slave side.
+fn pty() -> (std::fs::File, std::fs::File) {
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC).unwrap();
+    grantpt(&master).unwrap();
+    unlockpt(&master).unwrap();
+    let name = ptsname(&master, Vec::new()).unwrap();
+    let slave = std::fs::File::options().read(true).write(true).open(name.to_str().unwrap()).unwrap();
+    (std::fs::File::from(master), slave)
+}
+
+#[test]
+fn status_watch_on_a_terminal_redraws_at_a_change_and_ctrl_c_restores_the_terminal() {
+    let w = World::new();
+    assert!(w.run("hero_collab", &["--start"]).status.success());
+    let (mut master, slave) = pty();
+    let mut watch = w.command("hero_collab", &["--status", "--watch"]);
+    watch.stdin(slave.try_clone().unwrap()).stdout(slave.try_clone().unwrap()).stderr(slave);
+    let child = KillOnDrop(watch.spawn().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = std::io::Read::read(&mut master, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
+    let wait_for = |what: &dyn Fn(&str) -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if what(&seen.lock().unwrap()) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "gave up; the terminal shows:\n{}", seen.lock().unwrap());
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    };
+    // The last drawing of the admin's row.
+    let admin_row = |screen: &str| -> String {
+        let last = screen.rfind("hero_collab/hero_collab_admin").unwrap_or(0);
+        screen[last..].lines().next().unwrap_or_default().to_owned()
+    };
+    wait_for(&|s| admin_row(s).contains("ready"));
+    assert!(seen.lock().unwrap().starts_with("\x1b[?25l"), "the cursor is hidden while it draws");
+    let stop = w.run("hero_collab", &["--stop", "--action", "hero_collab_admin"]);
+    assert!(stop.status.success(), "{}", text(&stop));
+    let t = std::time::Instant::now();
+    wait_for(&|s| admin_row(s).contains("exited"));
+    eprintln!("the change was drawn {:?} after --stop returned", t.elapsed());
+    let screen = seen.lock().unwrap().clone();
+    assert!(screen.contains("A\x1b[J"), "redrawn in place (cursor up, clear), not appended: {screen:?}");
+    // Ctrl-C: it ends, successfully, and gives the cursor back.
+    let pid = rustix::process::Pid::from_raw(i32::try_from(child.0.id()).unwrap()).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    let mut child = child;
+    let status = child.0.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    wait_for(&|s| s.ends_with("\x1b[?25h"));
+    drop(reader);
+}
+
+#[test]
+fn status_watch_piped_prints_one_line_per_change() {
+    let w = World::new();
+    assert!(w.run("hero_collab", &["--start"]).status.success());
+    let mut watch = w.command("hero_collab", &["--status", "--watch"]);
+    watch.stdout(std::process::Stdio::piped());
+    let mut child = KillOnDrop(watch.spawn().unwrap());
+    let mut out = std::io::BufReader::new(child.0.stdout.take().unwrap());
+    let table = read_until(&mut out, |l| l.starts_with("hero_proxy/hero_proxy_server"));
+    assert!(table[0].starts_with("ACTION"), "{table:?}");
+    assert!(w.run("hero_collab", &["--restart", "--action", "hero_collab_admin"]).status.success());
+    let lines = read_until(&mut out, |l| l.contains("hero_collab/hero_collab_admin: ready"));
+    let said: Vec<&str> = lines.iter().map(|l| l.split_once(' ').unwrap().1.trim_end()).collect();
+    assert!(said.iter().any(|l| l.starts_with("hero_collab/hero_collab_admin: stopping")), "{said:?}");
+    assert!(said.iter().any(|l| l.starts_with("hero_collab/hero_collab_admin: spawned")), "{said:?}");
+    assert!(!lines.iter().any(|l| l.contains('\x1b')), "no escapes when piped: {lines:?}");
+}

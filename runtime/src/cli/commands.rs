@@ -45,10 +45,14 @@ fn zinit(
 ) -> Result<(), String> {
     use crate::backend::zinit::{self, Command as Z};
     let command = match command {
-        Command::Start => Z::Start,
-        Command::Stop => Z::Stop,
-        Command::Restart => Z::Restart,
-        Command::Status(format) => Z::Status { json: format == Format::Json },
+        Command::Start(Some(_)) | Command::Stop(Some(_)) | Command::Restart(Some(_)) => {
+            return Err("with --backend zinit, a command acts on the whole service: drop --action".into());
+        }
+        Command::Start(None) => Z::Start,
+        Command::Stop(None) => Z::Stop,
+        Command::Restart(None) => Z::Restart,
+        Command::Status(_, true) => return Err("with --backend zinit, use zinit's own tools to watch".into()),
+        Command::Status(format, false) => Z::Status { json: format == Format::Json },
         Command::Logs(query) => match query.action {
             Some(action) => Z::Logs(action),
             None => return Err("with --backend zinit, --logs needs an action: zinit keeps one log per service".into()),
@@ -75,10 +79,15 @@ fn zinit(
 
 async fn execute(command: Command, at: &Locations, spec: &ServiceSpec, manifest: &Manifest) -> Result<(), Failure> {
     match command {
-        Command::Start => start(at, spec).await,
-        Command::Restart => restart(at, spec).await,
-        Command::Stop => stop(at, spec).await,
-        Command::Status(format) => show_status(at, spec, manifest, format).await,
+        Command::Start(action) => start(at, spec, checked(action, spec, manifest)?).await,
+        Command::Restart(action) => restart(at, spec, checked(action, spec, manifest)?).await,
+        Command::Stop(action) => stop(at, spec, checked(action, spec, manifest)?).await,
+        Command::Status(Format::Json, true) => Err(Failure::new(
+            exit::USAGE,
+            "--watch draws the table; for JSON, follow the supervisor's journal (the events API)",
+        )),
+        Command::Status(_, true) => watch(at, spec).await,
+        Command::Status(format, false) => show_status(at, spec, manifest, format).await,
         Command::Logs(query) => super::logs::show(at, spec, manifest, &query).await,
         Command::Plan(format) => show_plan(at, spec, manifest, format).await,
         Command::Check => check_only(at, spec).await,
@@ -166,7 +175,25 @@ fn registration(spec: &ServiceSpec, dirs: &Dirs) -> ServiceSpec {
     spec
 }
 
-async fn start(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
+/// The action `--action` names, if it is one of this service's started ones.
+fn checked(action: Option<String>, spec: &ServiceSpec, manifest: &Manifest) -> Result<Option<String>, Failure> {
+    let Some(name) = action else { return Ok(None) };
+    if spec.action(&name).is_some() {
+        return Ok(Some(name));
+    }
+    let why = match manifest.binary(&name) {
+        Some(b) if !b.is_started() => format!("`{name}` is install-only: the supervisor never starts it"),
+        Some(b) if !b.profiles.is_empty() => {
+            let list: Vec<&str> = b.profiles.iter().map(AsRef::as_ref).collect();
+            format!("`{name}` runs only in the profile(s) {}, not active here (add --profile)", list.join(", "))
+        }
+        _ => format!("`{name}` is not an action of {}", spec.name),
+    };
+    let actions: Vec<&str> = spec.actions.iter().map(|a| a.name.as_str()).collect();
+    Err(Failure::new(exit::USAGE, format!("{why}; its actions are {}", actions.join(", "))))
+}
+
+async fn start(at: &Locations, spec: &ServiceSpec, action: Option<String>) -> Result<(), Failure> {
     let mut client = launch::connect(&at.socket).await?;
     let (dirs, defined) = dirs(at, client.as_mut()).await?;
     preflight(spec, &dirs, &defined)?;
@@ -179,7 +206,14 @@ async fn start(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
             client
         }
     };
-    apply_and_follow(&mut client, spec).await
+    let Some(action) = action else { return apply_and_follow(&mut client, spec).await };
+    // The definition as a whole, then the one action (and what it requires).
+    super::announce::profile_change(&mut client, spec).await?;
+    let since = progress::journal_head(&mut client).await?;
+    client.apply(spec, false).await?;
+    let report = client.start(&spec.name, Some(&action)).await?;
+    print_notes(&report.notes);
+    progress::follow(&mut client, spec, since).await
 }
 
 async fn apply_and_follow(client: &mut Client, spec: &ServiceSpec) -> Result<(), Failure> {
@@ -202,20 +236,19 @@ fn print_notes(notes: &[String]) {
     }
 }
 
-async fn restart(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
+async fn restart(at: &Locations, spec: &ServiceSpec, action: Option<String>) -> Result<(), Failure> {
     let mut client = launch::connect(&at.socket).await?;
     let (dirs, defined) = dirs(at, client.as_mut()).await?;
     preflight(spec, &dirs, &defined)?;
     let spec = &registration(spec, &dirs);
     let Some(mut client) = client else {
         // Nothing runs, so there is nothing to stop: a restart is a start (as with systemctl).
-        let mut client = launch::launch(at, Mode::Detached).await?;
-        return apply_and_follow(&mut client, spec).await;
+        return start(at, spec, action).await;
     };
     super::announce::profile_change(&mut client, spec).await?;
     client.apply(spec, false).await?;
     let since = progress::journal_head(&mut client).await?;
-    let report = client.restart(&spec.name, None).await?;
+    let report = client.restart(&spec.name, action.as_deref()).await?;
     // "starting … again" would come before the stop lines the progress shows: the
     // progress shows the starts as they happen.
     print_notes(&report.notes);
@@ -225,13 +258,13 @@ async fn restart(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
     progress::follow(&mut client, spec, since).await
 }
 
-async fn stop(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
+async fn stop(at: &Locations, spec: &ServiceSpec, action: Option<String>) -> Result<(), Failure> {
     let Some(mut client) = launch::connect(&at.socket).await? else {
         println!("nothing to stop: no supervisor is running on {}", at.socket.display());
         return Ok(());
     };
     let before = alive(&mut client).await?;
-    let report = match client.stop(&spec.name, None).await {
+    let report = match client.stop(&spec.name, action.as_deref()).await {
         Err(e) if is_unknown(&e) => {
             println!("nothing to stop: {} is not defined with the supervisor", spec.name);
             return Ok(());
@@ -385,8 +418,19 @@ async fn foreground(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
     started.map_err(|f| Failure::new(f.code, String::new()))
 }
 
+/// `--status --watch`.
+async fn watch(at: &Locations, spec: &ServiceSpec) -> Result<(), Failure> {
+    let Some(mut client) = launch::connect(&at.socket).await? else {
+        return Err(Failure::new(
+            exit::NOT_RUNNING,
+            format!("no supervisor is running on {} (--start starts one)", at.socket.display()),
+        ));
+    };
+    super::watch::run(&mut client, spec).await
+}
+
 /// Listens for SIGINT and SIGTERM from now on; the future completes at the first.
-fn interrupt() -> Result<impl Future<Output = ()>, Failure> {
+pub(super) fn interrupt() -> Result<impl Future<Output = ()>, Failure> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut int = signal(SignalKind::interrupt()).map_err(|e| format!("cannot catch Ctrl-C: {e}"))?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| format!("cannot catch SIGTERM: {e}"))?;

@@ -45,6 +45,9 @@ pub struct ServiceArgs {
     #[arg(long = "status", id = "service_status", value_name = "FORMAT", num_args = 0..=1,
           require_equals = true, default_missing_value = "text")]
     pub status: Option<Format>,
+    /// With --status: keep the table current, redrawn at each change, until Ctrl-C.
+    #[arg(long = "watch", id = "service_watch", requires = "service_status")]
+    pub watch: bool,
     /// Print the logs of every action the service involves, merged in time order; or of one
     /// action: this service's, or a dependency's (`svc/action`).
     #[arg(long = "logs", id = "service_logs", value_name = "ACTION", num_args = 0..=1)]
@@ -84,6 +87,9 @@ pub struct ServiceArgs {
     #[arg(long = "supervisor-info", id = "service_info", value_name = "FORMAT", num_args = 0..=1,
           require_equals = true, default_missing_value = "text")]
     pub supervisor_info: Option<Format>,
+    /// With --start, --stop or --restart: that one action of this service alone.
+    #[arg(long = "action", id = "service_action", value_name = "NAME", requires = "service_command")]
+    pub action: Option<String>,
     /// The supervisor's socket [env: SERVICE_MANIFEST_SUPERVISOR_SOCKET].
     #[arg(
         long = "supervisor-socket",
@@ -120,13 +126,13 @@ impl ServiceArgs {
     /// The command these flags ask for; `None` when no service flag was given.
     pub(super) fn command(&self) -> Option<Command> {
         Some(if self.start {
-            Command::Start
+            Command::Start(self.action.clone())
         } else if self.stop {
-            Command::Stop
+            Command::Stop(self.action.clone())
         } else if self.restart {
-            Command::Restart
+            Command::Restart(self.action.clone())
         } else if let Some(format) = self.status {
-            Command::Status(format)
+            Command::Status(format, self.watch)
         } else if let Some(action) = &self.logs {
             Command::Logs(super::logs::LogQuery {
                 action: action.clone(),
@@ -171,6 +177,10 @@ impl ServiceArgs {
     pub fn run(&self, builder: crate::ServiceBuilder, manifest: &crate::Manifest) -> Option<std::process::ExitCode> {
         super::role::keep_linked();
         let command = self.command()?;
+        if self.action.is_some() && !matches!(command, Command::Start(_) | Command::Stop(_) | Command::Restart(_)) {
+            eprintln!("error: --action goes with --start, --stop or --restart");
+            return Some(std::process::ExitCode::from(super::exit::USAGE));
+        }
         let via = match self.backend {
             crate::backend::Backend::Embedded => super::Via::Embedded,
             crate::backend::Backend::Zinit => {

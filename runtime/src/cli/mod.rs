@@ -56,6 +56,7 @@ mod role;
 mod status;
 mod subcommand;
 pub mod timeline;
+mod watch;
 
 pub use flags::ServiceArgs;
 pub use plan::{GraphFormat, graph, plan_json, plan_text};
@@ -74,10 +75,12 @@ pub enum Format {
 /// What a service flag or subcommand asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Command {
-    Start,
-    Stop,
-    Restart,
-    Status(Format),
+    /// With an action: that one alone (what it requires comes along).
+    Start(Option<String>),
+    Stop(Option<String>),
+    Restart(Option<String>),
+    /// `true`: `--watch`, kept current until Ctrl-C.
+    Status(Format, bool),
     Logs(logs::LogQuery),
     Plan(Format),
     Check,
@@ -85,7 +88,10 @@ pub(crate) enum Command {
     Foreground,
     Shutdown,
     Info(Format),
-    Export { format: String, dir: std::path::PathBuf },
+    Export {
+        format: String,
+        dir: std::path::PathBuf,
+    },
     Timeline(timeline::TimelineFormat),
 }
 
@@ -128,7 +134,7 @@ pub(crate) enum Via {
 
 impl Command {
     fn starts(&self) -> bool {
-        matches!(self, Self::Start | Self::Restart | Self::Foreground)
+        matches!(self, Self::Start(_) | Self::Restart(_) | Self::Foreground)
     }
 }
 
@@ -171,10 +177,10 @@ mod tests {
         Cli::command().debug_assert();
         let cli = parse(&["--config", "c", "--json", "--status=json"]).unwrap();
         assert!(cli.json);
-        assert_eq!(cli.service.command(), Some(Command::Status(Format::Json)));
+        assert_eq!(cli.service.command(), Some(Command::Status(Format::Json, false)));
         assert_eq!(
             parse(&["--config", "c", "--status"]).unwrap().service.command(),
-            Some(Command::Status(Format::Text))
+            Some(Command::Status(Format::Text, false))
         );
     }
 
@@ -232,7 +238,7 @@ mod flag_form_with_a_required_flag {
         Cli::command().debug_assert();
         assert!(Cli::try_parse_from(["mycli"]).is_err(), "still required for the CLI's own work");
         let cli = Cli::try_parse_from(["mycli", "--status"]).unwrap();
-        assert_eq!(cli.service.command(), Some(Command::Status(Format::Text)));
+        assert_eq!(cli.service.command(), Some(Command::Status(Format::Text, false)));
         assert!(Cli::try_parse_from(["mycli", "--config", "c"]).unwrap().service.command().is_none());
     }
 

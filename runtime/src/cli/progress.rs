@@ -81,7 +81,7 @@ impl Involved {
 
     /// The line an event gives, or `None` for one that says nothing new (a first `waiting`
     /// with no gate, recorded before the gates are looked at).
-    fn line(&self, e: &Event) -> Option<String> {
+    pub(super) fn line(&self, e: &Event) -> Option<String> {
         let one_shot = self.one_shots.contains(&e.action);
         let what = match &e.kind {
             EventKind::Waiting { on } if on.is_empty() => return None,
@@ -117,7 +117,7 @@ impl Involved {
     }
 
     /// Takes in an event: a pull-in by an involved action involves the pulled one too.
-    fn track(&mut self, e: &Event) -> bool {
+    pub(super) fn track(&mut self, e: &Event) -> bool {
         if let EventKind::PulledIn { by } = &e.kind
             && self.labels.contains(by)
         {

@@ -63,16 +63,28 @@ pub struct ServiceCommand {
 #[derive(Subcommand, Clone, Debug)]
 pub enum ServiceVerb {
     /// Start this service, and what it requires, launching the supervisor if none runs.
-    Start,
+    Start {
+        /// One action of this service alone.
+        action: Option<String>,
+    },
     /// Stop this service; whatever requires it is stopped first.
-    Stop,
+    Stop {
+        /// One action of this service alone.
+        action: Option<String>,
+    },
     /// Stop, then start this service.
-    Restart,
+    Restart {
+        /// One action of this service alone.
+        action: Option<String>,
+    },
     /// Show each action's state; exit 3 if something wanted is not up.
     Status {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Keep the table current, redrawn at each change, until Ctrl-C.
+        #[arg(long, conflicts_with = "json")]
+        watch: bool,
     },
     /// Print the logs of every action the service involves, merged in time order; or of
     /// one action: this service's, or a dependency's (`svc/action`).
@@ -128,10 +140,10 @@ fn format(json: bool) -> Format {
 impl ServiceCommand {
     pub(super) fn command(&self) -> Command {
         match &self.verb {
-            ServiceVerb::Start => Command::Start,
-            ServiceVerb::Stop => Command::Stop,
-            ServiceVerb::Restart => Command::Restart,
-            ServiceVerb::Status { json } => Command::Status(format(*json)),
+            ServiceVerb::Start { action } => Command::Start(action.clone()),
+            ServiceVerb::Stop { action } => Command::Stop(action.clone()),
+            ServiceVerb::Restart { action } => Command::Restart(action.clone()),
+            ServiceVerb::Status { json, watch } => Command::Status(format(*json), *watch),
             ServiceVerb::Logs { action, follow, lines, since } => Command::Logs(super::logs::LogQuery {
                 action: action.clone(),
                 follow: *follow,
