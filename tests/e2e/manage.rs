@@ -76,8 +76,32 @@ async fn foreground_reports_a_crash_and_stops_everything_on_ctrl_c_saying_what_i
         ["hero_collab/hero_collab_admin", "hero_collab/hero_collab_server", "hero_proxy/hero_proxy_server"],
         "{stdout}{stderr}"
     );
+    // It said at the start everything it would stop, the pulled-in proxy included.
+    let supervising = stderr.lines().find_map(|l| l.strip_prefix("supervising ")).expect(&stderr);
+    let mut announced: Vec<&str> = supervising.split(", ").collect();
+    announced.sort_unstable();
+    let mut stopped = order.clone();
+    stopped.sort_unstable();
+    assert_eq!(announced, stopped, "{stderr}");
     assert_eq!(w.any_processes(), Vec::<String>::new(), "everything stopped with the foreground supervisor");
     assert_eq!(w.supervisors(), 0);
+}
+
+#[test]
+fn a_start_that_launches_the_supervisor_says_what_it_brings_back() {
+    let w = World::new();
+    assert!(w.run("hero_collab", &["--start"]).status.success());
+    assert!(w.run("hero_collab", &["--shutdown-supervisor"]).status.success());
+    // hero_tasks' start launches a supervisor, which restores collab and the proxy it ran.
+    let out = w.run("hero_tasks", &["service", "start"]);
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    let line = said
+        .lines()
+        .find_map(|l| l.strip_prefix("the supervisor also brings back what was running when it last stopped: "));
+    assert_eq!(line, Some("hero_collab, hero_proxy"), "{said}");
+    let status = w.run("hero_collab", &["--status"]);
+    assert!(status.status.success(), "it did bring collab back: {}", text(&status));
 }
 
 #[test]

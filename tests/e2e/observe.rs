@@ -248,3 +248,32 @@ fn status_watch_piped_prints_one_line_per_change() {
     assert!(said.iter().any(|l| l.starts_with("hero_collab/hero_collab_admin: spawned")), "{said:?}");
     assert!(!lines.iter().any(|l| l.contains('\x1b')), "no escapes when piped: {lines:?}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn one_action_starts_stops_and_restarts_alone_with_what_it_requires() {
+    let w = World::new();
+    let out = w.run("hero_collab", &["--start", "--action", "hero_collab_server"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let statuses = w.client().await.status(None).await.unwrap();
+    let wanted =
+        |label: &str| statuses.iter().find(|s| format!("{}/{}", s.service, s.action) == label).map(|s| s.wanted);
+    assert_eq!(wanted("hero_collab/hero_collab_server"), Some(true));
+    assert_eq!(wanted("hero_proxy/hero_proxy_server"), Some(true), "what it requires came along");
+    assert_eq!(wanted("hero_collab/hero_collab_admin"), Some(false), "its sibling did not");
+    // The subcommand form, on the admin alone; then a restart of the server alone.
+    assert!(w.run("hero_collab", &["--start", "--action", "hero_collab_admin"]).status.success());
+    let before = w.client().await.status(Some("hero_collab")).await.unwrap();
+    let out = w.run("hero_tasks", &["service", "restart", "nope"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("`nope` is not an action of hero_tasks"), "{}", text(&out));
+    let stop = w.run("hero_collab", &["--stop", "--action", "hero_collab_admin"]);
+    assert!(stop.status.success(), "{}", text(&stop));
+    assert_eq!(stop.stdout, b"stopped hero_collab/hero_collab_admin\n", "{}", text(&stop));
+    let after = w.client().await.status(Some("hero_collab")).await.unwrap();
+    let pid =
+        |list: &[service_manifest::api::ActionStatus], a: &str| list.iter().find(|s| s.action == a).and_then(|s| s.pid);
+    assert_eq!(pid(&after, "hero_collab_server"), pid(&before, "hero_collab_server"), "the server kept running");
+    assert_eq!(pid(&after, "hero_collab_admin"), None);
+    let out = w.run("hero_collab", &["--status", "--action", "hero_collab_admin"]);
+    assert_eq!(out.status.code(), Some(2), "--action goes with start, stop, restart: {}", text(&out));
+}

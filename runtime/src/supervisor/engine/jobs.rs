@@ -254,9 +254,10 @@ impl Core {
                         WaitKind::Stopped { .. } => {
                             (keys.iter().filter(|k| k.0 == *service).all(|k| !self.actions[k].is_alive()), false)
                         }
-                        // Something was asked of it, and all of it has got there.
+                        // Something was asked of it (of one action, at least: a start of one
+                        // leaves its siblings as they were), and all of it has got there.
                         _ => {
-                            let asked = acts().all(|a| a.goal == Goal::Up || a.state() != RunState::Created);
+                            let asked = acts().any(|a| a.goal == Goal::Up || a.state() != RunState::Created);
                             (asked && acts().all(Action::is_settled), false)
                         }
                     };
