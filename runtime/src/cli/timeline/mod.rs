@@ -234,7 +234,7 @@ impl Timeline {
         serde_json::to_string_pretty(self).map(|s| s + "\n").unwrap_or_default()
     }
 
-    /// A Gantt-style SVG picture; see [`svg`](self::svg) for its layout.
+    /// A Gantt-style SVG picture; see [`svg`] for its layout.
     pub fn svg(&self) -> String {
         svg::render(self)
     }

@@ -20,14 +20,17 @@ pub const CRITICAL: &str = "#d62728";
 /// Where things are drawn, in SVG user units (pixels at scale 1).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Layout {
-    /// The whole picture's width and height.
+    /// The whole picture's width.
     pub width: f64,
+    /// The whole picture's height.
     pub height: f64,
-    /// Where time 0 is drawn, and how many units a µs takes.
+    /// Where time 0 is drawn.
     pub left: f64,
+    /// How many units a µs takes.
     pub scale: f64,
-    /// The top of the first row, and each row's height.
+    /// The top of the first row.
     pub top: f64,
+    /// Each row's height.
     pub row: f64,
 }
 
