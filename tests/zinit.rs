@@ -182,6 +182,11 @@ fn collab_starts_through_zinit_only_once_hero_proxys_socket_accepts() {
     // --logs through zinit.
     let out = world.run("hero_collab", &["--logs", "hero_collab_server"]);
     assert!(out.status.success() && text(&out).contains("listening on"), "{}", text(&out));
+    // With the times the embedded supervisor's logs have, not zinit's epoch milliseconds.
+    let listening =
+        String::from_utf8_lossy(&out.stdout).lines().find(|l| l.contains("listening on")).unwrap().to_owned();
+    let (stamp, rest) = listening.split_once(' ').unwrap();
+    assert!(humantime::parse_rfc3339(stamp).is_ok() && rest.starts_with("listening on"), "{listening}");
 
     // A second --start changes nothing: no re-registration, same processes.
     let pid_before = world.rpc().status("hero_collab.hero_collab_server").unwrap().pid;

@@ -427,6 +427,15 @@ fn up(zinit: &mut Zinit) -> Result<BTreeMap<String, String>, String> {
 
 fn stop(zinit: &mut Zinit, spec: &ServiceSpec, out: &mut dyn Write) -> Result<(), String> {
     let before = up(zinit)?;
+    // zinit may call a service stopped a moment before its process has exited: "stopped"
+    // is said only once the processes it ran are gone.
+    let pids: BTreeMap<String, (u32, u64)> = before
+        .keys()
+        .filter_map(|n| {
+            let pid = zinit.status(n).ok()?.pid;
+            Some((n.clone(), (pid, crate::supervisor::process::start_time(pid)?)))
+        })
+        .collect();
     let mut order: Vec<&ActionSpec> = own_order(spec);
     order.reverse();
     for action in &order {
@@ -447,7 +456,11 @@ fn stop(zinit: &mut Zinit, spec: &ServiceSpec, out: &mut dyn Write) -> Result<()
             .filter(|n| zinit.status(n).is_ok_and(|s| s.state == "stopping"))
             .count();
         let ours_up = order.iter().any(|a| now.contains_key(&service_name(&spec.name, &a.name)));
-        if stopping == 0 && !ours_up {
+        let lingering = pids
+            .iter()
+            .filter(|(n, _)| !now.contains_key(*n))
+            .any(|(_, (pid, started))| crate::supervisor::process::is_same_process(*pid, *started));
+        if stopping == 0 && !ours_up && !lingering {
             for name in before.keys().filter(|n| !now.contains_key(*n)) {
                 if !name.starts_with(&format!("{}.", spec.name)) {
                     let _ = writeln!(out, "stopped {name} first: it depends on {}", spec.name);
