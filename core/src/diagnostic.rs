@@ -31,17 +31,25 @@ pub struct Diagnostic {
     pub span: Option<Range<usize>>,
     /// A suggestion, rendered as `= help: …`.
     pub help: Option<String>,
+    /// Other places that take part (each edge of a cycle, say), each with a note.
+    pub labels: Vec<(Range<usize>, String)>,
 }
 
 impl Diagnostic {
     /// An error at `span`.
     pub fn error(message: impl Into<String>, span: Range<usize>) -> Self {
-        Self { severity: Severity::Error, message: message.into(), span: Some(span), help: None }
+        Self { severity: Severity::Error, message: message.into(), span: Some(span), help: None, labels: Vec::new() }
     }
 
     /// An error with no place in the file.
     pub fn unlocated(message: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, message: message.into(), span: None, help: None }
+        Self { severity: Severity::Error, message: message.into(), span: None, help: None, labels: Vec::new() }
+    }
+
+    /// Points at another place that takes part, with a note (shown under the same file).
+    pub fn label(mut self, span: Range<usize>, note: impl Into<String>) -> Self {
+        self.labels.push((span, note.into()));
+        self
     }
 
     /// Adds a suggestion.
@@ -115,11 +123,16 @@ impl fmt::Display for Rendered<'_> {
         let title = level.no_name().primary_title(d.message.as_str());
         let mut group = match &d.span {
             None => title.element(Origin::path(self.file_name)),
-            Some(span) => title.element(
-                Snippet::source(self.source)
+            Some(span) => {
+                let mut snippet = Snippet::source(self.source)
                     .path(self.file_name)
-                    .annotation(AnnotationKind::Primary.span(first_line_of(self.source, span))),
-            ),
+                    .annotation(AnnotationKind::Primary.span(first_line_of(self.source, span)));
+                for (other, note) in &d.labels {
+                    let other = first_line_of(self.source, other);
+                    snippet = snippet.annotation(AnnotationKind::Context.span(other).label(note.as_str()));
+                }
+                title.element(snippet)
+            }
         };
         if let Some(help) = &d.help {
             group = group.element(Level::HELP.message(help.as_str()));
@@ -145,6 +158,16 @@ fn first_line_of(source: &str, span: &Range<usize>) -> Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_point_at_the_other_places_that_take_part() {
+        let src = "a = 1\nb = 2\nc = 3\n";
+        let d = Diagnostic::error("cycle", 12..13).label(0..1, "first").label(6..7, "second");
+        let text = d.render("f.toml", src).to_string();
+        assert!(text.contains("--> f.toml:3:1"), "{text}");
+        assert!(text.contains("1 | a = 1\n  | - first\n"), "{text}");
+        assert!(text.contains("2 | b = 2\n  | - second\n"), "{text}");
+    }
 
     #[test]
     fn renders_location_line_caret_and_help() {

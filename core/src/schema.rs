@@ -39,8 +39,8 @@ pub(crate) struct RawBinary {
     pub kind: Option<At<BinaryKind>>,
     pub spawned_by: Option<At<String>>,
     pub socket: Option<At<String>>,
-    pub args: Vec<String>,
-    pub env: Vec<(String, String)>,
+    pub args: Vec<At<String>>,
+    pub env: Vec<(At<String>, At<String>)>,
     pub after: Vec<At<String>>,
     pub start_timeout_ms: Option<u64>,
     pub restart: Option<RestartPolicy>,
@@ -157,7 +157,7 @@ fn read_binary(cx: &mut Ctxt, header: Range<usize>, table: &DeTable<'_>) -> RawB
         },
         spawned_by: f.string(cx, "spawned_by"),
         socket: f.string(cx, "socket"),
-        args: f.strings(cx, "args").into_iter().map(|a| a.value).collect(),
+        args: f.strings(cx, "args"),
         env: f.string_table(cx, "env"),
         after: f.strings(cx, "after"),
         start_timeout_ms: f.duration(cx, "start_timeout"),
@@ -305,7 +305,7 @@ impl<'t, 'i> Fields<'t, 'i> {
             .collect()
     }
 
-    fn string_table(&self, cx: &mut Ctxt, key: &str) -> Vec<(String, String)> {
+    fn string_table(&self, cx: &mut Ctxt, key: &str) -> Vec<(At<String>, At<String>)> {
         let Some(value) = self.get(key) else {
             return Vec::new();
         };
@@ -316,7 +316,10 @@ impl<'t, 'i> Fields<'t, 'i> {
         table
             .iter()
             .filter_map(|(k, v)| match v.get_ref().as_str() {
-                Some(s) => Some((k.get_ref().to_string(), s.to_owned())),
+                Some(s) => Some((
+                    At { value: k.get_ref().to_string(), span: k.span() },
+                    At { value: s.to_owned(), span: v.span() },
+                )),
                 None => {
                     self.wrong_type(cx, &format!("{key}.{}", k.get_ref()), "a string", v);
                     None

@@ -21,6 +21,8 @@ pub(crate) fn check(raw: &RawManifest, source: &str, service_name: Option<&At<St
     check_sockets(raw, cx);
     check_binary_ready(raw, cx);
     check_health(raw, cx);
+    check_exec_strings(raw, cx);
+    check_socket_clashes(raw, cx);
     check_references(raw, cx);
     check_after_cycles(raw, cx);
     check_declared_profiles(raw, cx);
@@ -290,6 +292,90 @@ fn check_health(raw: &RawManifest, cx: &mut Ctxt) {
     }
 }
 
+/// What becomes part of a process's command line or environment must be something the
+/// operating system can hold: no NUL anywhere (a C string ends there), and an environment
+/// variable's name neither empty nor containing `=` (where the name would end).
+fn check_exec_strings(raw: &RawManifest, cx: &mut Ctxt) {
+    let nul = |what: &str, text: &At<String>, cx: &mut Ctxt| {
+        if text.value.contains('\0') {
+            cx.push(
+                Diagnostic::error(
+                    format!("{what} `{}` contains a NUL byte", text.value.escape_debug()),
+                    text.span.clone(),
+                )
+                .help("the operating system ends the string there: remove it"),
+            );
+        }
+    };
+    for b in &raw.binaries {
+        b.args.iter().for_each(|a| nul("argument", a, cx));
+        for (key, value) in &b.env {
+            nul("environment variable", key, cx);
+            nul(&format!("the value of environment variable `{}`,", key.value.escape_debug()), value, cx);
+            let problem = if key.value.is_empty() {
+                Some("is empty")
+            } else if key.value.contains('=') {
+                Some("contains `=`, where the name would end")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                cx.push(
+                    Diagnostic::error(
+                        format!("environment variable name `{}` {problem}", key.value.escape_debug()),
+                        key.span.clone(),
+                    )
+                    .help("write names such as `RUST_LOG` or `MY_SERVICE_PORT`"),
+                );
+            }
+        }
+        if let Some(exec) = b.health.as_ref().and_then(|h| h.exec.as_ref()) {
+            exec.value.iter().for_each(|a| nul("`exec` argument", a, cx));
+        }
+    }
+}
+
+/// Two started binaries cannot serve one socket (the second start would remove the first's
+/// file), and a binary cannot serve the socket it expects a dependency to serve.
+fn check_socket_clashes(raw: &RawManifest, cx: &mut Ctxt) {
+    let mut served: HashMap<&str, &str> = HashMap::new();
+    for b in &raw.binaries {
+        let (Some(name), Some(socket)) = (&b.name, &b.socket) else { continue };
+        if b.kind.as_ref().is_some_and(|k| !is_started(k.value, b.spawned_by.is_some())) {
+            continue;
+        }
+        match served.get(socket.value.as_str()) {
+            Some(first) => cx.push(
+                Diagnostic::error(
+                    format!("`{}` serves `{}`, which `{first}` serves too", name.value, socket.value),
+                    socket.span.clone(),
+                )
+                .help("each daemon needs a socket of its own: its start removes a stale file at that path"),
+            ),
+            None => {
+                served.insert(&socket.value, &name.value);
+            }
+        }
+    }
+    for d in &raw.dependencies {
+        let (Some(repo), Some(socket)) = (&d.repo, &d.socket) else { continue };
+        if let Some(ours) = served.get(socket.value.as_str()) {
+            cx.push(
+                Diagnostic::error(
+                    format!(
+                        "dependency `{}` is waited for on `{}`, which this service's `{ours}` serves",
+                        repo.value, socket.value
+                    ),
+                    socket.span.clone(),
+                )
+                .help(
+                    "name the socket the dependency serves; a socket of our own would make the gate wait on ourselves",
+                ),
+            );
+        }
+    }
+}
+
 fn check_sockets(raw: &RawManifest, cx: &mut Ctxt) {
     let sockets = raw.binaries.iter().filter_map(|b| b.socket.as_ref());
     for socket in sockets.chain(raw.dependencies.iter().filter_map(|d| d.socket.as_ref())) {
@@ -437,10 +523,16 @@ fn visit(
                 let name = |i: usize| raw.binaries[i].name.as_ref().map_or("?", |n| n.value.as_str());
                 let mut path: Vec<&str> = stack[from..].iter().map(|&i| name(i)).collect();
                 path.push(name(next));
-                cx.push(
+                let mut d =
                     Diagnostic::error(format!("`after` forms a cycle: {}", path.join(" → ")), written.span.clone())
-                        .help("remove one `after` entry from the cycle"),
-                );
+                        .help("remove one `after` entry from the cycle");
+                // Every edge of the cycle, not only the one that closed it.
+                for pair in stack[from..].windows(2) {
+                    if let Some((_, edge)) = edges[pair[0]].iter().find(|(to, _)| *to == pair[1]) {
+                        d = d.label(edge.span.clone(), format!("`{}` waits for `{}`", name(pair[0]), name(pair[1])));
+                    }
+                }
+                cx.push(d.label(written.span.clone(), format!("`{}` waits for `{}`", name(node), name(next))));
             }
             Visit::Done => {}
         }
