@@ -87,8 +87,8 @@ async fn foreground_reports_a_crash_and_stops_everything_on_ctrl_c_saying_what_i
     assert_eq!(w.supervisors(), 0);
 }
 
-#[test]
-fn a_start_that_launches_the_supervisor_says_what_it_brings_back() {
+#[tokio::test(flavor = "current_thread")]
+async fn a_start_that_launches_the_supervisor_says_what_it_brings_back() {
     let w = World::new();
     assert!(w.run("hero_collab", &["--start"]).status.success());
     assert!(w.run("hero_collab", &["--shutdown-supervisor"]).status.success());
@@ -100,8 +100,9 @@ fn a_start_that_launches_the_supervisor_says_what_it_brings_back() {
         .lines()
         .find_map(|l| l.strip_prefix("the supervisor also brings back what was running when it last stopped: "));
     assert_eq!(line, Some("hero_collab, hero_proxy"), "{said}");
-    let status = w.run("hero_collab", &["--status"]);
-    assert!(status.status.success(), "it did bring collab back: {}", text(&status));
+    // It did bring collab back (which comes up beside hero_tasks, not before its answer).
+    let up = w.client().await.wait("hero_collab", service_manifest::api::WaitFor::Up, 30_000).await.unwrap();
+    assert!(up.settled, "{:#?}", up.actions);
 }
 
 #[test]
