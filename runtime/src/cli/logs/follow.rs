@@ -89,7 +89,10 @@ pub(super) fn run(
                         text: format!("[log rotated: continuing in the new {}]", source.path.display()),
                     });
                 }
+                // A line the old file ended in the middle of goes on in the new one.
+                let partial = std::mem::take(&mut f.partial);
                 *f = Followed::open(&source.path, None);
+                f.partial = partial;
                 lines.extend(f.read(i));
             }
         }

@@ -35,17 +35,23 @@ pub(super) fn files(live: &Path) -> Vec<PathBuf> {
 /// line boundary, oldest first; whether anything older was left out; and the live file,
 /// positioned where the read ended, for `--follow` to go on from exactly there.
 pub(super) fn tail(live: &Path, budget: u64) -> std::io::Result<(String, bool, Option<std::fs::File>)> {
+    // Every file is opened before any is read: a rotation meanwhile renames them, but the
+    // handles keep what they opened, so nothing is read twice or missed.
+    let mut handles = Vec::new();
+    for path in files(live) {
+        match std::fs::File::open(&path) {
+            Ok(file) => handles.push(Some(file)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => handles.push(None),
+            Err(e) => return Err(e),
+        }
+    }
+    let count = handles.len();
     let mut parts: Vec<Vec<u8>> = Vec::new();
     let mut left = budget;
-    let all = files(live);
     let mut cut = false;
     let mut end = None;
-    for (i, path) in all.iter().enumerate() {
-        let mut file = match std::fs::File::open(path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
-        };
+    for (i, file) in handles.into_iter().enumerate() {
+        let Some(mut file) = file else { continue };
         let len = file.metadata()?.len();
         let take = len.min(left);
         file.seek(SeekFrom::Start(len - take))?;
@@ -62,7 +68,7 @@ pub(super) fn tail(live: &Path, budget: u64) -> std::io::Result<(String, bool, O
             end = Some(file);
         }
         if left == 0 {
-            cut = take < len || i + 1 < all.len();
+            cut = take < len || i + 1 < count;
             break;
         }
     }
