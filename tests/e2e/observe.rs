@@ -97,7 +97,17 @@ fn since_and_lines_go_by_the_stamps_across_actions_and_rotated_files() {
 fn logs_of_the_whole_service_are_merged_in_time_order_with_each_line_s_action() {
     let w = World::new();
     assert!(w.run("hero_collab", &["--start"]).status.success());
-    let out = w.run("hero_collab", &["--logs"]);
+    // A socket can accept before its daemon's "listening" line is through its monitor's
+    // pipe: wait until the admin's, the last to start, is in the log.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let out = loop {
+        let out = w.run("hero_collab", &["--logs"]);
+        let admin_listening =
+            merged(&out).iter().any(|l| l.1 == "hero_collab/hero_collab_admin" && l.2.starts_with("listening on"));
+        if admin_listening || std::time::Instant::now() > deadline {
+            break out;
+        }
+    };
     assert!(out.status.success(), "{}", text(&out));
     let lines = merged(&out);
     let raw = String::from_utf8_lossy(&out.stdout).into_owned();

@@ -188,6 +188,10 @@ impl Core {
         let mut actions = Vec::new();
         let keys: Vec<Key> = self.actions.keys_of(&d.service).cloned().collect();
         for key in keys {
+            // An action this definition dropped is still stopping: it goes, it is not started.
+            if self.actions.get(&key).is_some_and(|a| a.goal == Goal::Removed) {
+                continue;
+            }
             actions.push(label(&key));
             if d.restarting.contains(&key) {
                 continue;
@@ -343,8 +347,15 @@ impl Core {
         if self.shutting_down {
             return Err(RpcError::rejected("the supervisor is shutting down"));
         }
-        let keys = self.targets(target)?;
-        if let Some(k) = keys.iter().find(|k| self.actions.get(*k).is_some_and(|a| a.goal == Goal::Removed)) {
+        let all = self.targets(target)?;
+        // An action a new definition dropped is still stopping: a start of the service
+        // leaves it to its removal. Only a start of it by name, or of a service whose every
+        // action is going, is refused.
+        let removed = |k: &Key| self.actions.get(k).is_some_and(|a| a.goal == Goal::Removed);
+        let keys: Vec<Key> = all.iter().filter(|k| !removed(k)).cloned().collect();
+        if keys.is_empty()
+            && let Some(k) = all.first()
+        {
             return Err(RpcError::rejected(format!("{} is being removed", label(k))));
         }
         self.supersede(&keys, &format!("requested start of {}", target.service), false);

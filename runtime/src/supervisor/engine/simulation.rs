@@ -929,3 +929,48 @@ fn a_changed_health_check_applies_at_once_and_a_changed_watchdog_restarts() {
     assert!(effects.iter().any(|e| matches!(e, Effect::Signal { pgid: 10, signal: Signal::TERM })), "{effects:?}");
     assert!(core.violations.is_empty(), "{:?}", core.violations);
 }
+
+/// A start of a service while an action its new definition dropped is still stopping
+/// starts the rest and leaves that one to its removal (it was refused before).
+#[test]
+fn a_start_while_a_dropped_action_is_still_stopping_starts_the_rest() {
+    let now = Now { mono_ms: 0, wall_us: 1_000_000 };
+    let mut core = new_core(now);
+    let (a, b) = (ActionSpec::new("a", BinaryKind::Server), ActionSpec::new("b", BinaryKind::Server));
+    core.handle(
+        Input::Call(1, Request::Apply(ApplyParams { spec: ServiceSpec::new("svc", vec![a.clone(), b]), start: true })),
+        now,
+    );
+    core.handle(Input::Saved { error: None, failed: Vec::new() }, now);
+    for (n, name) in ["a", "b"].into_iter().enumerate() {
+        let pid = 10 + 2 * u32::try_from(n).unwrap();
+        let saved = SavedProcess { pid, start_time: 1, monitor: pid + 1, monitor_start: 1 };
+        core.handle(Input::Spawned { key: ("svc".into(), name.into()), run: 1, saved, at_us: now.wall_us }, now);
+    }
+    // The new definition drops b, which is stopping, and starts at once.
+    let effects = core.handle(
+        Input::Call(2, Request::Apply(ApplyParams { spec: ServiceSpec::new("svc", vec![a]), start: true })),
+        now,
+    );
+    let mut effects = effects;
+    // Every batch issued so far is saved: the apply's start goes ahead.
+    for _ in 0..8 {
+        effects.extend(core.handle(Input::Saved { error: None, failed: Vec::new() }, now));
+    }
+    assert!(effects.iter().any(|e| matches!(e, Effect::Reply { id: 2, .. })), "answered: {effects:?}");
+    let refused = effects.iter().any(|e| matches!(e, Effect::Reply { id: 2, result: Err(_), .. }));
+    assert!(!refused, "{effects:?}");
+    assert_eq!(core.actions[&("svc".to_owned(), "a".to_owned())].goal, Goal::Up);
+    core.handle(
+        Input::LeaderExited {
+            key: ("svc".into(), "b".into()),
+            run: 1,
+            status: Some(ExitStatus::Signal(15)),
+            group_gone: true,
+            last_line: None,
+        },
+        now,
+    );
+    assert!(!core.actions.contains_key(&("svc".to_owned(), "b".to_owned())), "b is gone");
+    assert!(core.violations.is_empty(), "{:?}", core.violations);
+}
