@@ -123,7 +123,7 @@ pub fn run_to(
 pub fn human_log_line(line: &str) -> String {
     let parsed = line.split_once(' ').and_then(|(ms, rest)| Some((ms.parse::<u64>().ok()?, rest)));
     let Some((ms, rest)) = parsed else { return line.to_owned() };
-    let at = humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms));
+    let at = crate::logline::shown(ms.saturating_mul(1000));
     match rest.strip_prefix("[stdout] ") {
         Some(text) => format!("{at} {text}"),
         None => format!("{at} {rest}"),
@@ -411,31 +411,33 @@ fn not_registered(e: ZinitError, spec: &ServiceSpec) -> String {
     }
 }
 
-/// Every zinit service that is up: `name → state`.
-fn up(zinit: &mut Zinit) -> Result<BTreeMap<String, String>, String> {
+/// Every zinit service and its status, in one sweep.
+fn statuses(zinit: &mut Zinit) -> Result<BTreeMap<String, ServiceStatus>, String> {
     let names = zinit.call("service.list", json!({})).map_err(|e| e.to_string())?;
     let mut out = BTreeMap::new();
     for name in names.as_array().into_iter().flatten().filter_map(|n| n.as_str()) {
-        if let Ok(s) = zinit.status(name)
-            && matches!(s.state.as_str(), "running" | "starting" | "blocked")
-        {
-            out.insert(name.to_owned(), s.state);
+        if let Ok(s) = zinit.status(name) {
+            out.insert(name.to_owned(), s);
         }
     }
     Ok(out)
+}
+
+fn is_up(s: &ServiceStatus) -> bool {
+    matches!(s.state.as_str(), "running" | "starting" | "blocked")
+}
+
+/// Every zinit service that is up, with its status.
+fn up(zinit: &mut Zinit) -> Result<BTreeMap<String, ServiceStatus>, String> {
+    Ok(statuses(zinit)?.into_iter().filter(|(_, s)| is_up(s)).collect())
 }
 
 fn stop(zinit: &mut Zinit, spec: &ServiceSpec, out: &mut dyn Write) -> Result<(), String> {
     let before = up(zinit)?;
     // zinit may call a service stopped a moment before its process has exited: "stopped"
     // is said only once the processes it ran are gone.
-    let pids: BTreeMap<String, (u32, u64)> = before
-        .keys()
-        .filter_map(|n| {
-            let pid = zinit.status(n).ok()?.pid;
-            Some((n.clone(), (pid, crate::supervisor::process::start_time(pid)?)))
-        })
-        .collect();
+    let pids: BTreeMap<&String, (u32, u64)> =
+        before.iter().filter_map(|(n, s)| Some((n, (s.pid, crate::supervisor::process::start_time(s.pid)?)))).collect();
     let mut order: Vec<&ActionSpec> = own_order(spec);
     order.reverse();
     for action in &order {
@@ -445,20 +447,13 @@ fn stop(zinit: &mut Zinit, spec: &ServiceSpec, out: &mut dyn Write) -> Result<()
     // zinit signals and returns; wait for the processes to be gone.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let now = up(zinit)?;
-        let stopping = zinit
-            .call("service.list", json!({}))
-            .ok()
-            .and_then(|v| v.as_array().cloned())
-            .into_iter()
-            .flatten()
-            .filter_map(|n| n.as_str().map(str::to_owned))
-            .filter(|n| zinit.status(n).is_ok_and(|s| s.state == "stopping"))
-            .count();
+        let all = statuses(zinit)?;
+        let stopping = all.values().filter(|s| s.state == "stopping").count();
+        let now: BTreeMap<String, ServiceStatus> = all.into_iter().filter(|(_, s)| is_up(s)).collect();
         let ours_up = order.iter().any(|a| now.contains_key(&service_name(&spec.name, &a.name)));
         let lingering = pids
             .iter()
-            .filter(|(n, _)| !now.contains_key(*n))
+            .filter(|(n, _)| !now.contains_key(n.as_str()))
             .any(|(_, (pid, started))| crate::supervisor::process::is_same_process(*pid, *started));
         if stopping == 0 && !ours_up && !lingering {
             for name in before.keys().filter(|n| !now.contains_key(*n)) {
