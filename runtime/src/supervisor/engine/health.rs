@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 
 use rustix::process::Signal;
-use service_manifest_core::model::HealthCheck;
+use service_manifest_core::model::{HealthCheck, Probe};
 
 use super::*;
 
@@ -29,7 +29,7 @@ pub(crate) struct ProbeOrder {
     pub check: HealthCheck,
     /// The action's own socket, for a socket probe.
     pub socket: Option<PathBuf>,
-    /// The daemon's environment, for an `exec` probe.
+    /// The daemon's environment, for an `exec` probe (empty for a socket probe).
     pub env: Vec<(String, String)>,
 }
 
@@ -60,9 +60,7 @@ impl Core {
                 format!("it sent no WATCHDOG=1 within {within} (its watchdog)")
             };
             let reason = format!("{} stopped working: {why}", label(key));
-            self.set_health(key, HealthState::Unhealthy, why.clone());
-            self.transition(key, None, None, EventKind::Health { health: HealthState::Unhealthy, output: why });
-            self.signal_stop(key, Signal::ABORT, StopWhy::Unhealthy(reason.clone()), reason);
+            self.stop_unhealthy(key, Signal::ABORT, why, reason);
             return true;
         }
         if watch.probe_at.is_none_or(|t| t > now) {
@@ -80,12 +78,16 @@ impl Core {
             run: a.run,
             probe,
             socket: a.socket.clone(),
-            // The daemon's environment, less what is for the daemon's own process alone.
-            env: self
-                .env_for(key)
-                .into_iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "NOTIFY_SOCKET" | "WATCHDOG_USEC" | "WATCHDOG_PID"))
-                .collect(),
+            // A command gets the daemon's environment, less what is for the daemon's own
+            // process alone; a socket probe needs none.
+            env: match check.probe {
+                Probe::Exec { .. } => self
+                    .env_for(key)
+                    .into_iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "NOTIFY_SOCKET" | "WATCHDOG_USEC" | "WATCHDOG_PID"))
+                    .collect(),
+                Probe::Socket { .. } => Vec::new(),
+            },
             check: check.clone(),
         };
         self.effects.push(Effect::Probe(order));
@@ -136,10 +138,16 @@ impl Core {
             let times =
                 if failures == 1 { "1 health check".to_owned() } else { format!("{failures} health checks in a row") };
             let reason = format!("{} is unhealthy: {times} failed (last: {output})", label(key));
-            self.set_health(key, HealthState::Unhealthy, output.clone());
-            self.transition(key, None, None, EventKind::Health { health: HealthState::Unhealthy, output });
-            self.signal_stop(key, Signal::TERM, StopWhy::Unhealthy(reason.clone()), reason);
+            self.stop_unhealthy(key, Signal::TERM, output, reason);
         }
+    }
+
+    /// It stopped working: the journal says so with `output` (the probe's answer, or why the
+    /// watchdog fired), and its group gets `signal`; its end is judged as a failure.
+    fn stop_unhealthy(&mut self, key: &Key, signal: Signal, output: String, reason: String) {
+        self.set_health(key, HealthState::Unhealthy, output.clone());
+        self.transition(key, None, None, EventKind::Health { health: HealthState::Unhealthy, output });
+        self.signal_stop(key, signal, StopWhy::Unhealthy(reason.clone()), reason);
     }
 
     fn set_health(&mut self, key: &Key, state: HealthState, output: String) {
