@@ -51,6 +51,14 @@ pub(crate) struct RawBinary {
     pub health: Option<RawHealth>,
 }
 
+impl RawBinary {
+    /// Its kind is known and it is not a started one (see [`crate::vocab::is_started`]); a
+    /// binary of unknown kind is neither, so no second error follows the first.
+    pub(crate) fn never_started(&self) -> bool {
+        self.kind.as_ref().is_some_and(|k| !crate::vocab::is_started(k.value, self.spawned_by.is_some()))
+    }
+}
+
 /// `[binaries.health]`, as written.
 #[derive(Debug)]
 pub(crate) struct RawHealth {

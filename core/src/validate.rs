@@ -7,7 +7,7 @@ use std::ops::Range;
 use crate::context::Ctxt;
 use crate::diagnostic::{Diagnostic, line_col};
 use crate::schema::{At, RawBinary, RawManifest, closest};
-use crate::vocab::{BinaryReady, ReadyGate, Relation, is_started};
+use crate::vocab::{BinaryReady, ReadyGate, Relation};
 
 /// The longest path a Unix socket address can hold (`sun_path` is 108 bytes with its NUL).
 pub const MAX_SOCKET_PATH: usize = 107;
@@ -207,13 +207,11 @@ fn check_binary_ready(raw: &RawManifest, cx: &mut Ctxt) {
                 .help("add `socket = \"…\"`, or use `ready = \"notify\"` for a daemon that calls sd_notify"),
             );
         }
-        if b.kind.as_ref().is_some_and(|k| !is_started(k.value, b.spawned_by.is_some())) {
+        if b.never_started() {
             cx.push(
-                Diagnostic::error(
-                    format!("binary `{}` has `ready`, but it is never started", name.value),
-                    ready.span.clone(),
-                )
-                .help("only binaries of kind server, admin or web without `spawned_by` are started; remove `ready`"),
+                never_started(&name.value, "ready", ready.span.clone()).help(
+                    "only binaries of kind server, admin or web without `spawned_by` are started; remove `ready`",
+                ),
             );
         }
     }
@@ -224,9 +222,9 @@ fn check_binary_ready(raw: &RawManifest, cx: &mut Ctxt) {
 fn check_health(raw: &RawManifest, cx: &mut Ctxt) {
     for b in &raw.binaries {
         let Some(name) = &b.name else { continue };
-        let started = b.kind.as_ref().is_none_or(|k| is_started(k.value, b.spawned_by.is_some()));
+        let started = !b.never_started();
         let never = |key: &str, span: Range<usize>| {
-            Diagnostic::error(format!("binary `{}` has `{key}`, but it is never started", name.value), span)
+            never_started(&name.value, key, span)
                 .help("only binaries of kind server, admin or web without `spawned_by` are started and watched")
         };
         if let Some(w) = &b.watchdog
@@ -341,7 +339,7 @@ fn check_socket_clashes(raw: &RawManifest, cx: &mut Ctxt) {
     let mut served: HashMap<&str, &str> = HashMap::new();
     for b in &raw.binaries {
         let (Some(name), Some(socket)) = (&b.name, &b.socket) else { continue };
-        if b.kind.as_ref().is_some_and(|k| !is_started(k.value, b.spawned_by.is_some())) {
+        if b.never_started() {
             continue;
         }
         match served.get(socket.value.as_str()) {
@@ -404,7 +402,6 @@ fn check_references(raw: &RawManifest, cx: &mut Ctxt) {
     let binaries: HashMap<&str, &RawBinary> =
         raw.binaries.iter().filter_map(|b| Some((b.name.as_ref()?.value.as_str(), b))).collect();
     let names: Vec<&str> = binaries.keys().copied().collect();
-    let started = |b: &RawBinary| b.kind.as_ref().is_some_and(|k| is_started(k.value, b.spawned_by.is_some()));
 
     let lookup = |cx: &mut Ctxt, key: &str, target: &At<String>| -> Option<&RawBinary> {
         let found = binaries.get(target.value.as_str()).copied();
@@ -426,8 +423,7 @@ fn check_references(raw: &RawManifest, cx: &mut Ctxt) {
             if parent_name.value == name.value {
                 cx.error(format!("binary `{}` cannot be spawned by itself", name.value), parent_name.span.clone());
             } else if let Some(parent) = lookup(cx, "spawned_by", parent_name)
-                && parent.kind.is_some()
-                && !started(parent)
+                && parent.never_started()
             {
                 cx.push(
                     Diagnostic::error(
@@ -443,32 +439,32 @@ fn check_references(raw: &RawManifest, cx: &mut Ctxt) {
         }
         for target in &b.after {
             if let Some(t) = lookup(cx, "after", target)
-                && t.kind.is_some()
-                && !started(t)
+                && t.never_started()
             {
                 cx.push(install_only_target("after", &name.value, target));
             }
         }
-        if !b.after.is_empty() && b.kind.is_some() && !started(b) {
+        if !b.after.is_empty() && b.never_started() {
             cx.push(
-                Diagnostic::error(
-                    format!("binary `{}` has `after`, but it is never started", name.value),
-                    b.after[0].span.clone(),
-                )
-                .help("`after` orders started binaries; remove it from install-only binaries"),
+                never_started(&name.value, "after", b.after[0].span.clone())
+                    .help("`after` orders started binaries; remove it from install-only binaries"),
             );
         }
     }
     for d in &raw.dependencies {
         for target in &d.applies_to {
             if let Some(t) = lookup(cx, "applies_to", target)
-                && t.kind.is_some()
-                && !started(t)
+                && t.never_started()
             {
                 cx.push(install_only_target("applies_to", "this dependency", target));
             }
         }
     }
+}
+
+/// `binary `x` has `key`, but it is never started`, at `span`; the caller adds the help.
+fn never_started(name: &str, key: &str, span: Range<usize>) -> Diagnostic {
+    Diagnostic::error(format!("binary `{name}` has `{key}`, but it is never started"), span)
 }
 
 fn install_only_target(key: &str, who: &str, target: &At<String>) -> Diagnostic {

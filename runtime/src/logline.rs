@@ -54,6 +54,16 @@ fn civil(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// A time in µs since the Unix epoch as people read it next to a log line or an event,
+/// to the millisecond: `2026-12-03T10:35:06.555Z`.
+///
+/// ```
+/// assert_eq!(service_manifest_runtime::logline::shown(1_796_294_106_555_232), "2026-12-03T10:35:06.555Z");
+/// ```
+pub fn shown(us: u64) -> String {
+    humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_micros(us)).to_string()
+}
+
 /// A line's stamp, in µs since the Unix epoch, and its text; `None` for a line without one
 /// (written before stamps, or by something else).
 pub fn split(line: &str) -> (Option<u64>, &str) {

@@ -101,6 +101,19 @@ pub fn action_log(state_dir: &Path, service: &str, action: &str) -> PathBuf {
     state_dir.join("logs").join(service).join(format!("{action}.log"))
 }
 
+/// The `n`th older file of a rotated log: `<live>.<n>` (`n` ≥ 1; the live file has no number).
+///
+/// ```
+/// use std::path::Path;
+/// let older = service_manifest_runtime::paths::rotated(Path::new("/s/logs/a/d.log"), 2);
+/// assert_eq!(older, Path::new("/s/logs/a/d.log.2"));
+/// ```
+pub fn rotated(live: &Path, n: u32) -> PathBuf {
+    let mut older = live.as_os_str().to_owned();
+    older.push(format!(".{n}"));
+    PathBuf::from(older)
+}
+
 /// Where an action's monitor records how its last process ended:
 /// `<state_dir>/exits/<service>/<action>.status`.
 #[cfg(feature = "supervisor")]

@@ -30,18 +30,30 @@ pub(super) async fn profile_change(client: &mut Client, spec: &ServiceSpec) -> R
     if old.profiles == spec.profiles {
         return Ok(());
     }
-    let words = |p: &[String]| match p {
-        [] => "no profile".to_owned(),
-        [one] => format!("profile {one}"),
-        many => format!("profiles {}", many.join(", ")),
-    };
     eprintln!(
         "note: {} was defined with {}; this start uses {}: what runs only in a profile changes with it",
         spec.name,
-        words(&old.profiles),
-        words(&spec.profiles)
+        profiles_named(&old.profiles),
+        profiles_named(&spec.profiles)
     );
     Ok(())
+}
+
+/// `no profile`, `profile debug`, `profiles debug, audit`.
+pub(super) fn profiles_named(active: &[String]) -> String {
+    match active {
+        [] => "no profile".to_owned(),
+        [one] => format!("profile {one}"),
+        many => format!("profiles {}", many.join(", ")),
+    }
+}
+
+/// Why an item limited to `profiles` is not there: ``only in the profile `debug`, which is
+/// not active here (add --profile)``.
+pub(super) fn needs_profile(profiles: &[impl AsRef<str>]) -> String {
+    let list: Vec<String> = profiles.iter().map(|p| format!("`{}`", p.as_ref())).collect();
+    let (s, is) = if list.len() == 1 { ("", "is") } else { ("s", "are") };
+    format!("only in the profile{s} {}, which {is} not active here (add --profile)", list.join(", "))
 }
 
 /// The profiles the supervisor has the service defined with, from its actions' statuses.
@@ -58,7 +70,6 @@ pub(super) fn profiles_line(service: &str, active: &[String], manifest: &Manifes
     }
     Some(match active {
         [] => format!("{service}: no profile active (it declares {})", declared.join(", ")),
-        [one] => format!("{service}: profile {one} active"),
-        many => format!("{service}: profiles {} active", many.join(", ")),
+        active => format!("{service}: {} active", profiles_named(active)),
     })
 }

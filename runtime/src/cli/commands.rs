@@ -183,10 +183,7 @@ fn checked(action: Option<String>, spec: &ServiceSpec, manifest: &Manifest) -> R
     }
     let why = match manifest.binary(&name) {
         Some(b) if !b.is_started() => format!("`{name}` is install-only: the supervisor never starts it"),
-        Some(b) if !b.profiles.is_empty() => {
-            let list: Vec<&str> = b.profiles.iter().map(AsRef::as_ref).collect();
-            format!("`{name}` runs only in the profile(s) {}, not active here (add --profile)", list.join(", "))
-        }
+        Some(b) if !b.profiles.is_empty() => format!("`{name}` runs {}", super::announce::needs_profile(&b.profiles)),
         _ => format!("`{name}` is not an action of {}", spec.name),
     };
     let actions: Vec<&str> = spec.actions.iter().map(|a| a.name.as_str()).collect();

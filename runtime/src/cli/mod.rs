@@ -55,6 +55,7 @@ mod progress;
 mod role;
 mod status;
 mod subcommand;
+mod table;
 pub mod timeline;
 mod watch;
 

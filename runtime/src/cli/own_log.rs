@@ -37,7 +37,7 @@ impl OwnLog {
     fn rotate(&self) -> std::io::Result<()> {
         use std::os::fd::AsRawFd;
         use std::os::unix::fs::OpenOptionsExt;
-        let numbered = |i: u32| PathBuf::from(format!("{}.{i}", self.path.display()));
+        let numbered = |i: u32| crate::paths::rotated(&self.path, i);
         for i in (1..self.files).rev() {
             let from = if i == 1 { self.path.clone() } else { numbered(i - 1) };
             match std::fs::rename(&from, numbered(i)) {

@@ -72,7 +72,7 @@ pub fn plan_text(spec: &ServiceSpec, manifest: &Manifest) -> String {
             let declared: Vec<&str> = manifest.service.profiles.iter().map(AsRef::as_ref).collect();
             format!(" (no profile active; it declares {})", declared.join(", "))
         }
-        (active, _) => format!(" (profile{} {})", if active.len() == 1 { "" } else { "s" }, active.join(", ")),
+        (active, _) => format!(" ({})", super::announce::profiles_named(active)),
     };
     let mut out = format!("{}: start plan{profiles}\n", spec.name);
     for (i, step) in start_order(spec).iter().enumerate() {

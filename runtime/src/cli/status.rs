@@ -3,14 +3,13 @@
 use crate::api::{ActionStatus, RunState, now_ms};
 
 /// Renders statuses as an aligned table (action, state, pid, uptime, restarts, health,
-/// reason) or JSON. In
-/// the table, a one-shot that `completed` says so rather than "exited".
+/// reason) or JSON. In the table, a one-shot that `completed` says so rather than "exited".
 pub(super) fn render(statuses: &[ActionStatus], json: bool, completed: impl Fn(&ActionStatus) -> bool) -> String {
     if json {
         return serde_json::to_string_pretty(statuses).map(|s| s + "\n").unwrap_or_default();
     }
     let now = now_ms();
-    let rows: Vec<[String; COLUMNS]> = statuses
+    let rows: Vec<[String; 7]> = statuses
         .iter()
         .map(|s| {
             let uptime = if s.state.is_alive() { human(now.saturating_sub(s.since_ms)) } else { "-".into() };
@@ -30,33 +29,13 @@ pub(super) fn render(statuses: &[ActionStatus], json: bool, completed: impl Fn(&
             ]
         })
         .collect();
-    let header = ["ACTION", "STATE", "PID", "UPTIME", "RESTARTS", "HEALTH", "REASON"].map(String::from);
-    let mut widths = [0usize; COLUMNS];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    // Numbers align right; the last column is not padded.
-    let right = [false, false, true, true, true, false, false];
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            let pad = widths[i].saturating_sub(cell.chars().count());
-            match (i + 1 == COLUMNS, right[i]) {
-                (true, _) => line.push_str(cell),
-                (false, true) => line.push_str(&format!("{}{cell}  ", " ".repeat(pad))),
-                (false, false) => line.push_str(&format!("{cell}{}  ", " ".repeat(pad))),
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    // Numbers align right.
+    super::table::aligned(
+        ["ACTION", "STATE", "PID", "UPTIME", "RESTARTS", "HEALTH", "REASON"],
+        &rows,
+        [false, false, true, true, true, false, false],
+    )
 }
-
-const COLUMNS: usize = 7;
 
 /// `healthy`, `starting`, `unhealthy`, with the failures that count and the age of the
 /// last check; `-` without a health check.

@@ -53,9 +53,7 @@ pub(super) async fn run(client: &mut Client, spec: &ServiceSpec) -> Result<(), F
             }
             changed = true;
             if !terminal && let Some(line) = involved.line(e) {
-                let at =
-                    humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_micros(e.at_us));
-                let _ = writeln!(out, "{at} {}: {line}", e.action);
+                let _ = writeln!(out, "{} {}: {line}", crate::logline::shown(e.at_us), e.action);
             }
         }
         if changed {

@@ -178,9 +178,7 @@ impl Plan {
         let watchdog_pid = env.iter().position(|(k, _)| k == WATCHDOG_PID);
         let mut logs = vec![path_cstring(log, "the log path")?];
         for n in 1..log_files.max(1) {
-            let mut rotated = log.as_os_str().to_owned();
-            rotated.push(format!(".{n}"));
-            logs.push(path_cstring(Path::new(&rotated), "the log path")?);
+            logs.push(path_cstring(&crate::paths::rotated(log, n), "the log path")?);
         }
         Ok(Self {
             program,

@@ -66,7 +66,7 @@ impl Style {
 
     /// One line as printed: its time, its action (with several), its text.
     fn render(&self, line: &read::Line, sources: &[Source]) -> String {
-        let stamp = line.at.map(human).unwrap_or_default();
+        let stamp = line.at.map(crate::logline::shown).unwrap_or_default();
         if !self.prefixed {
             return if stamp.is_empty() { format!("{}\n", line.text) } else { format!("{stamp} {}\n", line.text) };
         }
@@ -76,11 +76,6 @@ impl Style {
             if self.colour { format!("\x1b[{}m{label}\x1b[0m", PALETTE[line.source % PALETTE.len()]) } else { label };
         format!("{stamp} {label} | {}\n", line.text)
     }
-}
-
-/// `2026-12-03T10:35:06.555Z`.
-fn human(us: u64) -> String {
-    humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + Duration::from_micros(us)).to_string()
 }
 
 /// `--logs`: the action named (or all the service involves), read from disk, supervisor or not.
@@ -140,11 +135,7 @@ fn pick(name: &str, candidates: &[String], spec: &ServiceSpec, manifest: &Manife
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
         [] => {
-            let needs_profile = |profiles: &[service_manifest_core::model::Text]| {
-                let list: Vec<String> = profiles.iter().map(|p| format!("`{p}`")).collect();
-                let (s, is) = if list.len() == 1 { ("", "is") } else { ("s", "are") };
-                format!("only in the profile{s} {}, which {is} not active here (add --profile)", list.join(", "))
-            };
+            use super::announce::needs_profile;
             let dependency = manifest.dependencies.iter().find(|d| {
                 !d.profiles.is_empty()
                     && d.bin.as_deref().is_some_and(|b| name == b || name == format!("{}/{b}", d.repo))

@@ -20,9 +20,7 @@ pub(super) struct Line {
 pub(super) fn files(live: &Path) -> Vec<PathBuf> {
     let mut files = vec![live.to_path_buf()];
     for n in 1.. {
-        let mut older = live.as_os_str().to_owned();
-        older.push(format!(".{n}"));
-        let older = PathBuf::from(older);
+        let older = crate::paths::rotated(live, n);
         if !older.exists() {
             break;
         }

@@ -165,9 +165,7 @@ impl Timeline {
     pub fn text(&self) -> String {
         use std::fmt::Write;
         let ms = |us: u64| format_ms(us);
-        let at = humantime::format_rfc3339_millis(
-            std::time::UNIX_EPOCH + std::time::Duration::from_micros(self.started_at_us),
-        );
+        let at = crate::logline::shown(self.started_at_us);
         let mut out = format!("{}: last start at {at}, {} to the last action up\n", self.service, ms(self.total_us));
         let rows: Vec<[String; 5]> = self
             .actions
@@ -188,28 +186,8 @@ impl Timeline {
                 [format!("{mark}{}", s.action), waited, starting, up, on]
             })
             .collect();
-        let header = [" ACTION", "WAITED", "SPAWN→READY", "UP", "WAITED ON"].map(String::from);
-        let mut widths = [0usize; 4];
-        for row in std::iter::once(&header).chain(&rows) {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        for row in std::iter::once(&header).chain(&rows) {
-            let line = format!(
-                "{:w0$}  {:>w1$}  {:>w2$}  {:w3$}  {}",
-                row[0],
-                row[1],
-                row[2],
-                row[3],
-                row[4],
-                w0 = widths[0],
-                w1 = widths[1],
-                w2 = widths[2],
-                w3 = widths[3]
-            );
-            let _ = writeln!(out, "{}", line.trim_end());
-        }
+        let right = [false, true, true, false, false];
+        out.push_str(&super::table::aligned([" ACTION", "WAITED", "SPAWN→READY", "UP", "WAITED ON"], &rows, right));
         if !self.already_up.is_empty() {
             let _ = writeln!(out, "already up before this start: {}", self.already_up.join(", "));
         }
