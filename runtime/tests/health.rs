@@ -199,3 +199,29 @@ async fn an_exec_probe_runs_a_command_and_its_exit_status_decides() {
     let failed = reason_of(&events, "svc_x/x", "failed");
     assert!(failed.contains("2 health checks in a row failed (last: exited with status 1: checked x)"), "{failed}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_exec_probe_that_floods_a_pipe_or_leaves_a_child_behind_is_judged_by_its_exit() {
+    let h = Harness::new();
+    let mut client = h.client().await;
+    // 200 KB on stderr (more than a pipe holds) before its answer, and a leftover in its
+    // process group that keeps stdout open for good.
+    let script = format!("head -c 200000 /dev/zero | tr '\\0' x >&2; {TESTD} --tag {}@leftover & echo answered", h.tag);
+    let check = HealthCheck {
+        interval_ms: 60_000,
+        timeout_ms: 5_000,
+        retries: 1,
+        ..HealthCheck::new(Probe::Exec { command: vec!["/bin/sh".into(), "-c".into(), script.into()].into() })
+    };
+    let spec = h.daemon("f", 0).health(check).restart(RestartPolicy::Never);
+    client.apply(&service("svc_f", vec![spec]), true).await.unwrap();
+    let events =
+        events_until(&mut client, LIMIT, |e| has(e, "svc_f/f", "healthy") || has(e, "svc_f/f", "unhealthy")).await;
+    assert!(has(&events, "svc_f/f", "healthy"), "{events:#?}");
+    // What the command left in its group was ended with it.
+    let deadline = std::time::Instant::now() + LIMIT;
+    while h.processes_of("leftover") > 0 {
+        assert!(std::time::Instant::now() < deadline, "the probe's leftover still runs");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

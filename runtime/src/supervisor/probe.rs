@@ -94,16 +94,22 @@ async fn exec<'a>(
         Err(e) => return (false, format!("cannot run {}: {e}", program.display())),
     };
     let pid = child.id();
-    let (mut out, mut err) = (child.stdout.take(), child.stderr.take());
+    let kill_group = move || {
+        if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()).and_then(rustix::process::Pid::from_raw) {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    };
+    let (out, err) = (child.stdout.take(), child.stderr.take());
+    // Both pipes at once, each drained past what is kept: a command that fills one while
+    // the other is read must not hang. Once it has exited, what it left in its group is
+    // ended, so a leftover holding a pipe open cannot keep the probe waiting.
     let run = async {
-        let mut text = Vec::new();
-        if let Some(out) = out.as_mut() {
-            let _ = out.take(MAX_READ).read_to_end(&mut text).await;
-        }
-        if let Some(err) = err.as_mut() {
-            let _ = err.take(MAX_READ).read_to_end(&mut text).await;
-        }
-        (child.wait().await, text)
+        let (out, err, status) = tokio::join!(capped(out), capped(err), async {
+            let status = child.wait().await;
+            kill_group();
+            status
+        });
+        (status, [out, err].concat())
     };
     match tokio::time::timeout(timeout, run).await {
         Ok((Ok(status), text)) => {
@@ -118,10 +124,18 @@ async fn exec<'a>(
         }
         Ok((Err(e), _)) => (false, format!("cannot wait for {}: {e}", program.display())),
         Err(_) => {
-            if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()).and_then(rustix::process::Pid::from_raw) {
-                let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-            }
+            kill_group();
             (false, format!("did not finish within {within}"))
         }
     }
+}
+
+/// The first [`MAX_READ`] bytes of a pipe, the rest read and dropped, to its end.
+async fn capped(pipe: Option<impl tokio::io::AsyncRead + Unpin>) -> Vec<u8> {
+    let mut kept = Vec::new();
+    if let Some(mut pipe) = pipe {
+        let _ = (&mut pipe).take(MAX_READ).read_to_end(&mut kept).await;
+        let _ = tokio::io::copy(&mut pipe, &mut tokio::io::sink()).await;
+    }
+    kept
 }
