@@ -104,6 +104,10 @@ pub struct SupervisorInfo {
     /// How many live actions that limit leaves room for (each holds two descriptors).
     #[serde(default)]
     pub action_capacity: u64,
+    /// The services it brought back from its saved state when it started (something of
+    /// each was wanted when the last supervisor stopped).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restored: Vec<String>,
     /// The services defined with profiles active (`--profile`), with them.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub profiles: std::collections::BTreeMap<String, Vec<String>>,

@@ -109,6 +109,10 @@ async fn two_concurrent_starts_leave_one_process_per_action() {
     let b = w.command("hero_collab", &["--start"]).spawn().unwrap();
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
     assert!(a.status.success() && b.status.success(), "{}\n{}", text(&a), text(&b));
+    // Nothing was saved before: what the other start pulled in is not "brought back".
+    for out in [&a, &b] {
+        assert!(!text(out).contains("brings back"), "{}", text(out));
+    }
     for program in ["hero_proxy_server", "hero_collab_server", "hero_collab_admin"] {
         assert_eq!(w.processes(program), 1, "{program}");
     }

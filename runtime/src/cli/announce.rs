@@ -8,16 +8,10 @@ use crate::client::Client;
 use crate::spec::ServiceSpec;
 
 /// A supervisor just launched brings back what was wanted when the last one stopped: say
-/// so, since this command did not ask for it.
+/// so, since this command did not ask for it. The supervisor says what it restored: what
+/// another command started at the same moment is not counted.
 pub(super) async fn restored(client: &mut Client, spec: &ServiceSpec) -> Result<(), Failure> {
-    let mut restored: Vec<String> = client
-        .status(None)
-        .await?
-        .into_iter()
-        .filter(|s| s.wanted && s.service != spec.name)
-        .map(|s| s.service)
-        .collect();
-    restored.dedup();
+    let restored: Vec<String> = client.info().await?.restored.into_iter().filter(|s| *s != spec.name).collect();
     if !restored.is_empty() {
         eprintln!("the supervisor also brings back what was running when it last stopped: {}", restored.join(", "));
     }

@@ -370,6 +370,8 @@ pub(crate) struct Core {
     notes: Vec<String>,
     /// The open-files limit the supervisor runs with, for `info`.
     pub(crate) open_files: u64,
+    /// The services it brought back from the saved state (something of them was wanted).
+    pub(crate) restored: BTreeSet<String>,
     /// Broken invariants the simulation looks for.
     #[cfg(test)]
     pub(crate) violations: Vec<String>,
@@ -414,6 +416,7 @@ impl Core {
             early_notify: Vec::new(),
             notes: Vec::new(),
             open_files: 0,
+            restored: BTreeSet::new(),
             #[cfg(test)]
             violations: Vec::new(),
         }
@@ -449,6 +452,9 @@ impl Core {
             };
             a.goal = if record.wanted { Goal::Up } else { Goal::Down };
             a.run = record.run;
+            if record.wanted {
+                self.restored.insert(key.0.clone());
+            }
             if record.done {
                 // A one-shot that completed stays completed: it is not run again.
                 a.exit = Some(ExitStatus::Code(0));

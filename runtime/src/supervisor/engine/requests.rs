@@ -105,6 +105,7 @@ impl Core {
                 journal_seq: self.next_seq.saturating_sub(1),
                 open_files_limit: self.open_files,
                 action_capacity: super::super::action_capacity(self.open_files),
+                restored: self.restored.iter().cloned().collect(),
                 profiles: self
                     .services
                     .values()
