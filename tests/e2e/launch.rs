@@ -36,6 +36,25 @@ async fn a_cli_with_a_required_flag_and_subcommands_starts_its_service() {
     // The CLI's own --json and subcommands still work beside the service flags.
     let own = w.run("hero_tasks", &["--config", "tasks.toml", "--json", "add", "write tests"]);
     assert_eq!(String::from_utf8_lossy(&own.stdout).trim(), r#"{"added":"write tests","config":"tasks.toml"}"#);
+    // ... and keep their own required flag: the service commands lift it for themselves only.
+    let missing = w.run("hero_tasks", &["add", "write tests"]);
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+    assert!(text(&missing).contains("--config"), "{}", text(&missing));
+    // A service flag with the CLI's own subcommand is refused, not one of them dropped.
+    let both = w.run("hero_tasks", &["--status", "list"]);
+    assert_eq!(both.status.code(), Some(2), "{}", text(&both));
+    assert!(text(&both).contains("--status cannot be used with the subcommand 'list'"), "{}", text(&both));
+    // A bin directory that is not the running supervisor's is refused by --status as by --start.
+    for args in [&["--status", "--bin-dir", "/elsewhere"][..], &["service", "status", "--bin-dir", "/elsewhere"]] {
+        let other = w.run("hero_tasks", args);
+        assert_eq!(other.status.code(), Some(1), "{args:?}: {}", text(&other));
+        assert!(text(&other).contains("is not the running supervisor's"), "{}", text(&other));
+    }
+    // The subcommand form takes the flag form's options too, and reads them in the same way.
+    let units = w.path("units");
+    let exported = w.run("hero_tasks", &["service", "export", "systemd", units.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", text(&exported));
+    assert!(units.join("hero_tasks.target").exists(), "{}", text(&exported));
 }
 
 #[test]

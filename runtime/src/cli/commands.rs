@@ -78,6 +78,9 @@ fn zinit(
 }
 
 async fn execute(command: Command, at: &Locations, spec: &ServiceSpec, manifest: &Manifest) -> Result<(), Failure> {
+    if matches!(command, Command::Status(..) | Command::Logs(_) | Command::Timeline(_) | Command::Stop(_)) {
+        agrees_with_running(at).await?;
+    }
     match command {
         Command::Start(action) => start(at, spec, checked(action, spec, manifest)?).await,
         Command::Restart(action) => restart(at, spec, checked(action, spec, manifest)?).await,
@@ -124,6 +127,19 @@ async fn dirs(at: &Locations, client: Option<&mut Client>) -> Result<(Dirs, BTre
     )?;
     let defined = client.list().await?.into_iter().map(|s| s.name).collect();
     Ok((Dirs { bin_dir: info.bin_dir, socket_dir: info.socket_dir, launch_socket: None }, defined))
+}
+
+/// A directory chosen on the command line is refused by every command that reads a running
+/// supervisor when it is not that supervisor's, as `--start` refuses it: the answer would
+/// be about other directories than the ones asked for.
+async fn agrees_with_running(at: &Locations) -> Result<(), Failure> {
+    if at.bin_dir.is_none() && at.socket_dir.is_none() {
+        return Ok(());
+    }
+    match launch::connect(&at.socket).await? {
+        Some(mut client) => dirs(at, Some(&mut client)).await.map(drop),
+        None => Ok(()),
+    }
 }
 
 /// A directory chosen here must be the running supervisor's: it resolves every name, and

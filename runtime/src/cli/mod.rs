@@ -57,11 +57,12 @@ mod status;
 mod subcommand;
 mod table;
 pub mod timeline;
+mod verbs;
 mod watch;
 
 pub use flags::ServiceArgs;
 pub use plan::{GraphFormat, graph, plan_json, plan_text};
-pub use subcommand::{ServiceCommand, ServiceVerb};
+pub use subcommand::ServiceCommand;
 
 /// How `--status`, `--plan` and `--supervisor-info` print.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -124,6 +125,36 @@ fn with_profiles(
     }
 }
 
+/// Carries out `command` as either form asked for it, with its options.
+fn run_with(
+    command: Command,
+    options: &verbs::Options,
+    builder: crate::ServiceBuilder,
+    manifest: &crate::Manifest,
+) -> std::process::ExitCode {
+    let via = match options.backend {
+        crate::backend::Backend::Embedded => Via::Embedded,
+        crate::backend::Backend::Zinit => {
+            Via::Zinit(options.zinit_socket.clone().unwrap_or_else(crate::backend::zinit::default_socket))
+        }
+    };
+    let spec = match with_profiles(builder, manifest, &options.profile) {
+        Ok(spec) => spec,
+        Err(code) => return code,
+    };
+    commands::run(command, &options.locations(), &via, spec, manifest)
+}
+
+impl verbs::Options {
+    fn locations(&self) -> crate::paths::Locations {
+        crate::paths::Locations::resolve(
+            self.supervisor_socket.as_deref(),
+            self.bin_dir.as_deref(),
+            self.socket_dir.as_deref(),
+        )
+    }
+}
+
 /// Which supervisor carries out the service commands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Via {
@@ -147,9 +178,8 @@ mod tests {
 
     /// A CLI with flags named like ours and a required argument of its own.
     #[derive(Parser, Debug)]
-    #[command(subcommand_negates_reqs = true)]
     struct Cli {
-        #[arg(long, required = true)]
+        #[arg(long, required_unless_present = ServiceArgs::COMMAND_GROUP)]
         config: Option<String>,
         #[arg(long)]
         json: bool,
@@ -207,14 +237,185 @@ mod tests {
     }
 
     #[test]
-    fn the_subcommand_form_needs_none_of_the_clis_required_flags() {
-        let cli = parse(&["service", "logs", "hero_proxy/hero_proxy_server", "--follow", "--bin-dir", "/b"]).unwrap();
-        let Some(Cmd::Service(s)) = cli.command else { panic!("not the service subcommand") };
-        let query =
-            logs::LogQuery { action: Some("hero_proxy/hero_proxy_server".into()), follow: true, ..Default::default() };
+    fn a_service_flag_with_one_of_the_clis_own_subcommands_is_an_error() {
+        #[derive(Parser, Debug)]
+        struct Own {
+            #[command(flatten)]
+            service: ServiceArgs,
+            #[command(subcommand)]
+            command: Option<OwnCmd>,
+        }
+        #[derive(Subcommand, Debug)]
+        enum OwnCmd {
+            List,
+        }
+        let e = Own::try_parse_from(["mycli", "--status", "list"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ArgumentConflict);
+        assert!(e.to_string().contains("--status cannot be used with the subcommand 'list'"), "{e}");
+        assert!(matches!(Own::try_parse_from(["mycli", "list"]).unwrap().command, Some(OwnCmd::List)));
+    }
+}
+
+/// Both forms come from one definition: every argument of the flag form has its
+/// counterpart in the subcommand form, which reads it into the same command and options.
+#[cfg(test)]
+mod both_forms_agree {
+    use clap::{CommandFactory, Parser, Subcommand};
+
+    use super::*;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        service: ServiceArgs,
+        #[command(subcommand)]
+        command: Option<Cmd>,
+    }
+
+    #[derive(Subcommand, Debug)]
+    enum Cmd {
+        Service(ServiceCommand),
+    }
+
+    /// What both forms read from `flags` and from `service …words`.
+    fn both(flags: &[String], words: &[String]) -> ((Option<Command>, verbs::Options), (Command, verbs::Options)) {
+        let args = std::iter::once("mycli".to_owned()).chain(flags.iter().cloned());
+        let cli = Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{flags:?}: {e}"));
+        let args = ["mycli".to_owned(), "service".to_owned()].into_iter().chain(words.iter().cloned());
+        let sub = Cli::try_parse_from(args).unwrap_or_else(|e| panic!("service {words:?}: {e}"));
+        let Some(Cmd::Service(sub)) = sub.command else { panic!("service {words:?}: not the subcommand") };
+        ((cli.service.command(), cli.service.options().clone()), (sub.command(), sub.options().clone()))
+    }
+
+    fn agree(flags: &[&str], words: &[&str]) {
+        let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let ((command, options), (sub_command, sub_options)) = both(&own(flags), &own(words));
+        assert_eq!(command.as_ref(), Some(&sub_command), "{flags:?} against service {words:?}");
+        assert_eq!(options, sub_options, "{flags:?} against service {words:?}");
+    }
+
+    /// A value for an argument that takes one, by its value name.
+    fn sample(value_name: &str) -> &'static str {
+        match value_name {
+            "N" => "7",
+            "DURATION" => "10m",
+            "FORMAT" => "systemd",
+            "PATH" | "DIR" => "/x",
+            _ => "hero_collab_admin",
+        }
+    }
+
+    #[test]
+    fn every_flag_has_its_counterpart_in_the_subcommand_form() {
+        Cli::command().debug_assert();
+        let cli = Cli::command();
+        let mut seen = 0;
+        for arg in cli.get_arguments().filter(|a| a.get_id().as_str().starts_with("service_")) {
+            let id = arg.get_id().as_str();
+            let long = arg.get_long().unwrap_or_else(|| panic!("{id} has no long name"));
+            let names: Vec<&str> = arg.get_value_names().into_iter().flatten().map(|n| n.as_str()).collect();
+            if let Some(verb) = verbs::VERBS.iter().find(|v| v.id() == id) {
+                let flag = format!("--{long}");
+                match verb.operand {
+                    verbs::Operand::Format { .. } => {
+                        agree(&[&flag], &[verb.sub]);
+                        for value in arg.get_possible_values() {
+                            let value = value.get_name();
+                            agree(&[&format!("{flag}={value}")], &[verb.sub, value]);
+                            if value == "json" {
+                                agree(&[&format!("{flag}={value}")], &[verb.sub, "--json"]);
+                            }
+                        }
+                    }
+                    verbs::Operand::Export => agree(&[&flag, "systemd", "/x"], &[verb.sub, "systemd", "/x"]),
+                    verbs::Operand::LogAction => {
+                        agree(&[&flag], &[verb.sub]);
+                        agree(&[&flag, "svc/a"], &[verb.sub, "svc/a"]);
+                    }
+                    verbs::Operand::None | verbs::Operand::Action => agree(&[&flag], &[verb.sub]),
+                }
+            } else if id == "service_action" {
+                let takers = verbs::VERBS.iter().filter(|v| matches!(v.operand, verbs::Operand::Action));
+                for verb in takers {
+                    agree(&[&format!("--{}", verb.flag), "--action", "a"], &[verb.sub, "a"]);
+                }
+            } else if let Some(m) = verbs::MODIFIERS.iter().find(|m| m.id() == id) {
+                for sub in m.verbs {
+                    let verb = verbs::VERBS.iter().find(|v| v.sub == *sub).expect("a command of the table");
+                    let flag = format!("--{}", verb.flag);
+                    let mut flags =
+                        vec![flag.as_str(), &format!("--{long}")].into_iter().map(str::to_owned).collect::<Vec<_>>();
+                    let mut words = vec![verb.sub.to_owned(), format!("--{long}")];
+                    if let Some(name) = names.first() {
+                        flags.push(sample(name).to_owned());
+                        words.push(sample(name).to_owned());
+                    }
+                    let (f, s) = both(&flags, &words);
+                    assert_eq!((f.0.as_ref(), &f.1), (Some(&s.0), &s.1), "{flags:?} against service {words:?}");
+                    if let Some(short) = m.short {
+                        words[1] = format!("-{short}");
+                        let (f, s) = both(&flags, &words);
+                        assert_eq!(f.0.as_ref(), Some(&s.0), "{flags:?} against service {words:?}");
+                    }
+                }
+            } else {
+                // The options every command takes: after the command, and before it (global).
+                let values: Vec<String> = match arg.get_possible_values().first() {
+                    Some(_) => arg.get_possible_values().iter().map(|v| v.get_name().to_owned()).collect(),
+                    None => vec![sample(names.first().copied().unwrap_or("NAME")).to_owned()],
+                };
+                for value in values {
+                    let option = format!("--{long}");
+                    agree(&["--status", &option, &value], &["status", &option, &value]);
+                    agree(&["--status", &option, &value], &[&option, &value, "status"]);
+                }
+            }
+            seen += 1;
+        }
+        assert!(seen >= verbs::VERBS.len() + verbs::MODIFIERS.len() + 6, "only {seen} service arguments");
+    }
+
+    #[test]
+    fn help_names_each_environment_variable_once() {
+        let help = Cli::command().render_long_help().to_string();
+        for var in [PROFILES_ENV, crate::backend::BACKEND_ENV, crate::paths::BIN_DIR_ENV] {
+            assert_eq!(help.matches(var).count(), 1, "{var} in:\n{help}");
+        }
+    }
+
+    #[test]
+    fn the_subcommand_form_reads_before_the_clis_own_required_flags() {
+        #[derive(Parser, Debug)]
+        struct Strict {
+            #[arg(long)]
+            config: String,
+            #[command(subcommand)]
+            command: Option<StrictCmd>,
+        }
+        #[derive(Subcommand, Debug)]
+        enum StrictCmd {
+            Service(ServiceCommand),
+            Add { title: String },
+        }
+        let s = ServiceCommand::leading_from::<Strict>(
+            "service",
+            ["mycli", "service", "logs", "svc/a", "-f", "--bin-dir", "/b"],
+        )
+        .expect("a service command")
+        .unwrap();
+        let query = logs::LogQuery { action: Some("svc/a".into()), follow: true, ..Default::default() };
         assert_eq!(s.command(), Command::Logs(query));
-        assert_eq!(s.bin_dir.as_deref(), Some(std::path::Path::new("/b")));
-        assert!(parse(&["--start"]).is_err(), "the flag form keeps the CLI's own requirements");
+        assert_eq!(s.locations().bin_dir.as_deref(), Some(std::path::Path::new("/b")));
+        assert!(ServiceCommand::leading_from::<Strict>("service", ["mycli", "add", "x"]).is_none());
+        let e = Strict::try_parse_from(["mycli", "add", "x"]).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "the CLI's own command still needs --config"
+        );
+        let e = ServiceCommand::leading_from::<Strict>("service", ["mycli", "service", "bogus"]).unwrap().unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::InvalidSubcommand);
+        assert!(e.to_string().contains("Usage: mycli service"), "in the CLI's own name: {e}");
     }
 }
 
@@ -251,11 +452,11 @@ mod flag_form_with_a_required_flag {
                     [[dependencies]]\nrepo = \"hero_proxy\"\nbin = \"hero_proxy_server\"\nprofiles = [\"proxy-auth\"]\n";
         let manifest = parse_manifest(toml, &Options::strict()).unwrap().manifest;
         let cli = Cli::try_parse_from(["mycli", "--start", "--profile", "proxy-auth"]).unwrap();
-        assert_eq!(cli.service.profile, ["proxy-auth"]);
+        assert_eq!(cli.service.profiles(), ["proxy-auth"]);
         let plain = with_profiles(crate::ServiceBuilder::from_manifest(&manifest), &manifest, &[]).unwrap();
         assert!(plain.actions[0].depends_on.is_empty(), "{plain:#?}");
         let proxied =
-            with_profiles(crate::ServiceBuilder::from_manifest(&manifest), &manifest, &cli.service.profile).unwrap();
+            with_profiles(crate::ServiceBuilder::from_manifest(&manifest), &manifest, cli.service.profiles()).unwrap();
         assert_eq!(proxied.actions[0].depends_on[0].service, "hero_proxy");
         assert_eq!(proxied.profiles, ["proxy-auth"], "kept with the definition");
         let typo = with_profiles(crate::ServiceBuilder::from_manifest(&manifest), &manifest, &["proxy-ath".into()]);

@@ -1,15 +1,23 @@
 //! The subcommand form: `mycli service start|stop|status|…`, for CLIs that prefer
 //! subcommands or whose own flags would collide with the flag form's.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
 
-use clap::{Args, Subcommand};
+use clap::{ArgMatches, Args, FromArgMatches};
 
-use super::{Command, Format, GraphFormat};
+use super::Command;
+use super::verbs::{self, Form, Options};
 use crate::paths::Locations;
 
 /// The service commands as one subcommand of a CLI: add a variant holding it to your
-/// subcommand enum and call [`ServiceCommand::run`].
+/// subcommand enum and call [`ServiceCommand::run`]. It takes every command and option of
+/// the flag form ([`ServiceArgs`](super::ServiceArgs)): both are generated from one
+/// definition.
+///
+/// A CLI with required flags of its own keeps them required for its own commands by
+/// reading `mycli service …` first, with [`ServiceCommand::leading`], before its own
+/// parser runs (clap cannot make a flag required except under one subcommand, and
+/// `subcommand_negates_reqs` would lift it for the CLI's own subcommands too):
 ///
 /// ```
 /// # use service_manifest_runtime as service_manifest;
@@ -17,12 +25,10 @@ use crate::paths::Locations;
 /// use service_manifest::cli::ServiceCommand;
 ///
 /// #[derive(Parser)]
-/// #[command(subcommand_negates_reqs = true)]
 /// struct Cli {
-///     /// The CLI's own required flag: not needed with `service …` (an `Option`, so
-///     /// that the struct can be built without it).
-///     #[arg(long, required = true)]
-///     config: Option<String>,
+///     /// Required for the CLI's own commands; `mycli service …` is read before it is asked for.
+///     #[arg(long)]
+///     config: String,
 ///     /// Its own --json: no clash, the service commands have theirs under `service status`.
 ///     #[arg(long)]
 ///     json: bool,
@@ -34,149 +40,115 @@ use crate::paths::Locations;
 /// enum Cmd {
 ///     /// Start, stop and inspect this service.
 ///     Service(ServiceCommand),
+///     /// One of the CLI's own.
+///     Add { title: String },
 /// }
 ///
 /// Cli::command().debug_assert();
-/// let cli = Cli::parse_from(["mycli", "service", "status", "--json"]);
-/// assert!(matches!(cli.command, Some(Cmd::Service(_))));
+/// let service = ServiceCommand::leading_from::<Cli>("service", ["mycli", "service", "status", "--json"]);
+/// assert!(service.is_some_and(|s| s.is_ok()), "needs no --config");
+/// assert!(ServiceCommand::leading_from::<Cli>("service", ["mycli", "add", "x"]).is_none());
+/// assert!(Cli::try_parse_from(["mycli", "add", "x"]).is_err(), "--config is still required");
 /// ```
-#[derive(Args, Clone, Debug)]
+#[derive(Clone, Debug)]
 pub struct ServiceCommand {
-    /// What to do.
-    #[command(subcommand)]
-    pub verb: ServiceVerb,
-    /// The supervisor's socket [env: SERVICE_MANIFEST_SUPERVISOR_SOCKET].
-    #[arg(long, value_name = "PATH", global = true)]
-    pub supervisor_socket: Option<PathBuf>,
-    /// Where programs are found, for a supervisor this launches [env: SERVICE_MANIFEST_BIN_DIR].
-    #[arg(long, value_name = "DIR", global = true)]
-    pub bin_dir: Option<PathBuf>,
-    /// Where relative socket names resolve, for a supervisor this launches [env: SERVICE_MANIFEST_SOCKET_DIR].
-    #[arg(long, value_name = "DIR", global = true)]
-    pub socket_dir: Option<PathBuf>,
-    /// Activate a profile of the manifest; repeatable [env: SERVICE_MANIFEST_PROFILES, comma-separated].
-    #[arg(long, value_name = "NAME", global = true, env = super::PROFILES_ENV, value_delimiter = ',')]
-    pub profile: Vec<String>,
-}
-
-/// One service command; each does what the flag of the same name does in [`ServiceArgs`](super::ServiceArgs).
-#[derive(Subcommand, Clone, Debug)]
-pub enum ServiceVerb {
-    /// Start this service, and what it requires, launching the supervisor if none runs.
-    Start {
-        /// One action of this service alone.
-        action: Option<String>,
-    },
-    /// Stop this service; whatever requires it is stopped first.
-    Stop {
-        /// One action of this service alone.
-        action: Option<String>,
-    },
-    /// Stop, then start this service.
-    Restart {
-        /// One action of this service alone.
-        action: Option<String>,
-    },
-    /// Show each action's state; exit 3 if something wanted is not up.
-    Status {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// Keep the table current, redrawn at each change, until Ctrl-C.
-        #[arg(long, conflicts_with = "json")]
-        watch: bool,
-    },
-    /// Print the logs of every action the service involves, merged in time order; or of
-    /// one action: this service's, or a dependency's (`svc/action`).
-    Logs {
-        /// The action; without it, every action the service involves.
-        action: Option<String>,
-        /// Keep printing what is appended.
-        #[arg(long, short)]
-        follow: bool,
-        /// Only the last N lines.
-        #[arg(long, short = 'n', value_name = "N")]
-        lines: Option<usize>,
-        /// Only the lines of the last DURATION (`10m`, `1h 30m`).
-        #[arg(long, value_name = "DURATION", value_parser = super::parse_duration)]
-        since: Option<std::time::Duration>,
-    },
-    /// Print the start order as a dependency tree, and what would stop a start.
-    Plan {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Where the last start's time went: waits, spawn → ready, the critical chain.
-    Timeline {
-        /// `text`, `svg` or `json`.
-        #[arg(default_value = "text")]
-        format: super::timeline::TimelineFormat,
-    },
-    /// Check that every program is installed and every socket path fits.
-    Check,
-    /// Print the dependency graph.
-    Graph {
-        /// `dot` or `mermaid`.
-        #[arg(default_value = "dot")]
-        format: GraphFormat,
-    },
-    /// Run a supervisor tied to this command until Ctrl-C.
-    Foreground,
-    /// Stop every service in reverse dependency order, then the supervisor.
-    Shutdown,
-    /// Show the supervisor's own state.
-    Info {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-fn format(json: bool) -> Format {
-    if json { Format::Json } else { Format::Text }
+    command: Command,
+    options: Options,
 }
 
 impl ServiceCommand {
     pub(super) fn command(&self) -> Command {
-        match &self.verb {
-            ServiceVerb::Start { action } => Command::Start(action.clone()),
-            ServiceVerb::Stop { action } => Command::Stop(action.clone()),
-            ServiceVerb::Restart { action } => Command::Restart(action.clone()),
-            ServiceVerb::Status { json, watch } => Command::Status(format(*json), *watch),
-            ServiceVerb::Logs { action, follow, lines, since } => Command::Logs(super::logs::LogQuery {
-                action: action.clone(),
-                follow: *follow,
-                lines: *lines,
-                since: *since,
-            }),
-            ServiceVerb::Plan { json } => Command::Plan(format(*json)),
-            ServiceVerb::Timeline { format } => Command::Timeline(*format),
-            ServiceVerb::Check => Command::Check,
-            ServiceVerb::Graph { format } => Command::Graph(*format),
-            ServiceVerb::Foreground => Command::Foreground,
-            ServiceVerb::Shutdown => Command::Shutdown,
-            ServiceVerb::Info { json } => Command::Info(format(*json)),
-        }
+        self.command.clone()
     }
 
     /// Whether this starts programs (`start`, `restart`, `foreground`).
     pub fn starts(&self) -> bool {
-        self.command().starts()
+        self.command.starts()
+    }
+
+    #[cfg(test)]
+    pub(super) fn options(&self) -> &Options {
+        &self.options
     }
 
     /// The supervisor socket and the directories these options and the environment choose.
     pub fn locations(&self) -> Locations {
-        Locations::resolve(self.supervisor_socket.as_deref(), self.bin_dir.as_deref(), self.socket_dir.as_deref())
+        self.options.locations()
+    }
+
+    /// The profiles `--profile` (or `SERVICE_MANIFEST_PROFILES`) activates.
+    pub fn profiles(&self) -> &[String] {
+        &self.options.profile
     }
 
     /// Carries out the command.
     pub fn run(&self, builder: crate::ServiceBuilder, manifest: &crate::Manifest) -> std::process::ExitCode {
         super::role::keep_linked();
-        let spec = match super::with_profiles(builder, manifest, &self.profile) {
-            Ok(spec) => spec,
-            Err(code) => return code,
+        super::run_with(self.command(), &self.options, builder, manifest)
+    }
+
+    /// `mycli NAME …` read from this process's arguments before the CLI's own parser: `None`
+    /// when the first argument is not `NAME`; on a mistake in the service command, clap's
+    /// message and exit code, in the CLI's own name and help (`P` is the CLI's parser).
+    pub fn leading<P: clap::CommandFactory>(name: &str) -> Option<Self> {
+        match Self::leading_from::<P>(name, std::env::args_os())? {
+            Ok(command) => Some(command),
+            Err(e) => e.exit(),
+        }
+    }
+
+    /// [`leading`](Self::leading) of the given arguments (the program's name first).
+    pub fn leading_from<P: clap::CommandFactory>(
+        name: &str,
+        args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    ) -> Option<Result<Self, clap::Error>> {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        if args.get(1).is_none_or(|first| *first != *name) {
+            return None;
+        }
+        // The CLI's own command, so help and errors read as its own, with only this
+        // subcommand: its required arguments belong to its other commands.
+        let full = P::command();
+        let service = full
+            .find_subcommand(name)
+            .cloned()
+            .unwrap_or_else(|| Self::augment_args(clap::Command::new(name.to_owned())));
+        let cmd = clap::Command::new(full.get_name().to_owned()).subcommand(service).subcommand_required(true);
+        Some(cmd.try_get_matches_from(args).and_then(|m| match m.subcommand() {
+            Some((_, sub)) => Self::from_arg_matches(sub),
+            None => Err(clap::Error::raw(clap::error::ErrorKind::MissingSubcommand, "a service command is needed\n")),
+        }))
+    }
+}
+
+impl FromArgMatches for ServiceCommand {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let Some((name, sub)) = matches.subcommand() else {
+            return Err(clap::Error::raw(clap::error::ErrorKind::MissingSubcommand, "a service command is needed\n"));
         };
-        super::commands::run(self.command(), &self.locations(), &super::Via::Embedded, spec, manifest)
+        let Some(verb) = verbs::VERBS.iter().find(|v| v.sub == name) else {
+            return Err(clap::Error::raw(
+                clap::error::ErrorKind::InvalidSubcommand,
+                format!("'{name}' is not a service command\n"),
+            ));
+        };
+        // Global options are propagated into the subcommand's matches.
+        Ok(Self { command: verbs::decode(verb, sub, Form::Subcommand), options: verbs::decode_options(sub) })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for ServiceCommand {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        let options = verbs::option_args().map(|a| a.global(true));
+        cmd.subcommand_required(true).subcommands(verbs::subcommands()).args(options)
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
     }
 }
