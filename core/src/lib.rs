@@ -33,6 +33,7 @@ pub mod cross;
 pub mod diagnostic;
 pub mod duration;
 pub mod ident;
+pub mod keys;
 mod load;
 mod lower;
 pub mod model;

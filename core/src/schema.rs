@@ -89,41 +89,6 @@ pub(crate) struct RawDependency {
     pub profiles: Vec<At<String>>,
 }
 
-const TOP_KEYS: &[&str] = &["service", "binaries", "dependencies"];
-const SERVICE_KEYS: &[&str] = &["name", "description", "profiles"];
-const BINARY_KEYS: &[&str] = &[
-    "name",
-    "ready",
-    "kind",
-    "spawned_by",
-    "socket",
-    "args",
-    "env",
-    "after",
-    "start_timeout",
-    "restart",
-    "description",
-    "profiles",
-    "watchdog",
-    "health",
-];
-const HEALTH_KEYS: &[&str] =
-    &["interval", "timeout", "retries", "start_period", "start_interval", "send", "expect", "exec"];
-const DEPENDENCY_KEYS: &[&str] = &[
-    "repo",
-    "crate",
-    "crate_name",
-    "bin",
-    "bin_name",
-    "socket",
-    "socket_name",
-    "relation",
-    "ready",
-    "timeout",
-    "applies_to",
-    "profiles",
-];
-
 /// Parses `source` and reads it; TOML syntax errors and per-key problems go to `cx`.
 pub(crate) fn read(source: &str, cx: &mut Ctxt) -> RawManifest {
     let (root, syntax_errors) = DeTable::parse_recoverable(source);
@@ -139,7 +104,7 @@ pub(crate) fn read(source: &str, cx: &mut Ctxt) -> RawManifest {
         raw.service_name = f.string(cx, "name");
         raw.service_description = f.string(cx, "description").map(|d| d.value);
         raw.profiles = f.strings(cx, "profiles");
-        f.finish(cx, SERVICE_KEYS);
+        f.finish(cx, &crate::keys::SERVICE);
     }
     if let Some((span, entries)) = top.tables(cx, "binaries") {
         raw.binaries_span = Some(span);
@@ -148,7 +113,7 @@ pub(crate) fn read(source: &str, cx: &mut Ctxt) -> RawManifest {
     if let Some((_, entries)) = top.tables(cx, "dependencies") {
         raw.dependencies = entries.into_iter().map(|(header, t)| read_dependency(cx, header, t)).collect();
     }
-    top.finish(cx, TOP_KEYS);
+    top.finish(cx, &crate::keys::TOP);
     raw
 }
 
@@ -176,7 +141,7 @@ fn read_binary(cx: &mut Ctxt, header: Range<usize>, table: &DeTable<'_>) -> RawB
         watchdog: f.duration_at(cx, "watchdog"),
         health: f.table(cx, "health", "a table (`[binaries.health]`)").map(|t| read_health(cx, &f, t)),
     };
-    f.finish(cx, BINARY_KEYS);
+    f.finish(cx, &crate::keys::BINARY);
     binary
 }
 
@@ -194,7 +159,7 @@ fn read_health(cx: &mut Ctxt, binary: &Fields<'_, '_>, table: &DeTable<'_>) -> R
         expect: f.string(cx, "expect"),
         exec,
     };
-    f.finish(cx, HEALTH_KEYS);
+    f.finish(cx, &crate::keys::HEALTH);
     health
 }
 
@@ -212,7 +177,7 @@ fn read_dependency(cx: &mut Ctxt, header: Range<usize>, table: &DeTable<'_>) -> 
         profiles: f.strings(cx, "profiles"),
         header,
     };
-    f.finish(cx, DEPENDENCY_KEYS);
+    f.finish(cx, &crate::keys::DEPENDENCY);
     dependency
 }
 
@@ -428,7 +393,8 @@ impl<'t, 'i> Fields<'t, 'i> {
     }
 
     /// Reports every key not in `known`: an error for the macro, a warning at run time.
-    fn finish(self, cx: &mut Ctxt, known: &[&str]) {
+    fn finish(self, cx: &mut Ctxt, table: &crate::keys::Table) {
+        let known = &table.names()[..];
         for (key, _) in self.table.iter() {
             let key_text: &str = key.get_ref();
             if known.contains(&key_text) {

@@ -1,5 +1,6 @@
-//! The systemd export of the three example services: golden unit files, `systemd-analyze
-//! verify` on every exported set, and the units read back into the plan's graph.
+//! The systemd export of the three example services: golden unit files and the units read
+//! back into the plan's graph. `systemd-analyze verify` of every exported set is in
+//! `tests/external` (so that a machine without systemd shows it as ignored).
 //!
 //! The registrations are built the way `service_manifest!` builds them: the example's
 //! `service.toml` through `ServiceBuilder::from_manifest`.
@@ -8,28 +9,14 @@
 //! rewrites the golden files; read the diff before committing it.
 
 use std::collections::BTreeSet;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod systemd_fixtures;
 
 use service_manifest_runtime::backend::systemd::{self, ExportOptions, UnitFile};
 use service_manifest_runtime::cli::{GraphFormat, graph};
-use service_manifest_runtime::{
-    ActionDep, ActionSpec, BinaryKind, HealthCheck, Manifest, Probe, ReadyGate, Relation, RestartPolicy,
-    ServiceBuilder, ServiceSpec,
-};
-
-const EXAMPLES: &[&str] = &["hero_proxy", "hero_collab", "hero_livekit"];
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the runtime crate sits in the workspace").to_path_buf()
-}
-
-fn example(name: &str) -> (ServiceSpec, Manifest) {
-    let path = workspace().join("examples").join(name).join("service.toml");
-    let manifest = service_manifest_core::load_lenient(&path, None).expect("the example manifest is valid").manifest;
-    (ServiceBuilder::from_manifest(&manifest).build(), manifest)
-}
+use service_manifest_runtime::{ActionSpec, BinaryKind, Manifest, ServiceBuilder, ServiceSpec};
+use systemd_fixtures::{EXAMPLES, every_mapping, example};
 
 /// Fixed, machine-independent paths for the golden files.
 fn golden_options() -> ExportOptions {
@@ -174,36 +161,6 @@ fn the_units_read_back_are_the_plans_graph() {
     }
 }
 
-/// Every relation and gate in one set, hand-built, so each mapping is read back too.
-fn every_mapping() -> Vec<ServiceSpec> {
-    let migrate = ActionSpec::new("migrate", BinaryKind::Server).restart(RestartPolicy::Always);
-    let api = ActionSpec::new("api", BinaryKind::Server)
-        .socket("shop/api.sock")
-        .args(["--name", "a b", "say \"hi\"", "C:\\dir", "$HOME", "100%", ";", ""])
-        .env("GREETING", "hello world")
-        .env("PCT", "50% off $5")
-        .restart(RestartPolicy::Never)
-        .start_timeout_ms(1500)
-        .depends_on(ActionDep::new("shop").action("migrate").ready(ReadyGate::Completed))
-        .depends_on(
-            ActionDep::new("cache").socket("cache/cache.sock").relation(Relation::Requires).ready(ReadyGate::Socket),
-        )
-        .depends_on(ActionDep::new("metrics").socket("metrics.sock").relation(Relation::Wants).ready(ReadyGate::Socket))
-        .depends_on(ActionDep::new("audit").action("audit_server").relation(Relation::Wants));
-    let web = ActionSpec::new("web", BinaryKind::Web)
-        .depends_on(ActionDep::new("shop").action("api").ready(ReadyGate::Socket).socket("shop/api.sock"))
-        .depends_on(ActionDep::new("audit").action("audit_server").relation(Relation::After));
-    let check = HealthCheck::new(Probe::Socket { send: Some("ping".into()), expect: Some("pong".into()) });
-    let audit = ActionSpec::new("audit_server", BinaryKind::Server)
-        .restart(RestartPolicy::Always)
-        .watchdog_ms(10_000)
-        .health(check);
-    vec![
-        ServiceBuilder::new("shop").action(migrate).action(api).action(web).build(),
-        ServiceBuilder::new("audit").action(audit).build(),
-    ]
-}
-
 #[test]
 fn every_mapping_is_written_as_the_readme_says() {
     let units = systemd::export(&every_mapping(), &golden_options()).unwrap();
@@ -254,99 +211,4 @@ fn a_name_systemd_cannot_hold_and_two_actions_on_one_unit_are_errors() {
     let relative = ExportOptions::new("bin", "/run/s");
     let err = systemd::export(&[example("hero_proxy").0], &relative).unwrap_err().to_string();
     assert!(err.contains("ExecStart= needs an absolute program"), "{err}");
-}
-
-// --- systemd-analyze verify -------------------------------------------------------
-
-/// `systemd-analyze`, or `None` (with the reason printed) where it is missing; in CI a
-/// missing one fails the test instead of skipping it.
-fn systemd_analyze() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join("systemd-analyze"))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "systemd-analyze is missing in CI");
-        eprintln!("SKIPPED: systemd-analyze is not installed, so the exported units are not verified");
-    }
-    found
-}
-
-/// A directory of executables for every program the units run, so `verify` can check them.
-struct Fixture {
-    dir: tempfile::TempDir,
-}
-
-impl Fixture {
-    fn new() -> Self {
-        Self { dir: tempfile::tempdir().unwrap() }
-    }
-
-    /// A bin directory whose name needs quoting in a unit file.
-    fn bin_dir(&self) -> PathBuf {
-        self.dir.path().join("bin dir")
-    }
-
-    fn options(&self) -> ExportOptions {
-        ExportOptions::new(self.bin_dir(), self.dir.path().join("sockets"))
-    }
-
-    fn install(&self, programs: impl IntoIterator<Item = String>) {
-        std::fs::create_dir_all(self.bin_dir()).unwrap();
-        for program in programs.into_iter().chain([systemd::WAIT_SOCKET_PROGRAM.to_owned()]) {
-            let path = self.bin_dir().join(program);
-            std::fs::write(&path, "#!/bin/sh\nexit 0\n").unwrap();
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-    }
-
-    /// Writes `units` and runs `systemd-analyze verify` on them: `(success, output)`.
-    fn verify(&self, analyze: &Path, units: &[UnitFile]) -> (bool, String) {
-        let unit_dir = self.dir.path().join("units");
-        let paths: Vec<_> = systemd::write(&unit_dir, units).unwrap().into_iter().map(|w| w.path).collect();
-        let out = Command::new(analyze)
-            .arg("verify")
-            .arg("--man=no")
-            .args(&paths)
-            .env("SYSTEMD_LOG_LEVEL", "warning")
-            .output()
-            .expect("systemd-analyze runs");
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        (out.status.success(), text)
-    }
-}
-
-/// The lines of `verify`'s output that concern our units (it also comments on the host's own).
-fn about<'a>(output: &'a str, units: &[UnitFile]) -> Vec<&'a str> {
-    output.lines().filter(|l| units.iter().any(|u| l.contains(u.name.as_str()) || l.contains("bin dir"))).collect()
-}
-
-#[test]
-fn every_exported_set_passes_systemd_analyze_verify() {
-    let Some(analyze) = systemd_analyze() else { return };
-    let sets: Vec<(&str, Vec<ServiceSpec>)> = vec![
-        ("the three examples", EXAMPLES.iter().map(|n| example(n).0).collect()),
-        ("every mapping", every_mapping()),
-    ];
-    for (what, specs) in sets {
-        let fixture = Fixture::new();
-        fixture.install(specs.iter().flat_map(|s| s.actions.iter().map(|a| a.exec.clone())));
-        let units = systemd::export(&specs, &fixture.options()).unwrap();
-        let (ok, output) = fixture.verify(&analyze, &units);
-        assert!(ok, "{what}: systemd-analyze verify failed:\n{output}");
-        assert_eq!(about(&output, &units), Vec::<&str>::new(), "{what}: verify warned:\n{output}");
-    }
-}
-
-#[test]
-fn verify_really_checks_the_units_a_missing_program_fails_it() {
-    let Some(analyze) = systemd_analyze() else { return };
-    let fixture = Fixture::new();
-    let (spec, _) = example("hero_proxy");
-    fixture.install(std::iter::empty()); // only the waiter: hero_proxy_server is missing
-    let units = systemd::export(&[spec], &fixture.options()).unwrap();
-    let (ok, output) = fixture.verify(&analyze, &units);
-    assert!(!ok, "verify accepted a unit whose program does not exist:\n{output}");
-    assert!(output.contains("hero_proxy_server"), "{output}");
 }

@@ -85,6 +85,17 @@ fn start_refuses_up_front_when_a_program_is_missing_or_a_socket_path_is_too_long
     let check = w.command("hero_collab", &["--check"]).env("DEMO_NOT_INSTALLED", "hero_proxy_server").output().unwrap();
     assert_eq!(check.status.code(), Some(1), "{}", text(&check));
     assert!(text(&check).contains("dependency hero_proxy/hero_proxy_server:"), "{}", text(&check));
+    // It says where such a daemon comes from, and that --bin-dir can point at it.
+    assert!(text(&check).contains("built by its crate `hero_proxy_server`"), "{}", text(&check));
+    let elsewhere = w.path("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    for entry in std::fs::read_dir(w.path("bin")).unwrap().flatten() {
+        let target = std::fs::read_link(entry.path()).unwrap();
+        std::os::unix::fs::symlink(&target, elsewhere.join(entry.file_name())).unwrap();
+        std::os::unix::fs::symlink(&target, elsewhere.join("hero_proxy_server")).ok();
+    }
+    let there = w.run("hero_collab", &["--check", "--bin-dir", elsewhere.to_str().unwrap()]);
+    assert_eq!(there.status.code(), Some(0), "{}", text(&there));
 
     // A socket directory deep enough that the service's socket paths cannot fit.
     let deep = w.path(&"d".repeat(100));
@@ -115,4 +126,38 @@ fn a_server_that_never_opens_its_socket_is_named_first_when_the_start_fails() {
         "the server, the root cause, leads: {said}"
     );
     assert!(said.contains("error: hero_tasks/hero_tasks_web failed: "), "then its dependent: {said}");
+}
+
+/// `ps` tells the supervisor, its spawner and each monitor apart, and names the action a
+/// monitor watches.
+#[tokio::test(flavor = "current_thread")]
+async fn process_titles_say_what_each_process_is() {
+    let w = World::new();
+    let out = w.run("hero_collab", &["--start"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let cmdline = |pid: u32| {
+        let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        String::from_utf8_lossy(&raw).split('\0').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    };
+    // None once the process is gone (any process may exit while /proc is read).
+    let parent = |pid: u32| {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat[stat.rfind(')')? + 2..].split(' ').nth(1)?.parse::<u32>().ok()
+    };
+    let statuses = w.client().await.status(None).await.unwrap();
+    for s in statuses.iter().filter(|s| s.pid.is_some()) {
+        let monitor = parent(s.pid.unwrap()).expect("the daemon runs");
+        assert_eq!(cmdline(monitor), format!("service_manifest monitor {}/{}", s.service, s.action));
+    }
+    assert!(statuses.iter().filter(|s| s.pid.is_some()).count() >= 3, "{statuses:#?}");
+    let supervisor = w.client().await.info().await.unwrap().pid;
+    assert!(cmdline(supervisor).contains("--service-manifest-supervisor"), "{}", cmdline(supervisor));
+    let spawners: Vec<u32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| parent(*pid) == Some(supervisor))
+        .filter(|pid| cmdline(*pid) == "service_manifest spawner")
+        .collect();
+    assert_eq!(spawners.len(), 1, "one spawner, titled, a child of the supervisor");
 }

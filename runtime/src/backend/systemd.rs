@@ -48,8 +48,9 @@ pub struct ExportOptions {
     pub bin_dir: PathBuf,
     /// Where relative socket names resolve.
     pub socket_dir: PathBuf,
-    /// The socket waiter (default: `<bin_dir>/service-manifest-wait-socket`).
-    pub wait_socket: PathBuf,
+    /// The socket waiter (default: [`Waiter::standalone`](super::Waiter::standalone) in
+    /// `bin_dir`; the CLI's `--export` names the CLI itself, [`Waiter::this_program`](super::Waiter::this_program)).
+    pub waiter: super::Waiter,
     /// An action's start timeout when it sets none, in milliseconds.
     pub default_start_timeout_ms: u64,
     /// A socket-only dependency's timeout when the edge sets none, in milliseconds.
@@ -64,12 +65,12 @@ impl ExportOptions {
     /// ```
     /// use service_manifest_runtime::backend::systemd::ExportOptions;
     /// let o = ExportOptions::new("/opt/hero/bin", "/run/hero/sockets");
-    /// assert_eq!(o.wait_socket, std::path::Path::new("/opt/hero/bin/service-manifest-wait-socket"));
+    /// assert_eq!(o.waiter.program, std::path::Path::new("/opt/hero/bin/service-manifest-wait-socket"));
     /// ```
     pub fn new(bin_dir: impl Into<PathBuf>, socket_dir: impl Into<PathBuf>) -> Self {
         let bin_dir = bin_dir.into();
         Self {
-            wait_socket: bin_dir.join(WAIT_SOCKET_PROGRAM),
+            waiter: super::Waiter::standalone(&bin_dir),
             bin_dir,
             socket_dir: socket_dir.into(),
             default_start_timeout_ms: 30_000,
@@ -247,12 +248,11 @@ fn seconds(ms: u64) -> String {
 }
 
 fn wait_command(options: &ExportOptions, timeout_ms: u64, socket: &Path) -> String {
-    command([
-        options.wait_socket.display().to_string(),
+    command(options.waiter.words().into_iter().chain([
         "--timeout-ms".into(),
         timeout_ms.to_string(),
         socket.display().to_string(),
-    ])
+    ]))
 }
 
 fn service_unit(
@@ -267,12 +267,12 @@ fn service_unit(
         return Err(ExportError::RelativeProgram { action: label, program: program.display().to_string() });
     }
     let wait = |timeout_ms: u64, socket: &Path| {
-        if options.wait_socket.is_absolute() {
+        if options.waiter.program.is_absolute() {
             Ok(wait_command(options, timeout_ms, socket))
         } else {
             Err(ExportError::RelativeProgram {
                 action: label.clone(),
-                program: options.wait_socket.display().to_string(),
+                program: options.waiter.program.display().to_string(),
             })
         }
     };
@@ -319,7 +319,7 @@ fn service_unit(
     if let Some(dir) = socket.as_deref().and_then(Path::parent) {
         // The embedded supervisor creates socket directories (0700); so does the unit.
         let create =
-            command([options.wait_socket.display().to_string(), "--create-dir".into(), dir.display().to_string()]);
+            command(options.waiter.words().into_iter().chain(["--create-dir".into(), dir.display().to_string()]));
         let _ = writeln!(out, "ExecStartPre={create}");
     }
     for line in pre {

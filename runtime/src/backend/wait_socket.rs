@@ -77,7 +77,11 @@ pub fn create_dir(dir: &Path) -> std::io::Result<()> {
 
 /// The program's `main`: parses `args` (without argv\[0\]) and returns the exit code.
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> std::process::ExitCode {
-    use std::process::ExitCode;
+    std::process::ExitCode::from(code(args))
+}
+
+/// [`run`]'s exit code as a number: 0 accepted (or created), 1 timed out or failed, 2 usage.
+pub fn code(args: impl IntoIterator<Item = std::ffi::OsString>) -> u8 {
     let mut timeout_ms: u64 = 30_000;
     let mut socket = None;
     let mut args = args.into_iter();
@@ -87,42 +91,42 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> std::process::
                 Some(ms) => timeout_ms = ms,
                 None => {
                     eprintln!("--timeout-ms needs a whole number of milliseconds\n{USAGE}");
-                    return ExitCode::from(2);
+                    return 2;
                 }
             },
             Some("--create-dir") => {
                 let Some(dir) = args.next() else {
                     eprintln!("--create-dir needs a directory\n{USAGE}");
-                    return ExitCode::from(2);
+                    return 2;
                 };
                 return match create_dir(Path::new(&dir)) {
-                    Ok(()) => ExitCode::SUCCESS,
+                    Ok(()) => 0,
                     Err(e) => {
                         eprintln!("service-manifest-wait-socket: cannot create {}: {e}", Path::new(&dir).display());
-                        ExitCode::FAILURE
+                        1
                     }
                 };
             }
             Some("-h" | "--help") => {
                 println!("{USAGE}");
-                return ExitCode::SUCCESS;
+                return 0;
             }
             _ if socket.is_none() => socket = Some(std::path::PathBuf::from(arg)),
             _ => {
                 eprintln!("unexpected argument {arg:?}\n{USAGE}");
-                return ExitCode::from(2);
+                return 2;
             }
         }
     }
     let Some(socket) = socket else {
         eprintln!("no socket given\n{USAGE}");
-        return ExitCode::from(2);
+        return 2;
     };
     match wait(&socket, Duration::from_millis(timeout_ms)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("service-manifest-wait-socket: {e}");
-            ExitCode::FAILURE
+            1
         }
     }
 }

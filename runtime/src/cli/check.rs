@@ -47,7 +47,13 @@ pub(super) fn check(spec: &ServiceSpec, dirs: &Dirs, defined: &BTreeSet<String>)
                 continue;
             }
             if let Some(problem) = missing_program(&dirs.bin_dir, bin) {
-                let line = format!("{}/{}: dependency {}: {problem}", spec.name, a.name, dep.label());
+                let line = format!(
+                    "{}/{}: dependency {}: {problem}. {}",
+                    spec.name,
+                    a.name,
+                    dep.label(),
+                    foreign_hint(dep, bin, &dirs.bin_dir)
+                );
                 match dep.relation {
                     Relation::Wants => {
                         found.warnings.push(format!("{line} (only wanted: the start goes on without it)"))
@@ -65,6 +71,20 @@ pub(super) fn check(spec: &ServiceSpec, dirs: &Dirs, defined: &BTreeSet<String>)
     dedup(&mut found.problems);
     dedup(&mut found.warnings);
     found
+}
+
+/// How a daemon of another service gets here: it is built by that service's own crate,
+/// not by this one, so nothing this CLI builds or installs provides it.
+fn foreign_hint(dep: &crate::spec::ActionDep, bin: &str, bin_dir: &Path) -> String {
+    let krate = dep.crate_name.as_deref().unwrap_or(bin);
+    format!(
+        "{bin} is {}'s, built by its crate `{krate}`: install it into {} (`cargo install {krate} --root <prefix>` \
+         puts it in <prefix>/bin; then --bin-dir <prefix>/bin), or start {} with its own CLI first (a service the \
+         supervisor already runs needs nothing here)",
+        dep.service,
+        bin_dir.display(),
+        dep.service
+    )
 }
 
 fn dedup(lines: &mut Vec<String>) {

@@ -26,7 +26,7 @@ pub(super) fn run(command: Command, at: &Locations, via: &Via, spec: ServiceSpec
         return exit::report(exported.map_err(Failure::from));
     }
     if let Via::Zinit(socket) = via {
-        return exit::report(zinit(command, at, socket, &spec, manifest).map_err(Failure::from));
+        return exit::report(zinit(command, at, socket, &spec, manifest));
     }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -42,20 +42,30 @@ fn zinit(
     socket: &std::path::Path,
     spec: &ServiceSpec,
     manifest: &Manifest,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     use crate::backend::zinit::{self, Command as Z};
     let command = match command {
         Command::Start(Some(_)) | Command::Stop(Some(_)) | Command::Restart(Some(_)) => {
-            return Err("with --backend zinit, a command acts on the whole service: drop --action".into());
+            return Err(Failure::new(
+                exit::USAGE,
+                "with --backend zinit, a command acts on the whole service: drop --action",
+            ));
         }
         Command::Start(None) => Z::Start,
         Command::Stop(None) => Z::Stop,
         Command::Restart(None) => Z::Restart,
-        Command::Status(_, true) => return Err("with --backend zinit, use zinit's own tools to watch".into()),
+        Command::Status(_, true) => {
+            return Err(Failure::new(exit::USAGE, "with --backend zinit, use zinit's own tools to watch"));
+        }
         Command::Status(format, false) => Z::Status { json: format == Format::Json },
         Command::Logs(query) => match query.action {
             Some(action) => Z::Logs(action),
-            None => return Err("with --backend zinit, --logs needs an action: zinit keeps one log per service".into()),
+            None => {
+                return Err(Failure::new(
+                    exit::USAGE,
+                    "with --backend zinit, --logs needs an action: zinit keeps one log per service",
+                ));
+            }
         },
         Command::Plan(format) => {
             let text =
@@ -64,8 +74,12 @@ fn zinit(
             return Ok(());
         }
         other => {
-            return Err(format!(
-                "{other:?} is a command of the embedded supervisor; with --backend zinit, use zinit's own tools"
+            return Err(Failure::new(
+                exit::USAGE,
+                format!(
+                    "{} is a command of the embedded supervisor; with --backend zinit, use zinit's own tools",
+                    other.flag()
+                ),
             ));
         }
     };

@@ -22,13 +22,22 @@ pub const NOT_RUNNING: u8 = 3;
 pub const UNKNOWN: u8 = 4;
 
 /// Why a service command did not succeed: what to print, and the exit code.
+///
+/// ```
+/// use service_manifest_runtime::cli::exit::{Failure, NOT_RUNNING};
+/// let f = Failure::new(NOT_RUNNING, "not up: hero_collab/hero_collab_server (inactive)");
+/// assert_eq!(f.code, 3);
+/// ```
 #[derive(Debug)]
-pub(crate) struct Failure {
+pub struct Failure {
+    /// The exit code: one of the constants of this module.
     pub code: u8,
+    /// What to print after `error: ` (nothing when empty).
     pub message: String,
 }
 
 impl Failure {
+    /// A failure with this exit code and message.
     pub fn new(code: u8, message: impl Into<String>) -> Self {
         Self { code, message: message.into() }
     }
@@ -37,6 +46,18 @@ impl Failure {
 impl From<String> for Failure {
     fn from(message: String) -> Self {
         Self::new(FAILURE, message)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Self {
+        Self::new(FAILURE, message)
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (exit code {})", self.message, self.code)
     }
 }
 

@@ -55,7 +55,7 @@ mod progress;
 mod role;
 mod status;
 mod subcommand;
-mod table;
+pub(crate) mod table;
 pub mod timeline;
 mod verbs;
 mod watch;
@@ -125,6 +125,11 @@ fn with_profiles(
     }
 }
 
+/// Links the pre-`main` role hook into the program (the waiter and supervisor roles).
+pub(crate) fn keep_role_hook() {
+    role::keep_linked();
+}
+
 /// Carries out `command` as either form asked for it, with its options.
 fn run_with(
     command: Command,
@@ -165,6 +170,26 @@ pub(crate) enum Via {
 }
 
 impl Command {
+    /// The command as the flag form spells it (`--timeline`), for messages.
+    fn flag(&self) -> String {
+        let sub = match self {
+            Self::Start(_) => "start",
+            Self::Stop(_) => "stop",
+            Self::Restart(_) => "restart",
+            Self::Status(..) => "status",
+            Self::Logs(_) => "logs",
+            Self::Plan(_) => "plan",
+            Self::Check => "check",
+            Self::Graph(_) => "graph",
+            Self::Foreground => "foreground",
+            Self::Shutdown => "shutdown",
+            Self::Info(_) => "info",
+            Self::Export { .. } => "export",
+            Self::Timeline(_) => "timeline",
+        };
+        verbs::VERBS.iter().find(|v| v.sub == sub).map_or_else(|| sub.to_owned(), |v| format!("--{}", v.flag))
+    }
+
     fn starts(&self) -> bool {
         matches!(self, Self::Start(_) | Self::Restart(_) | Self::Foreground)
     }

@@ -3,7 +3,7 @@
 
 /// `header` and `rows` as aligned lines; a column whose `right` entry is true is aligned
 /// right (numbers, durations).
-pub(super) fn aligned<const N: usize>(header: [&str; N], rows: &[[String; N]], right: [bool; N]) -> String {
+pub(crate) fn aligned<const N: usize>(header: [&str; N], rows: &[[String; N]], right: [bool; N]) -> String {
     let header = header.map(str::to_owned);
     let mut widths = [0usize; N];
     for row in std::iter::once(&header).chain(rows) {

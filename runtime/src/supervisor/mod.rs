@@ -18,6 +18,7 @@ mod server;
 mod spawner;
 mod store;
 mod timer;
+mod title;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -195,6 +195,22 @@ impl Plan {
     }
 }
 
+/// `service_manifest monitor <service>/<action>` as the monitor's title, the names read
+/// from the daemon's environment; without allocating (it runs after a fork).
+fn set_title(envp: &[*const c_char]) {
+    let value = |prefix: &[u8]| {
+        envp.iter().filter(|p| !p.is_null()).find_map(|&p| {
+            // SAFETY: every entry is a NUL-terminated string made before the fork.
+            let entry = unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes();
+            entry.strip_prefix(prefix)
+        })
+    };
+    let service = value(b"SERVICE_MANIFEST_SERVICE=").unwrap_or_default();
+    let action = value(b"SERVICE_MANIFEST_ACTION=").unwrap_or_default();
+    // SAFETY: the monitor never reads its arguments.
+    unsafe { super::title::set(&[b"service_manifest monitor ", service, b"/", action]) };
+}
+
 /// `WATCHDOG_PID=<pid>` and a NUL into `buf`, without allocating (it runs after a fork).
 fn write_pid_entry(buf: &mut [u8; 32], pid: i32) {
     let prefix = b"WATCHDOG_PID=";
@@ -508,6 +524,7 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &mut [*const c
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         // A fork has the supervisor's command line; its name tells it apart in `ps` and `pgrep`.
         libc::prctl(libc::PR_SET_NAME, c"sm-monitor".as_ptr(), 0, 0, 0);
+        set_title(envp);
         // The supervisor's stop signals go to the daemon's group, never here; a terminal's or a
         // dying supervisor's must not end the monitor before it has recorded the exit.
         for sig in

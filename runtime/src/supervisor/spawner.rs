@@ -72,6 +72,7 @@ impl Spawner {
     /// Forks the spawner. Call it first thing, while the process is small and has one
     /// thread; without a spawner, monitors are forked directly.
     pub fn start() -> Self {
+        super::title::prepare();
         let pair = rustix::net::socketpair(AddressFamily::UNIX, SocketType::SEQPACKET, SocketFlags::CLOEXEC, None);
         let Ok((ours, theirs)) = pair else {
             tracing::warn!("no spawner process (socketpair failed): monitors are forked directly");
@@ -190,6 +191,7 @@ fn serve(socket: OwnedFd) -> ! {
         libc::signal(libc::SIGCHLD, libc::SIG_IGN);
         // A fork has the supervisor's command line; its name tells it apart in `ps` and `pgrep`.
         libc::prctl(libc::PR_SET_NAME, c"sm-spawner".as_ptr(), 0, 0, 0);
+        super::title::set(&[b"service_manifest spawner"]);
     }
     let mut buf = vec![0u8; MAX_JOB_BYTES];
     loop {

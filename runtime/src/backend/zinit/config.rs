@@ -48,7 +48,7 @@ pub struct Layout {
     /// Where relative socket names resolve.
     pub socket_dir: PathBuf,
     /// The socket waiter.
-    pub wait_socket: PathBuf,
+    pub waiter: crate::backend::Waiter,
     /// An action's start timeout when it sets none, in milliseconds.
     pub default_start_timeout_ms: u64,
     /// A socket-only dependency's timeout when the edge sets none, in milliseconds.
@@ -94,7 +94,11 @@ pub fn action_config(
     }
     env.extend(action.env.iter().cloned());
 
-    let mut deps: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    // Every list, empty ones too: a list left out would leave zinit's old one in place
+    // (`covers` reads a missing list as "nothing to change"), so a dependency removed
+    // (say by starting without the profile that added it) would stay.
+    let mut deps: BTreeMap<&str, Vec<String>> =
+        ["requires", "wants", "after", "conflicts"].into_iter().map(|list| (list, Vec::new())).collect();
     for dep in edges {
         if let Some(a) = &dep.action {
             for list in lists(dep.relation) {
@@ -147,9 +151,9 @@ pub fn action_config(
 }
 
 fn wait_command(layout: &Layout, timeout_ms: u64, socket: &Path) -> String {
-    let (program, timeout, socket) =
-        (layout.wait_socket.display().to_string(), timeout_ms.to_string(), socket.display().to_string());
-    sh_command([program.as_str(), "--timeout-ms", timeout.as_str(), socket.as_str()])
+    let words = layout.waiter.words();
+    let (timeout, socket) = (timeout_ms.to_string(), socket.display().to_string());
+    sh_command(words.iter().map(String::as_str).chain(["--timeout-ms", timeout.as_str(), socket.as_str()]))
 }
 
 /// Whether zinit's stored configuration already says everything `wanted` says: zinit
@@ -175,7 +179,7 @@ mod tests {
         Layout {
             bin_dir: "/opt/hero/bin".into(),
             socket_dir: "/run/s".into(),
-            wait_socket: "/opt/hero/bin/service-manifest-wait-socket".into(),
+            waiter: crate::backend::Waiter::standalone("/opt/hero/bin"),
             default_start_timeout_ms: 30_000,
             default_timeout_ms: 30_000,
         }
@@ -214,6 +218,18 @@ mod tests {
             "/opt/hero/bin/service-manifest-wait-socket --timeout-ms 500 /run/s/cache.sock && exec /opt/hero/bin/api"
         );
         assert!(c.get("health").is_none());
+    }
+
+    #[test]
+    fn a_dependency_removed_is_a_change_zinit_must_hear_of() {
+        let proxy = ActionDep::new("hero_proxy").action("hero_proxy_server");
+        let with = ActionSpec::new("api", BinaryKind::Server).depends_on(proxy);
+        let without = ActionSpec::new("api", BinaryKind::Server);
+        let stored = action_config("shop", &with, false, &[&with.depends_on[0]], &layout());
+        let wanted = action_config("shop", &without, false, &[], &layout());
+        assert_eq!(wanted["dependencies"]["requires"], json!([]), "the empty list is written");
+        assert!(!covers(&stored, &wanted), "the stored requires must be replaced");
+        assert!(covers(&wanted, &wanted));
     }
 
     #[test]

@@ -10,8 +10,9 @@
 //!   declaration when its binary is in the bin directory, as the embedded supervisor does;
 //! - re-registering an unchanged service would make zinit stop and restart it (and its
 //!   dependents), so a registration is only sent when it differs from zinit's;
-//! - zinit has no Unix-socket readiness check: an `exec` health check runs
-//!   `service-manifest-wait-socket`, which returns the moment the socket accepts.
+//! - zinit has no Unix-socket readiness check: an `exec` health check runs the CLI itself
+//!   as the socket waiter ([`Waiter::this_program`](crate::backend::Waiter::this_program)),
+//!   which returns the moment the socket accepts.
 //!
 //! What it cannot change is listed by [`plan_notes`] (printed by `--plan --backend zinit`).
 
@@ -28,6 +29,7 @@ use serde_json::json;
 pub use config::{Layout, service_name};
 pub use rpc::{ServiceStatus, Zinit, ZinitError};
 
+use crate::cli::exit::{self, Failure};
 use crate::spec::{ActionDep, ActionSpec, ServiceSpec};
 use crate::{BinaryKind, ReadyGate, Relation};
 
@@ -69,8 +71,11 @@ pub struct Target {
     pub socket_dir: PathBuf,
 }
 
-/// Carries out `command` for `spec` through the zinit-server on `target.socket`.
-pub fn run(command: Command, spec: &ServiceSpec, manifest: &crate::Manifest, target: &Target) -> Result<(), String> {
+/// Carries out `command` for `spec` through the zinit-server on `target.socket`. The
+/// failure carries the exit code the README's table gives it, as with the embedded
+/// supervisor: for `Status`, 3 when something is not up or zinit does not answer, 4 when
+/// zinit does not know the service.
+pub fn run(command: Command, spec: &ServiceSpec, manifest: &crate::Manifest, target: &Target) -> Result<(), Failure> {
     run_to(command, spec, manifest, target, &mut std::io::stdout())
 }
 
@@ -82,14 +87,20 @@ pub fn run_to(
     manifest: &crate::Manifest,
     target: &Target,
     out: &mut dyn Write,
-) -> Result<(), String> {
-    let mut zinit = Zinit::connect(&target.socket).map_err(|e| e.to_string())?;
+) -> Result<(), Failure> {
+    let mut zinit = match Zinit::connect(&target.socket) {
+        Ok(zinit) => zinit,
+        Err(e) if matches!(command, Command::Status { .. }) => {
+            return Err(Failure::new(exit::NOT_RUNNING, e.to_string()));
+        }
+        Err(e) => return Err(Failure::from(e.to_string())),
+    };
     match command {
-        Command::Start => start(&mut zinit, spec, target, out),
-        Command::Stop => stop(&mut zinit, spec, out),
+        Command::Start => Ok(start(&mut zinit, spec, target, out)?),
+        Command::Stop => Ok(stop(&mut zinit, spec, out)?),
         Command::Restart => {
             stop(&mut zinit, spec, out)?;
-            start(&mut zinit, spec, target, out)
+            Ok(start(&mut zinit, spec, target, out)?)
         }
         Command::Status { json } => status(&mut zinit, spec, json, out),
         Command::Logs(binary) => {
@@ -98,7 +109,7 @@ pub fn run_to(
                     Some(_) => "is install-only: it is never registered with zinit, so it has no log",
                     None => "is not a binary of this service",
                 };
-                return Err(format!("`{binary}` {why}"));
+                return Err(Failure::from(format!("`{binary}` {why}")));
             }
             let lines = zinit
                 .call("logs.get", json!({ "name": service_name(&spec.name, &binary), "lines": 100_000 }))
@@ -177,14 +188,6 @@ pub fn plan_notes(spec: &ServiceSpec) -> String {
     notes.iter().map(|n| format!("{n}\n")).collect()
 }
 
-/// The waiter the health checks run: in the bin directory, beside this program, or on `PATH`.
-fn find_wait_socket(bin_dir: &Path) -> Option<PathBuf> {
-    let name = crate::backend::systemd::WAIT_SOCKET_PROGRAM;
-    let beside_exe = std::env::current_exe().ok().and_then(|e| e.parent().map(|d| d.join(name)));
-    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>());
-    std::iter::once(bin_dir.join(name)).chain(beside_exe).chain(on_path.map(|d| d.join(name))).find(|p| p.is_file())
-}
-
 fn absolute(path: &Path) -> Result<PathBuf, String> {
     std::path::absolute(path).map_err(|e| format!("cannot make {} absolute: {e}", path.display()))
 }
@@ -226,30 +229,11 @@ fn own_order(spec: &ServiceSpec) -> Vec<&ActionSpec> {
 fn start(zinit: &mut Zinit, spec: &ServiceSpec, target: &Target, out: &mut dyn Write) -> Result<(), String> {
     let bin_dir = absolute(&target.bin_dir)?;
     let socket_dir = absolute(&target.socket_dir)?;
-    let needs_waiter =
-        spec.actions.iter().any(|a| a.socket.is_some() || a.depends_on.iter().any(|d| d.socket.is_some()));
-    let wait_socket = match find_wait_socket(&bin_dir) {
-        Some(p) => p,
-        None if needs_waiter => {
-            return Err(format!(
-                "zinit checks sockets with {0}, which is not in {1}, beside this program, or on PATH; install it \
-                 (from this workspace: cargo install --path runtime --bin {0})",
-                crate::backend::systemd::WAIT_SOCKET_PROGRAM,
-                bin_dir.display()
-            ));
-        }
-        None => bin_dir.join(crate::backend::systemd::WAIT_SOCKET_PROGRAM),
-    };
-    let layout =
-        Layout { bin_dir, socket_dir, wait_socket, default_start_timeout_ms: 30_000, default_timeout_ms: 30_000 };
+    // The CLI itself is the waiter: nothing else has to be installed for the checks.
+    let waiter = crate::backend::Waiter::this_program().map_err(|e| format!("cannot find this program: {e}"))?;
+    let layout = Layout { bin_dir, socket_dir, waiter, default_start_timeout_ms: 30_000, default_timeout_ms: 30_000 };
 
-    let oneshots: BTreeSet<String> = spec
-        .actions
-        .iter()
-        .flat_map(|a| &a.depends_on)
-        .filter(|d| d.ready == ReadyGate::Completed)
-        .filter_map(|d| Some(service_name(&d.service, d.action.as_deref()?)))
-        .collect();
+    let oneshots = oneshots(spec);
 
     // Foreign dependencies: keep what zinit already has (their own CLI registered them),
     // else register them from the declaration when their binary is installed.
@@ -330,13 +314,15 @@ fn start(zinit: &mut Zinit, spec: &ServiceSpec, target: &Target, out: &mut dyn W
             .filter(|d| d.action.as_ref().is_none_or(|a| !unreachable.contains(&service_name(&d.service, a))))
             .collect();
         let wanted = config::action_config(entry.service, &entry.action, entry.oneshot, &edges, &layout);
-        let stored = zinit.config(&entry.name).map_err(|e| e.to_string())?;
-        if stored.as_ref().is_some_and(|s| config::covers(s, &wanted)) {
-            continue;
+        match zinit.config(&entry.name).map_err(|e| e.to_string())? {
+            Some(stored) if config::covers(&stored, &wanted) => continue,
+            Some(_) => replace(zinit, &entry.name, wanted)?,
+            None => {
+                zinit
+                    .call("service.set", json!({ "config": wanted }))
+                    .map_err(|e| format!("registering {}: {e}", entry.name))?;
+            }
         }
-        zinit
-            .call("service.set", json!({ "config": wanted }))
-            .map_err(|e| format!("registering {}: {e}", entry.name))?;
         let _ = writeln!(out, "registered {} with zinit", entry.name);
     }
     // zinit does not pull a stopped dependency in: start the chain ourselves, in order.
@@ -353,8 +339,94 @@ fn start(zinit: &mut Zinit, spec: &ServiceSpec, target: &Target, out: &mut dyn W
     }
     let budget: u64 = started.iter().map(|e| e.action.start_timeout_ms.unwrap_or(30_000) + 5_000).sum();
     wait_until_up(zinit, &started, Duration::from_millis(budget), out)?;
-    let _ = writeln!(out, "{}: all {} actions ready (zinit)", spec.name, spec.actions.len());
+    // Counted as the embedded supervisor counts: every action this start involved.
+    let completed = started.iter().filter(|e| e.oneshot).count();
+    let completed = if completed == 0 { String::new() } else { format!(", {completed} one-shot completed") };
+    let _ = writeln!(out, "{}: all {} actions up (zinit{completed})", spec.name, started.len());
     Ok(())
+}
+
+/// Replaces zinit's registration of `name` with `wanted`. zinit-server 0.3.9 never answers
+/// a `service.set` of a name it knows (and stops answering anything after it), nor the
+/// `service.delete` of a running service or of one another service lists: so `name` and
+/// what lists it (transitively) are stopped, deleted dependents first, and registered
+/// again in dependency order, `name` with `wanted`, the others as they were. The caller
+/// starts again what was up.
+fn replace(zinit: &mut Zinit, name: &str, wanted: serde_json::Value) -> Result<(), String> {
+    let names = zinit.call("service.list", json!({})).map_err(|e| e.to_string())?;
+    let mut stored: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    for n in names.as_array().into_iter().flatten().filter_map(|n| n.as_str()) {
+        if let Some(config) = zinit.config(n).map_err(|e| e.to_string())? {
+            stored.insert(n.to_owned(), config);
+        }
+    }
+    let lists = |config: &serde_json::Value| -> BTreeSet<String> {
+        let deps = config.get("dependencies").and_then(|d| d.as_object());
+        deps.into_iter()
+            .flatten()
+            .flat_map(|(_, v)| v.as_array().into_iter().flatten())
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    };
+    // `name` and everything that lists it, transitively.
+    let mut group: BTreeSet<String> = BTreeSet::from([name.to_owned()]);
+    loop {
+        let more: Vec<String> = stored
+            .iter()
+            .filter(|(n, c)| !group.contains(*n) && lists(c).iter().any(|d| group.contains(d)))
+            .map(|(n, _)| n.clone())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        group.extend(more);
+    }
+    // Dependency order within the group (what lists nothing of the rest first).
+    let mut order: Vec<String> = Vec::new();
+    while order.len() < group.len() {
+        let next = group
+            .iter()
+            .filter(|n| !order.contains(n))
+            .find(|n| {
+                let deps = stored.get(*n).map(lists).unwrap_or_default();
+                deps.iter().all(|d| !group.contains(d) || order.contains(d) || d == *n)
+            })
+            .or_else(|| group.iter().find(|n| !order.contains(n)))
+            .cloned();
+        order.extend(next);
+    }
+    for n in order.iter().rev() {
+        zinit.call("service.stop", json!({ "name": n })).map_err(|e| format!("stopping {n} to re-register it: {e}"))?;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while order
+        .iter()
+        .any(|n| zinit.status(n).is_ok_and(|s| matches!(s.state.as_str(), "running" | "starting" | "stopping")))
+    {
+        if Instant::now() >= deadline {
+            return Err(format!("{name} did not stop within 30s, so zinit cannot take its new registration"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for n in order.iter().rev() {
+        zinit.call("service.delete", json!({ "name": n })).map_err(|e| format!("re-registering {n}: {e}"))?;
+    }
+    for n in &order {
+        let config = if n == name { wanted.clone() } else { stored.get(n).cloned().unwrap_or_default() };
+        zinit.call("service.set", json!({ "config": config })).map_err(|e| format!("registering {n}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The zinit services some dependent waits on to complete: registered as one-shots, and up
+/// once exited 0.
+fn oneshots(spec: &ServiceSpec) -> BTreeSet<String> {
+    spec.actions
+        .iter()
+        .flat_map(|a| &a.depends_on)
+        .filter(|d| d.ready == ReadyGate::Completed)
+        .filter_map(|d| Some(service_name(&d.service, d.action.as_deref()?)))
+        .collect()
 }
 
 /// Follows zinit's states until every entry is running (or, for a one-shot, exited 0),
@@ -389,10 +461,25 @@ fn wait_until_up(zinit: &mut Zinit, entries: &[&Entry], budget: Duration, out: &
     }
 }
 
+/// The daemon's pid for the pid zinit reports: zinit runs every `exec` with `/bin/sh -c`
+/// (and refuses a leading `exec`), and a shell that does not exec its last command
+/// (dash) stays between zinit and the daemon, so its only child is shown instead.
+pub fn daemon_pid(pid: u32) -> u32 {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    if pid == 0 || !cmdline.starts_with(b"/bin/sh\0-c\0") {
+        return pid;
+    }
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    match children.split_whitespace().map(str::parse::<u32>).collect::<Vec<_>>().as_slice() {
+        [Ok(child)] => *child,
+        _ => pid,
+    }
+}
+
 fn describe(s: &ServiceStatus) -> String {
     let mut text = s.state.clone();
     if s.pid != 0 {
-        text.push_str(&format!(" (pid {})", s.pid));
+        text.push_str(&format!(" (pid {})", daemon_pid(s.pid)));
     }
     if let Some(code) = s.exit_code {
         text.push_str(&format!(", exit code {code}"));
@@ -476,20 +563,50 @@ fn stop(zinit: &mut Zinit, spec: &ServiceSpec, out: &mut dyn Write) -> Result<()
     }
 }
 
-fn status(zinit: &mut Zinit, spec: &ServiceSpec, json: bool, out: &mut dyn Write) -> Result<(), String> {
+fn status(zinit: &mut Zinit, spec: &ServiceSpec, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
     let mut rows = Vec::new();
     for action in &spec.actions {
-        rows.push(zinit.status(&service_name(&spec.name, &action.name)).map_err(|e| not_registered(e, spec))?);
+        match zinit.status(&service_name(&spec.name, &action.name)) {
+            Ok(mut s) => {
+                s.pid = daemon_pid(s.pid);
+                rows.push(s);
+            }
+            Err(e) if e.is_not_found() => {
+                return Err(Failure::new(exit::UNKNOWN, not_registered(e, spec)));
+            }
+            Err(e) => return Err(Failure::from(e.to_string())),
+        }
     }
     if json {
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+    } else {
+        let cells: Vec<[String; 4]> = rows
+            .iter()
+            .map(|r| {
+                let pid = if r.pid == 0 { "-".to_owned() } else { r.pid.to_string() };
+                let detail = r.error.clone().or(r.exit_code.map(|c| format!("exit code {c}"))).unwrap_or_default();
+                [r.name.clone(), r.state.clone(), pid, detail]
+            })
+            .collect();
+        let _ = write!(
+            out,
+            "{}",
+            crate::cli::table::aligned(["ACTION", "STATE", "PID", "DETAIL"], &cells, [false, false, true, false])
+        );
+    }
+    // Up as the embedded supervisor counts it: running, or a one-shot that completed.
+    let oneshots = oneshots(spec);
+    let down: Vec<String> = rows
+        .iter()
+        .filter(|r| match r.state.as_str() {
+            "running" => false,
+            "exited" => !(r.exit_code == Some(0) && oneshots.contains(&r.name)),
+            _ => true,
+        })
+        .map(|r| format!("{} ({})", r.name, r.state))
+        .collect();
+    if down.is_empty() {
         return Ok(());
     }
-    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
-    for r in &rows {
-        let pid = if r.pid == 0 { "-".to_owned() } else { r.pid.to_string() };
-        let detail = r.error.clone().or(r.exit_code.map(|c| format!("exit code {c}"))).unwrap_or_default();
-        let _ = writeln!(out, "{:width$}  {:9} {:>7}  {detail}", r.name, r.state, pid);
-    }
-    Ok(())
+    Err(Failure::new(exit::NOT_RUNNING, format!("not up: {}", down.join(", "))))
 }

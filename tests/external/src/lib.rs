@@ -1,0 +1,1 @@
+//! Test-only crate: its tests are in `tests/`.
