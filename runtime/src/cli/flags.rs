@@ -100,7 +100,7 @@ impl FromArgMatches for ServiceArgs {
         if let (Some(verb), Some(sub)) = (verb, matches.subcommand_name()) {
             return Err(clap::Error::raw(
                 clap::error::ErrorKind::ArgumentConflict,
-                format!("--{} cannot be used with the subcommand '{sub}': give one or the other\n", verb.flag),
+                format!("--{} cannot be used with the subcommand '{sub}': give one or the other", verb.flag),
             ));
         }
         Ok(Self {
