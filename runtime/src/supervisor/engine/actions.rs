@@ -100,6 +100,26 @@ impl Actions {
         self.named_by.get(key).into_iter().flatten().filter_map(|k| self.map.get(k).map(|a| (k, a)))
     }
 
+    /// The actions `key` conflicts with, or that conflict with it.
+    fn conflict_partners(&self, key: &Key) -> Vec<Key> {
+        let conflicts = |d: &crate::ActionDep| d.relation == crate::Relation::Conflicts;
+        let mut partners: Vec<Key> = self
+            .map
+            .get(key)
+            .into_iter()
+            .flat_map(|a| &a.spec.depends_on)
+            .filter(|d| conflicts(d))
+            .filter_map(|d| Some((d.service.clone(), d.action.clone()?)))
+            .collect();
+        for (k, a) in self.naming(key) {
+            let names_it = |d: &crate::ActionDep| d.service == key.0 && d.action.as_deref() == Some(key.1.as_str());
+            if a.spec.depends_on.iter().any(|d| conflicts(d) && names_it(d)) {
+                partners.push(k.clone());
+            }
+        }
+        partners
+    }
+
     /// The actions one edge away from `key`, either way.
     fn neighbours<'a>(&'a self, key: &'a Key) -> impl Iterator<Item = &'a Key> {
         self.names.get(key).into_iter().flatten().chain(self.named_by.get(key).into_iter().flatten())
@@ -161,6 +181,12 @@ impl Actions {
         let mut dirty = std::mem::take(&mut self.woken);
         for key in &touched {
             dirty.extend(self.neighbours(key).cloned());
+            // Whether a conflict holds another action down changes what that action's own
+            // dependents may do (a `wants` pulls it in only while nothing up conflicts
+            // with it): two edges away, through the conflict.
+            for partner in self.conflict_partners(key) {
+                dirty.extend(self.neighbours(&partner).cloned());
+            }
         }
         dirty.extend(touched.iter().cloned());
         dirty.retain(|k| self.map.contains_key(k));
