@@ -33,6 +33,12 @@ pub enum Request {
     Stop(Target),
     /// Stops, then starts.
     Restart(Target),
+    /// Starts several services (or actions) in one step: checked together (one unknown
+    /// name starts nothing), one save, one reply listing every action asked to start.
+    StartMany(Vec<Target>),
+    /// Stops several services (or actions) as one job, dependents first; one save, and one
+    /// reply once everything has stopped.
+    StopMany(Vec<Target>),
     /// The state of every action of a service, or of all services.
     Status(Scope),
     /// The registered services.
@@ -484,8 +490,22 @@ pub fn decode_request(line: &[u8]) -> (Value, Result<Request, RpcError>) {
 
 /// Every method name.
 pub const METHODS: &[&str] = &[
-    "version", "define", "apply", "start", "stop", "restart", "status", "list", "remove", "logs", "events", "wait",
-    "shutdown", "info",
+    "version",
+    "define",
+    "apply",
+    "start",
+    "stop",
+    "restart",
+    "start_many",
+    "stop_many",
+    "status",
+    "list",
+    "remove",
+    "logs",
+    "events",
+    "wait",
+    "shutdown",
+    "info",
 ];
 
 /// Encodes a response line (without the newline).

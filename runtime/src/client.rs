@@ -142,6 +142,17 @@ impl Client {
         self.call(&Request::Stop(target(service, action))).await
     }
 
+    /// Starts several services in one request: all checked first, one save, one reply
+    /// (see [`Request::StartMany`]). Each item is a service and, optionally, one action.
+    pub async fn start_many(&mut self, targets: &[(&str, Option<&str>)]) -> Result<ChangeReport, ClientError> {
+        self.call(&Request::StartMany(targets.iter().map(|(s, a)| target(s, *a)).collect())).await
+    }
+
+    /// Stops several services as one job, dependents first; returns once all have stopped.
+    pub async fn stop_many(&mut self, targets: &[(&str, Option<&str>)]) -> Result<ChangeReport, ClientError> {
+        self.call(&Request::StopMany(targets.iter().map(|(s, a)| target(s, *a)).collect())).await
+    }
+
     /// Stops, then starts.
     pub async fn restart(&mut self, service: &str, action: Option<&str>) -> Result<ChangeReport, ClientError> {
         self.call(&Request::Restart(target(service, action))).await

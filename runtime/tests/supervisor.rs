@@ -186,6 +186,31 @@ async fn stop_runs_in_reverse_order_and_says_why() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn many_services_start_and_stop_in_one_request_each() {
+    let h = Harness::new();
+    let mut client = define_chain(&h, 0).await;
+    client.define(&service("svc_x", vec![h.served("svc_x", "x", 0)])).await.unwrap();
+    // One unknown name and nothing starts.
+    let e = client.start_many(&[("svc_x", None), ("svc_nope", None)]).await.unwrap_err();
+    assert!(e.to_string().contains("no service `svc_nope`"), "{e}");
+    assert!(client.status(None).await.unwrap().iter().all(|s| !s.wanted), "nothing asked to start");
+    // Both, in one reply that lists each action once (svc_b comes with svc_c).
+    let report = client.start_many(&[("svc_c", None), ("svc_x", None), ("svc_c", None)]).await.unwrap();
+    assert_eq!(report.actions, ["svc_c/c", "svc_x/x"], "{report:#?}");
+    for service in ["svc_c", "svc_x"] {
+        assert!(all_ready(&client.wait_settled(service, 20_000).await.unwrap()), "{service}");
+    }
+    // One stop job for both, dependents first, answered once everything is gone.
+    let report = client.stop_many(&[("svc_a", None), ("svc_x", None)]).await.unwrap();
+    assert!(report.notes.contains(&"stopping svc_c/c first: it requires svc_b/b".to_owned()), "{report:#?}");
+    for s in client.status(None).await.unwrap() {
+        assert!(!s.state.is_alive() && s.pid.is_none(), "gone when answered: {s:#?}");
+    }
+    let events = events_until(&mut client, LIMIT, |e| has(e, "svc_a/a", "exited")).await;
+    assert!(before(&events, ("svc_c/c", "exited"), ("svc_b/b", "stopping")), "{events:#?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn sigkill_mid_start_then_restart_converges_without_duplicates() {
     let mut h = Harness::new();
     let mut client = define_chain(&h, 1_500).await;

@@ -11,7 +11,7 @@ const MAX_LOG_BYTES: u64 = 1 << 20;
 
 impl Core {
     pub(super) fn call(&mut self, id: ReqId, request: Request) {
-        if matches!(request, Request::Start(_) | Request::Apply(_) | Request::Restart(_)) {
+        if matches!(request, Request::Start(_) | Request::StartMany(_) | Request::Apply(_) | Request::Restart(_)) {
             // A program found missing before may have been installed since.
             let checking = &self.checking;
             let before = self.installed.len();
@@ -29,6 +29,16 @@ impl Core {
                 Ok(keys) => {
                     let (keys, notes) = self.stop_set(keys);
                     let why = format!("requested stop of {}", target.service);
+                    return self.stop_job(keys, Goal::Down, &why, notes, Then::Reply, Some(id));
+                }
+                Err(e) => Err(e),
+            },
+            Request::StartMany(targets) => self.start_many(&targets),
+            Request::StopMany(targets) => match self.targets_of(&targets) {
+                Ok(keys) => {
+                    let (keys, notes) = self.stop_set(keys);
+                    let names: Vec<&str> = targets.iter().map(|t| t.service.as_str()).collect();
+                    let why = format!("requested stop of {}", names.join(", "));
                     return self.stop_job(keys, Goal::Down, &why, notes, Then::Reply, Some(id));
                 }
                 Err(e) => Err(e),
@@ -130,6 +140,36 @@ impl Core {
             "no service `{name}` is defined (defined: {})",
             if known.is_empty() { "none".to_owned() } else { known.join(", ") }
         )))
+    }
+
+    /// Every action of every target, each once; the first unknown name is the error.
+    fn targets_of(&self, targets: &[Target]) -> Result<Vec<Key>, RpcError> {
+        let mut keys: Vec<Key> = Vec::new();
+        for target in targets {
+            for key in self.targets(target)? {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+        Ok(keys)
+    }
+
+    /// `start_many`: every target is checked first, so a bad one starts nothing; then each
+    /// is started as `start` would, and the reports are merged into one.
+    fn start_many(&mut self, targets: &[Target]) -> Result<Value, RpcError> {
+        self.targets_of(targets)?;
+        let mut merged = ChangeReport::default();
+        for target in targets {
+            let report = self.start_report(target)?;
+            for (note, action) in report.notes.into_iter().zip(report.actions) {
+                if !merged.actions.contains(&action) {
+                    merged.notes.push(note);
+                    merged.actions.push(action);
+                }
+            }
+        }
+        to_value(merged)
     }
 
     fn targets(&self, target: &Target) -> Result<Vec<Key>, RpcError> {
@@ -345,6 +385,10 @@ impl Core {
 
     /// Writes goal up; a start during a stop ends up, and one that failed for good is tried again.
     fn start(&mut self, target: &Target) -> Result<Value, RpcError> {
+        self.start_report(target).and_then(to_value)
+    }
+
+    fn start_report(&mut self, target: &Target) -> Result<ChangeReport, RpcError> {
         if self.shutting_down {
             return Err(RpcError::rejected("the supervisor is shutting down"));
         }
@@ -386,7 +430,7 @@ impl Core {
         }
         // Conflicts stopped on the way are said too; they show once `reconcile` has run,
         // so the caller's reply is built after it.
-        to_value(report)
+        Ok(report)
     }
 
     pub(super) fn shutdown(&mut self, reply: Option<ReqId>) {

@@ -408,27 +408,31 @@ impl World {
     }
 
     fn request(&mut self, request: Request) -> Result<(), String> {
-        let service = match &request {
-            Request::Define(spec) => Some(spec.name.clone()),
-            Request::Apply(p) => Some(p.spec.name.clone()),
-            Request::Start(t) | Request::Stop(t) | Request::Restart(t) | Request::Remove(t) => Some(t.service.clone()),
-            _ => None,
+        let whole = |service: &str| Target { service: service.to_owned(), action: None };
+        let targets: Vec<Target> = match &request {
+            Request::Define(spec) => vec![whole(&spec.name)],
+            Request::Apply(p) => vec![whole(&p.spec.name)],
+            Request::Remove(t) => vec![whole(&t.service)],
+            Request::Start(t) | Request::Stop(t) | Request::Restart(t) => vec![t.clone()],
+            Request::StartMany(ts) | Request::StopMany(ts) => ts.clone(),
+            _ => Vec::new(),
         };
-        if let Some(service) = service {
-            let action = match &request {
-                Request::Start(t) | Request::Stop(t) | Request::Restart(t) => t.action.clone(),
-                _ => None,
-            };
+        // A request naming something unknown is refused as a whole: it stops nothing.
+        let valid = targets.iter().all(|t| {
+            self.core.services.contains_key(&t.service)
+                && t.action.as_ref().is_none_or(|a| self.core.actions.contains_key(&(t.service.clone(), a.clone())))
+        });
+        let stopping = matches!(request, Request::Stop(_) | Request::StopMany(_));
+        for target in &targets {
             let keys: Vec<Key> = self
                 .core
                 .actions
-                .keys_of(&service)
-                .filter(|k| action.as_ref().is_none_or(|a| &k.1 == a))
+                .keys_of(&target.service)
+                .filter(|k| target.action.as_ref().is_none_or(|a| &k.1 == a))
                 .cloned()
                 .collect();
-            let known = self.core.services.contains_key(&service);
             for key in keys {
-                if matches!(request, Request::Stop(_)) && known && !self.core.shutting_down {
+                if stopping && valid && !self.core.shutting_down {
                     self.stopped.insert(key, self.core.next_seq);
                 } else if !matches!(request, Request::Define(_)) {
                     self.stopped.remove(&key);
@@ -491,12 +495,16 @@ impl World {
                 let service = spec.name.clone();
                 let action = if self.rng.chance(30) { spec.actions.first().map(|a| a.name.clone()) } else { None };
                 let target = Target { service, action };
-                let request = match self.rng.below(7) {
+                let other = self.specs[self.rng.below(self.specs.len())].name.clone();
+                let many = vec![target.clone(), Target { service: other, action: None }];
+                let request = match self.rng.below(9) {
                     0 => Request::Define(spec),
                     1 | 2 => Request::Apply(ApplyParams { spec, start: true }),
                     3 => Request::Start(target),
                     4 => Request::Stop(target),
                     5 => Request::Restart(target),
+                    6 => Request::StartMany(many),
+                    7 => Request::StopMany(many),
                     _ => Request::Remove(target),
                 };
                 self.request(request)
