@@ -15,6 +15,7 @@ mod graph;
 mod health;
 mod latency;
 mod machine;
+mod restart;
 mod scale;
 mod stamps;
 mod start;
@@ -33,7 +34,7 @@ const TESTD: &str = env!("CARGO_BIN_EXE_sm-testd");
 const SUPERVISOR: &str = env!("CARGO_BIN_EXE_service-supervisor");
 
 /// Every section, in the order they run.
-const SECTIONS: [&str; 7] = ["codegen", "start", "latency", "scale", "scale10k", "health", "build"];
+const SECTIONS: [&str; 8] = ["codegen", "start", "latency", "scale", "scale10k", "health", "restart", "build"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -77,6 +78,9 @@ fn main() -> ExitCode {
             "health",
             runtime.block_on(health::run(if quick { 200 } else { 1000 }, if quick { 12 } else { 30 })),
         );
+    }
+    if run("restart") {
+        report.insert("restart", runtime.block_on(restart::run(if quick { 20 } else { 100 })));
     }
     if run("build") {
         report.insert("build", build_cost::run());
