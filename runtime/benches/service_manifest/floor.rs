@@ -31,6 +31,8 @@ use crate::stamps::{self, Clock, Daemon, mono_now};
 pub struct FloorRun {
     /// From the first spawn to seeing the last daemon ready.
     pub wall_s: f64,
+    /// Stopping them all: `SIGTERM` to each, then each reaped.
+    pub stop_s: f64,
     pub marks: Marks,
     pub daemons: Vec<Option<Daemon>>,
 }
@@ -51,9 +53,12 @@ pub fn run(graph: &Graph, base: &Path) -> FloorRun {
     let daemons = (0..graph.nodes.len())
         .map(|i| graph.stamped.then(|| stamps::take(&floor.stamps[i], Duration::from_secs(10))).flatten())
         .collect();
+    let stopping = Instant::now();
     floor.stop();
+    let stop_s = stopping.elapsed().as_secs_f64();
     FloorRun {
         wall_s,
+        stop_s,
         marks: Marks {
             clock: Clock::Mono,
             detected: std::mem::take(&mut floor.detected),
@@ -325,9 +330,11 @@ impl<'g> Floor<'g> {
         assert!(t0.elapsed() < DEADLINE, "floor: the run did not finish within {DEADLINE:?}");
     }
 
+    /// `SIGTERM` to every daemon (as a supervisor stops one), then reaps them all.
     fn stop(&mut self) {
         for child in self.children.iter_mut().flatten() {
-            let _ = child.kill();
+            // SAFETY: a signal to a child of this process, not yet reaped.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
         }
         for child in self.children.iter_mut().flatten() {
             let _ = child.wait();

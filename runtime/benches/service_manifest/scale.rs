@@ -17,16 +17,22 @@ pub async fn run(n: usize, idle_secs: u64, target_s: f64) -> Value {
     println!("\n4. scale: {n} services defined, then started, then {idle_secs} s idle");
     let graph = Graph::independent(&format!("s{n}_"), n);
     let load_before = load();
-    let floor_s = match std::panic::catch_unwind(|| floor::run(&graph, &home_base()).wall_s) {
-        Ok(wall) => {
-            println!("   floor: {n} daemons spawned and listening in {:.0} ms", wall * 1e3);
-            Some(wall)
+    let floor = match std::panic::catch_unwind(|| floor::run(&graph, &home_base())) {
+        Ok(run) => {
+            println!(
+                "   floor: {n} daemons spawned and listening in {:.0} ms; SIGTERM to all and reaped in {:.0} ms",
+                run.wall_s * 1e3,
+                run.stop_s * 1e3
+            );
+            Some(run)
         }
         Err(_) => {
             println!("   floor: failed (see the message above)");
             None
         }
     };
+    let floor_s = floor.as_ref().map(|f| f.wall_s);
+    let floor_stop_s = floor.as_ref().map(|f| f.stop_s);
     let sup = Supervisor::start();
     let mut client = sup.client().await;
     let rss_empty = sup.rss_kib();
@@ -100,10 +106,20 @@ pub async fn run(n: usize, idle_secs: u64, target_s: f64) -> Value {
         idle_cpu * idle_secs as f64 * 1e3,
     );
     let t = Instant::now();
+    let answered = client.shutdown().await.map(|_| t.elapsed().as_secs_f64()).ok();
     drop(client);
     drop(sup);
     let shutdown_s = t.elapsed().as_secs_f64();
-    println!("   shutdown (stopping all {n}) {:.0} ms", shutdown_s * 1e3);
+    let ratio = |s: Option<f64>| match (s, floor_stop_s) {
+        (Some(s), Some(f)) => format!("{:.2}× the floor", s / f),
+        _ => "no floor".to_owned(),
+    };
+    println!(
+        "   shutdown (stopping all {n}): answered in {} ms ({}), the supervisor gone in {:.0} ms",
+        answered.map_or("-".to_owned(), |a| format!("{:.0}", a * 1e3)),
+        ratio(answered),
+        shutdown_s * 1e3
+    );
     json!({
         "services": n, "define_ms": define_s * 1e3, "start_to_all_ready_ms": start_s * 1e3,
         "target_start_ms": target_s * 1e3, "met": failure.is_none() && start_s <= target_s,
@@ -113,7 +129,9 @@ pub async fn run(n: usize, idle_secs: u64, target_s: f64) -> Value {
         "rss_mib_per_1000_actions": rss_per_1000, "supervisor_fds": fds,
         "idle_seconds": idle_secs, "idle_cpu_fraction": idle_cpu, "idle_cpu_ms": idle_cpu * idle_secs as f64 * 1e3,
         "idle_cpu_ticks": idle_ticks, "threads_before_idle": threads_before, "threads_after_idle": threads_after,
-        "shutdown_ms": shutdown_s * 1e3,
+        "shutdown_ms": shutdown_s * 1e3, "shutdown_answered_ms": answered.map(|a| a * 1e3),
+        "floor_stop_ms": floor_stop_s.map(|s| s * 1e3),
+        "shutdown_answer_ratio_to_floor": answered.zip(floor_stop_s).map(|(a, f)| a / f),
         "failure": failure, "not_ready": not_ready, "load_before": load_before, "load_after": load(),
     })
 }
