@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -89,10 +89,8 @@ pub async fn run(samples: usize) -> Value {
         assert!(settled.iter().all(|s| s.pid.is_some()), "{name} did not start: {settled:#?}");
     }
     std::fs::create_dir_all(dir.join("f")).expect("floor sockets");
-    let floor: Vec<Respawned> = names
-        .iter()
-        .map(|n| Respawned::start(dir.join("f").join(format!("{n}.sock")), file("floor", n)))
-        .collect();
+    let floor: Vec<Respawned> =
+        names.iter().map(|n| Respawned::start(dir.join("f").join(format!("{n}.sock")), file("floor", n))).collect();
     // Every daemon has now run past s6's one second (setting up, not measured).
     std::thread::sleep(Duration::from_millis(1_300));
     let (mut supervised, mut floored) = (Vec::new(), Vec::new());

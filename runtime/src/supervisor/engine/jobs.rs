@@ -28,6 +28,9 @@ pub(crate) struct Job {
     /// own: what it waits for is bounded (a spawn by the start timeout, a stop by the grace
     /// and the monitor's kill).
     pub reply: Option<ReqId>,
+    /// How many of `keys`, from the front, were seen finished: each check starts after
+    /// them, so a job over n actions costs O(n) in all, not O(n) on every input.
+    pub finished: usize,
 }
 
 #[derive(Debug)]
@@ -97,7 +100,7 @@ impl Core {
             self.dirty.action(key, true);
         }
         let report = ChangeReport { notes, actions: keys.iter().map(label).collect(), superseded: None };
-        self.jobs.push(Job { keys, since: self.next_seq, report, then, reply });
+        self.jobs.push(Job { keys, since: self.next_seq, report, then, reply, finished: 0 });
     }
 
     /// The last request on an action decides its goal, as a systemd stop job replaces a
@@ -130,13 +133,20 @@ impl Core {
     pub(crate) fn check_jobs(&mut self) -> bool {
         let mut changed = false;
         let jobs = std::mem::take(&mut self.jobs);
-        for job in jobs {
-            let done = job.keys.iter().all(|k| {
+        for mut job in jobs {
+            let finished = |k: &Key| {
                 self.actions
                     .get(k)
                     .is_none_or(|a| a.goal == Goal::Up || (!a.is_alive() && a.state() != RunState::Waiting))
-            });
-            if !done {
+            };
+            // The rest first, from where the last check stopped; then, once all of it is
+            // finished, the front again (an action can be asked down again meanwhile).
+            let pending = match job.keys[job.finished..].iter().position(|k| !finished(k)) {
+                Some(i) => Some(job.finished + i),
+                None => job.keys[..job.finished].iter().position(|k| !finished(k)),
+            };
+            if let Some(i) = pending {
+                job.finished = i;
                 self.jobs.push(job);
                 continue;
             }
