@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Deref;
+use std::path::{Path, PathBuf};
 
 use super::{Action, Key};
 
@@ -34,6 +35,15 @@ pub(crate) struct Actions {
     named_by: BTreeMap<Key, BTreeSet<Key>>,
     /// What each action's dependencies name, to undo its entries in `named_by`.
     names: BTreeMap<Key, Vec<Key>>,
+    /// Where a relative socket name resolves (the supervisor's socket directory).
+    socket_dir: PathBuf,
+    /// For each socket path, the actions that read whether it accepts: its server (for
+    /// readiness) and those with a dependency naming it. A socket that starts accepting
+    /// wakes only these: waking every waiting and running action made a start of n
+    /// services at once n² steps.
+    reading: BTreeMap<PathBuf, BTreeSet<Key>>,
+    /// What each action reads, to undo its entries in `reading`.
+    reads: BTreeMap<Key, Vec<PathBuf>>,
 }
 
 impl Deref for Actions {
@@ -54,6 +64,11 @@ impl<'a> IntoIterator for &'a Actions {
 }
 
 impl Actions {
+    /// No actions; relative socket names resolve against `socket_dir`.
+    pub(crate) fn new(socket_dir: PathBuf) -> Self {
+        Self { socket_dir, ..Self::default() }
+    }
+
     /// The action at `key`, for changing: it and its neighbours are visited again.
     pub(crate) fn get_mut(&mut self, key: &Key) -> Option<&mut Action> {
         let action = self.map.get_mut(key)?;
@@ -86,6 +101,14 @@ impl Actions {
                 }
             }
         }
+        for path in self.reads.remove(key).into_iter().flatten() {
+            if let Some(readers) = self.reading.get_mut(&path) {
+                readers.remove(key);
+                if readers.is_empty() {
+                    self.reading.remove(&path);
+                }
+            }
+        }
         let Some(action) = self.map.get(key) else { return };
         let targets: Vec<Key> =
             action.spec.depends_on.iter().filter_map(|d| Some((d.service.clone(), d.action.clone()?))).collect();
@@ -93,6 +116,22 @@ impl Actions {
             self.named_by.entry(target.clone()).or_default().insert(key.clone());
         }
         self.names.insert(key.clone(), targets);
+        let named = action.spec.depends_on.iter().filter_map(|d| d.socket.as_deref());
+        let read: Vec<PathBuf> = action
+            .socket
+            .iter()
+            .cloned()
+            .chain(named.map(|s| crate::paths::resolve_socket(&self.socket_dir, s)))
+            .collect();
+        for path in &read {
+            self.reading.entry(path.clone()).or_default().insert(key.clone());
+        }
+        self.reads.insert(key.clone(), read);
+    }
+
+    /// The actions that read whether `path` accepts connections.
+    pub(crate) fn reading(&self, path: &Path) -> impl Iterator<Item = &Key> {
+        self.reading.get(path).into_iter().flatten()
     }
 
     /// The registered actions with a dependency (of any relation) that names `key`.
@@ -240,6 +279,12 @@ impl Actions {
     #[cfg(test)]
     pub(crate) fn is_indexed_movable(&self, key: &Key) -> bool {
         self.movable.contains(key)
+    }
+
+    /// Whether the index lists `key` as reading `path`.
+    #[cfg(test)]
+    pub(crate) fn is_listed_as_reading(&self, key: &Key, path: &Path) -> bool {
+        self.reading.get(path).is_some_and(|k| k.contains(key))
     }
 
     /// Whether the index says `dependent` names `target`.

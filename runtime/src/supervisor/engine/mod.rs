@@ -384,12 +384,13 @@ fn to_value<T: serde::Serialize>(value: T) -> Result<Value, RpcError> {
 impl Core {
     /// A core with nothing defined.
     pub(crate) fn new(cfg: Config, now: Now) -> Self {
+        let registered = actions::Actions::new(cfg.socket_dir.clone());
         Self {
             cfg,
             installed: BTreeMap::new(),
             checking: BTreeSet::new(),
             services: BTreeMap::new(),
-            actions: actions::Actions::default(),
+            actions: registered,
             journal: VecDeque::new(),
             journal_bytes: 0,
             next_seq: 1,
@@ -535,15 +536,10 @@ impl Core {
                 }
             }
             Input::Accepts(path) => {
+                // Its server's readiness and the gates naming it read this, nothing else.
+                let readers: Vec<Key> = self.actions.reading(&path).cloned().collect();
                 self.accepting.insert(path);
-                // A gate or a readiness check may name this socket.
-                let waiting: Vec<Key> = self
-                    .actions
-                    .movable()
-                    .filter(|(_, a)| matches!(a.phase, Phase::Waiting { .. } | Phase::Running { .. }))
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                self.actions.wake(waiting);
+                self.actions.wake(readers);
             }
             Input::Notify { pid, message } => self.notified(pid, &message),
             Input::Probed { key, run, probe, ok, output } => {

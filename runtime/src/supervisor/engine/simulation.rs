@@ -150,6 +150,11 @@ fn services(rng: &mut Rng) -> Vec<ServiceSpec> {
                 };
                 spec = spec.depends_on(ActionDep::new(ds).action(da).relation(relation).ready(ready));
             }
+            if rng.chance(15) {
+                // A socket no action of ours serves: the gate reads whether it accepts.
+                let path = format!("ext/{}.sock", rng.below(2));
+                spec = spec.depends_on(ActionDep::new("ext").socket(path).ready(ReadyGate::Socket));
+            }
             earlier.push((name.clone(), action, served));
             actions.push(spec);
         }
@@ -377,6 +382,13 @@ impl World {
                     label(key),
                     self.core.deadline_of(a)
                 ));
+            }
+            let named = a.spec.depends_on.iter().filter_map(|d| d.socket.as_deref());
+            let socket_dir = &self.core.cfg.socket_dir;
+            for path in a.socket.iter().cloned().chain(named.map(|s| crate::paths::resolve_socket(socket_dir, s))) {
+                if !self.core.actions.is_listed_as_reading(key, &path) {
+                    return Err(format!("{} reads {} but the socket index misses it", label(key), path.display()));
+                }
             }
             for dep in &a.spec.depends_on {
                 let Some(target) = dep.action.clone().map(|action| (dep.service.clone(), action)) else { continue };
@@ -780,6 +792,34 @@ impl Core {
             }
         }
     }
+}
+
+/// A gate on a socket no action of ours serves holds once it accepts; an accepting
+/// socket wakes what reads it (its server, the gates naming it) and nothing else.
+#[test]
+fn a_socket_that_accepts_wakes_the_gates_that_name_it() {
+    let now = Now { mono_ms: 0, wall_us: 1_000_000 };
+    let mut core = new_core(now);
+    let ext = ActionDep::new("ext").socket("ext/e.sock").ready(ReadyGate::Socket);
+    let app = ActionSpec::new("app", BinaryKind::Server).depends_on(ext);
+    let db = ActionSpec::new("db", BinaryKind::Server).socket("db.sock");
+    let spec = ServiceSpec::new("svc", vec![app, db]);
+    core.handle(Input::Call(1, Request::Apply(ApplyParams { spec, start: true })), now);
+    let effects = core.handle(Input::Saved { error: None, failed: Vec::new() }, now);
+    let spawned = |effects: &[Effect]| -> Vec<String> {
+        effects.iter().filter_map(|e| if let Effect::Spawn(o) = e { Some(o.key.1.clone()) } else { None }).collect()
+    };
+    assert_eq!(spawned(&effects), vec!["db"], "app waits for the socket");
+    assert!(effects.iter().any(|e| matches!(e, Effect::Await(p) if p.ends_with("ext/e.sock"))), "{effects:?}");
+    let db_key = ("svc".to_owned(), "db".to_owned());
+    let saved = SavedProcess { pid: 10, start_time: 1, monitor: 11, monitor_start: 1 };
+    core.handle(Input::Spawned { key: db_key, run: 1, saved, at_us: now.wall_us }, now);
+    let effects = core.handle(Input::Accepts("/sim/s/db.sock".into()), now);
+    assert!(spawned(&effects).is_empty(), "db's socket is not the one app waits on");
+    let effects = core.handle(Input::Accepts("/sim/s/ext/e.sock".into()), now);
+    assert_eq!(spawned(&effects), vec!["app"], "{:?}", core.actions[&("svc".to_owned(), "app".to_owned())].reason);
+    assert_eq!(core.actions[&("svc".to_owned(), "db".to_owned())].state(), RunState::Ready);
+    assert!(core.violations.is_empty(), "{:?}", core.violations);
 }
 
 #[test]

@@ -161,7 +161,7 @@ impl Core {
             if let Some(path) = self.dep_socket(dep, target.as_ref())
                 && Some(&path) != own.as_ref()
             {
-                self.accepting.remove(&path);
+                self.forget_accepting(&path);
                 self.effects.push(Effect::Await(path));
             }
         }
@@ -309,6 +309,15 @@ impl Core {
         true
     }
 
+    /// Whether `path` accepts is asked afresh: what read the old answer (another gate
+    /// naming the same socket) looks again.
+    fn forget_accepting(&mut self, path: &std::path::Path) {
+        if self.accepting.remove(path) {
+            let readers: Vec<Key> = self.actions.reading(path).cloned().collect();
+            self.actions.wake(readers);
+        }
+    }
+
     fn spawn(&mut self, key: &Key) {
         #[cfg(test)]
         self.check_spawn(key);
@@ -338,7 +347,7 @@ impl Core {
             registered_by,
         };
         if let Some(socket) = &order.socket {
-            self.accepting.remove(socket);
+            self.forget_accepting(socket);
         }
         self.rephase(key, Phase::Spawning { deadline: now + timeout });
         self.effects.push(Effect::Spawn(order));
