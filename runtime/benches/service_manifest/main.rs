@@ -34,7 +34,8 @@ const TESTD: &str = env!("CARGO_BIN_EXE_sm-testd");
 const SUPERVISOR: &str = env!("CARGO_BIN_EXE_service-supervisor");
 
 /// Every section, in the order they run.
-const SECTIONS: [&str; 8] = ["codegen", "start", "latency", "scale", "scale10k", "health", "restart", "build"];
+const SECTIONS: [&str; 9] =
+    ["codegen", "start", "latency", "scale", "scale2k", "scale10k", "health", "restart", "build"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -69,6 +70,9 @@ fn main() -> ExitCode {
     }
     if run("scale") {
         report.insert("scale", runtime.block_on(scale::run(1000, if quick { 2 } else { 10 }, 1.0)));
+    }
+    if run("scale2k") {
+        report.insert("scale2k", runtime.block_on(scale::many_at_once(2000)));
     }
     if run("scale10k") {
         report.insert("scale10k", runtime.block_on(scale::run(10_000, 10, 10.0)));

@@ -56,27 +56,7 @@ pub async fn run(n: usize, idle_secs: u64, target_s: f64) -> Value {
         }
     }
     if failure.is_none() {
-        for node in &graph.nodes {
-            match client.wait(&node.name, WaitFor::Settled, 600_000).await {
-                Ok(settled) if settled.settled && settled.actions.iter().all(|a| a.state == RunState::Ready) => {}
-                Ok(settled) => {
-                    not_ready += 1;
-                    if failure.is_none() {
-                        let a = settled.actions.first();
-                        failure = Some(format!(
-                            "{} is {:?}: {}",
-                            node.name,
-                            a.map(|a| a.state),
-                            a.and_then(|a| a.reason.clone()).unwrap_or_default()
-                        ));
-                    }
-                }
-                Err(e) => {
-                    failure = Some(format!("waiting for {} failed: {e}", node.name));
-                    break;
-                }
-            }
-        }
+        (not_ready, failure) = all_ready(&mut client, &graph).await;
     }
     let start_s = t.elapsed().as_secs_f64();
     let rss = sup.rss_kib();
@@ -133,5 +113,110 @@ pub async fn run(n: usize, idle_secs: u64, target_s: f64) -> Value {
         "floor_stop_ms": floor_stop_s.map(|s| s * 1e3),
         "shutdown_answer_ratio_to_floor": answered.zip(floor_stop_s).map(|(a, f)| a / f),
         "failure": failure, "not_ready": not_ready, "load_before": load_before, "load_after": load(),
+    })
+}
+
+/// Waits until every service of `graph` has settled; counts those that did not end ready
+/// and describes the first.
+async fn all_ready(client: &mut service_manifest_runtime::Client, graph: &Graph) -> (usize, Option<String>) {
+    let (mut not_ready, mut failure) = (0, None);
+    for node in &graph.nodes {
+        match client.wait(&node.name, WaitFor::Settled, 600_000).await {
+            Ok(settled) if settled.settled && settled.actions.iter().all(|a| a.state == RunState::Ready) => {}
+            Ok(settled) => {
+                not_ready += 1;
+                if failure.is_none() {
+                    let a = settled.actions.first();
+                    failure = Some(format!(
+                        "{} is {:?}: {}",
+                        node.name,
+                        a.map(|a| a.state),
+                        a.and_then(|a| a.reason.clone()).unwrap_or_default()
+                    ));
+                }
+            }
+            Err(e) => return (not_ready, Some(format!("waiting for {} failed: {e}", node.name))),
+        }
+    }
+    (not_ready, failure)
+}
+
+/// Section `scale2k`: `n` independent daemons started and stopped twice by one
+/// supervisor, first each in one request (`start_many`, `stop_many`: one save, one
+/// reply), then a request per service and `shutdown`, against the floor in the same run.
+pub async fn many_at_once(n: usize) -> Value {
+    println!("\n4b. {n} services, started and stopped in one request, then one request each");
+    let graph = Graph::independent(&format!("m{n}_"), n);
+    let floor = std::panic::catch_unwind(|| floor::run(&graph, &home_base())).ok();
+    if let Some(f) = &floor {
+        println!(
+            "   floor: started and listening in {:.0} ms; SIGTERM to all and reaped in {:.0} ms",
+            f.wall_s * 1e3,
+            f.stop_s * 1e3
+        );
+    }
+    let vs =
+        |s: f64, floor_s: Option<f64>| floor_s.map_or("no floor".to_owned(), |f| format!("{:.2}× the floor", s / f));
+    let sup = Supervisor::start();
+    let mut client = sup.client().await;
+    for i in 0..n {
+        if let Err(e) = client.define(&sup.spec(&graph, i)).await {
+            return json!({ "services": n, "failure": format!("define of service {i} of {n} failed: {e}") });
+        }
+    }
+    let targets: Vec<(&str, Option<&str>)> = graph.nodes.iter().map(|node| (node.name.as_str(), None)).collect();
+    let (floor_start, floor_stop) = (floor.as_ref().map(|f| f.wall_s), floor.as_ref().map(|f| f.stop_s));
+
+    let t = Instant::now();
+    let mut failure = client.start_many(&targets).await.err().map(|e| format!("start_many failed: {e}"));
+    let (mut not_ready, waited) = all_ready(&mut client, &graph).await;
+    failure = failure.or(waited);
+    let batch_start = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let stopped = client.stop_many(&targets).await;
+    let batch_stop = t.elapsed().as_secs_f64();
+    failure = failure.or(stopped.err().map(|e| format!("stop_many failed: {e}")));
+    println!(
+        "   one request: start → all ready {:.0} ms ({}), stop → answered {:.0} ms ({})",
+        batch_start * 1e3,
+        vs(batch_start, floor_start),
+        batch_stop * 1e3,
+        vs(batch_stop, floor_stop)
+    );
+
+    let t = Instant::now();
+    for node in &graph.nodes {
+        if let Err(e) = client.start(&node.name, None).await {
+            failure = failure.or(Some(format!("start of {} failed: {e}", node.name)));
+            break;
+        }
+    }
+    let (one_by_one_not_ready, waited) = all_ready(&mut client, &graph).await;
+    not_ready += one_by_one_not_ready;
+    failure = failure.or(waited);
+    let each_start = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let answered = client.shutdown().await.map(|_| t.elapsed().as_secs_f64()).ok();
+    drop(client);
+    drop(sup);
+    println!(
+        "   a request each: start → all ready {:.0} ms ({}); shutdown answered in {} ms ({})",
+        each_start * 1e3,
+        vs(each_start, floor_start),
+        answered.map_or("-".to_owned(), |a| format!("{:.0}", a * 1e3)),
+        answered.map_or("-".to_owned(), |a| vs(a, floor_stop))
+    );
+    if let Some(f) = &failure {
+        println!("   FAILED: {f} ({not_ready} not ready)");
+    }
+    json!({
+        "services": n,
+        "floor_start_to_all_ready_ms": floor_start.map(|s| s * 1e3), "floor_stop_ms": floor_stop.map(|s| s * 1e3),
+        "start_many_to_all_ready_ms": batch_start * 1e3, "start_many_ratio_to_floor": floor_start.map(|f| batch_start / f),
+        "stop_many_answered_ms": batch_stop * 1e3, "stop_many_ratio_to_floor": floor_stop.map(|f| batch_stop / f),
+        "start_each_to_all_ready_ms": each_start * 1e3, "start_each_ratio_to_floor": floor_start.map(|f| each_start / f),
+        "shutdown_answered_ms": answered.map(|a| a * 1e3),
+        "shutdown_ratio_to_floor": answered.zip(floor_stop).map(|(a, f)| a / f),
+        "failure": failure, "not_ready": not_ready, "load_after": load(),
     })
 }
