@@ -72,6 +72,11 @@ impl Dirty {
         self.services.contains(service)
     }
 
+    /// Takes the registration of `service` out, to be saved with something else.
+    pub(crate) fn take_service(&mut self, service: &str) {
+        self.services.remove(service);
+    }
+
     /// Marks what `write` would have saved, again.
     fn again(&mut self, write: &Write) {
         match write {
@@ -160,7 +165,23 @@ impl Core {
 
     /// Emits what changed as one persist effect.
     pub(crate) fn flush(&mut self) {
-        let dirty = std::mem::take(&mut self.dirty);
+        let mut dirty = std::mem::take(&mut self.dirty);
+        // A record never reaches the disk ahead of its service's definition: while that is
+        // still on its way (in a batch that may yet fail) or failed to save, it goes again
+        // with the record, so a reply waiting for this batch learns if it failed, and a
+        // restart never finds a process of a service it does not know.
+        let behind: BTreeSet<String> = dirty
+            .actions
+            .keys()
+            .map(|k| &k.0)
+            .filter(|s| !dirty.services.contains(*s) && self.services.contains_key(*s))
+            .filter(|s| self.unconfirmed.contains_key(*s) || self.unsaved.has_service(s))
+            .cloned()
+            .collect();
+        for service in behind {
+            self.unsaved.take_service(&service);
+            dirty.service(&service);
+        }
         let mut writes = Vec::new();
         if let Some(floor) = dirty.seq {
             writes.push(Write::SeqFloor(floor));

@@ -822,6 +822,41 @@ fn a_socket_that_accepts_wakes_the_gates_that_name_it() {
     assert!(core.violations.is_empty(), "{:?}", core.violations);
 }
 
+/// A start while its service's definition is still on its way to the disk, in a batch
+/// that then fails: the start's records and its process's carry the definition again, so
+/// the start's answer waits for it and a restart never finds a process of a service it
+/// does not know (the simulation found one running with its definition lost).
+#[test]
+fn a_record_never_reaches_the_disk_ahead_of_its_service() {
+    let now = Now { mono_ms: 0, wall_us: 1_000_000 };
+    let mut core = new_core(now);
+    let spec = ServiceSpec::new("svc", vec![ActionSpec::new("a", BinaryKind::Server)]);
+    let written = |effects: &[Effect]| -> Vec<Write> {
+        effects
+            .iter()
+            .filter_map(|e| if let Effect::Persist(w) = e { Some(w.clone()) } else { None })
+            .flatten()
+            .collect()
+    };
+    let carries = |writes: &[Write]| writes.iter().any(|w| matches!(w, Write::SaveService(s) if s.name == "svc"));
+    let effects = core.handle(Input::Call(1, Request::Define(spec.clone())), now);
+    assert!(carries(&written(&effects)));
+    let start = Request::Start(Target { service: "svc".to_owned(), action: None });
+    let effects = core.handle(Input::Call(2, start), now);
+    let writes = written(&effects);
+    assert!(writes.iter().any(|w| matches!(w, Write::SaveAction(..))), "{writes:?}");
+    assert!(carries(&writes), "the definition goes with the start's records: {writes:?}");
+    let full = Some("No space left on device".to_owned());
+    core.handle(Input::Saved { error: full.clone(), failed: vec![Write::SaveService(spec.clone())] }, now);
+    core.handle(Input::Saved { error: full, failed: written(&effects) }, now);
+    let key = ("svc".to_owned(), "a".to_owned());
+    let saved = SavedProcess { pid: 10, start_time: 1, monitor: 11, monitor_start: 1 };
+    let effects = core.handle(Input::Spawned { key, run: 1, saved, at_us: now.wall_us }, now);
+    let writes = written(&effects);
+    assert!(carries(&writes), "the process's record waits for the definition too: {writes:?}");
+    assert!(core.violations.is_empty(), "{:?}", core.violations);
+}
+
 #[test]
 fn the_journal_stays_within_its_byte_bound_whatever_its_entries_hold() {
     let now = Now { mono_ms: 0, wall_us: 1_000_000 };
