@@ -90,14 +90,10 @@ pub async fn run(n: usize, idle_secs: u64, target_s: f64) -> Value {
     drop(client);
     drop(sup);
     let shutdown_s = t.elapsed().as_secs_f64();
-    let ratio = |s: Option<f64>| match (s, floor_stop_s) {
-        (Some(s), Some(f)) => format!("{:.2}× the floor", s / f),
-        _ => "no floor".to_owned(),
-    };
     println!(
         "   shutdown (stopping all {n}): answered in {} ms ({}), the supervisor gone in {:.0} ms",
         answered.map_or("-".to_owned(), |a| format!("{:.0}", a * 1e3)),
-        ratio(answered),
+        answered.map_or("no floor".to_owned(), |a| vs(a, floor_stop_s)),
         shutdown_s * 1e3
     );
     json!({
@@ -155,8 +151,6 @@ pub async fn many_at_once(n: usize) -> Value {
             f.stop_s * 1e3
         );
     }
-    let vs =
-        |s: f64, floor_s: Option<f64>| floor_s.map_or("no floor".to_owned(), |f| format!("{:.2}× the floor", s / f));
     let sup = Supervisor::start();
     let mut client = sup.client().await;
     for i in 0..n {
@@ -219,4 +213,9 @@ pub async fn many_at_once(n: usize) -> Value {
         "shutdown_ratio_to_floor": answered.zip(floor_stop).map(|(a, f)| a / f),
         "failure": failure, "not_ready": not_ready, "load_after": load(),
     })
+}
+
+/// `s` as a multiple of the floor's time, if the floor ran.
+fn vs(s: f64, floor_s: Option<f64>) -> String {
+    floor_s.map_or("no floor".to_owned(), |f| format!("{:.2}× the floor", s / f))
 }

@@ -116,22 +116,18 @@ impl Actions {
             self.named_by.entry(target.clone()).or_default().insert(key.clone());
         }
         self.names.insert(key.clone(), targets);
-        let named = action.spec.depends_on.iter().filter_map(|d| d.socket.as_deref());
-        let read: Vec<PathBuf> = action
-            .socket
-            .iter()
-            .cloned()
-            .chain(named.map(|s| crate::paths::resolve_socket(&self.socket_dir, s)))
-            .collect();
+        let read = sockets_read(action, &self.socket_dir);
         for path in &read {
             self.reading.entry(path.clone()).or_default().insert(key.clone());
         }
         self.reads.insert(key.clone(), read);
     }
 
-    /// The actions that read whether `path` accepts connections.
-    pub(crate) fn reading(&self, path: &Path) -> impl Iterator<Item = &Key> {
-        self.reading.get(path).into_iter().flatten()
+    /// Visits, at the next reconcile, the actions that read whether `path` accepts.
+    pub(crate) fn wake_reading(&mut self, path: &Path) {
+        if let Some(readers) = self.reading.get(path) {
+            self.woken.extend(readers.iter().cloned());
+        }
     }
 
     /// The registered actions with a dependency (of any relation) that names `key`.
@@ -292,4 +288,11 @@ impl Actions {
     pub(crate) fn is_listed_as_naming(&self, dependent: &Key, target: &Key) -> bool {
         self.named_by.get(target).is_some_and(|d| d.contains(dependent))
     }
+}
+
+/// The sockets whose accepting `action` reads: its own (for readiness) and those its
+/// dependencies name, resolved against `socket_dir`.
+pub(crate) fn sockets_read(action: &Action, socket_dir: &Path) -> Vec<PathBuf> {
+    let named = action.spec.depends_on.iter().filter_map(|d| d.socket.as_deref());
+    action.socket.iter().cloned().chain(named.map(|s| crate::paths::resolve_socket(socket_dir, s))).collect()
 }

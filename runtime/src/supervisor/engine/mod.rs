@@ -537,9 +537,8 @@ impl Core {
             }
             Input::Accepts(path) => {
                 // Its server's readiness and the gates naming it read this, nothing else.
-                let readers: Vec<Key> = self.actions.reading(&path).cloned().collect();
+                self.actions.wake_reading(&path);
                 self.accepting.insert(path);
-                self.actions.wake(readers);
             }
             Input::Notify { pid, message } => self.notified(pid, &message),
             Input::Probed { key, run, probe, ok, output } => {

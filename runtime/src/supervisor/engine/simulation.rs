@@ -383,9 +383,7 @@ impl World {
                     self.core.deadline_of(a)
                 ));
             }
-            let named = a.spec.depends_on.iter().filter_map(|d| d.socket.as_deref());
-            let socket_dir = &self.core.cfg.socket_dir;
-            for path in a.socket.iter().cloned().chain(named.map(|s| crate::paths::resolve_socket(socket_dir, s))) {
+            for path in super::actions::sockets_read(a, &self.core.cfg.socket_dir) {
                 if !self.core.actions.is_listed_as_reading(key, &path) {
                     return Err(format!("{} reads {} but the socket index misses it", label(key), path.display()));
                 }

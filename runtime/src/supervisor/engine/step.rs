@@ -313,8 +313,7 @@ impl Core {
     /// naming the same socket) looks again.
     fn forget_accepting(&mut self, path: &std::path::Path) {
         if self.accepting.remove(path) {
-            let readers: Vec<Key> = self.actions.reading(path).cloned().collect();
-            self.actions.wake(readers);
+            self.actions.wake_reading(path);
         }
     }
 
