@@ -346,17 +346,16 @@ pub fn fork_monitor(plan: &Plan, report_w: c_int) -> io::Result<i32> {
     if devnull < 0 {
         return Err(io::Error::last_os_error());
     }
-    let (exec_r, exec_w) = pipe()?;
     let (out_r, out_w) = pipe()?;
     // SAFETY: the child only makes async-signal-safe system calls on memory prepared above
     // and exits with `_exit`; see `monitor_main`.
     let monitor = unsafe { libc::fork() };
     if monitor == 0 {
         // SAFETY: in the forked child; never returns.
-        unsafe { monitor_main(plan, &argv, &mut envp, Fds { devnull, report_w, exec_r, exec_w, out_r, out_w }) }
+        unsafe { monitor_main(plan, &argv, &mut envp, Fds { devnull, report_w, out_r, out_w }) }
     }
     let e = io::Error::last_os_error();
-    for fd in [devnull, exec_r, exec_w, out_r, out_w] {
+    for fd in [devnull, out_r, out_w] {
         close(fd);
     }
     if monitor < 0 { Err(e) } else { Ok(monitor) }
@@ -385,8 +384,6 @@ pub fn reap(pid: i32) {
 struct Fds {
     devnull: c_int,
     report_w: c_int,
-    exec_r: c_int,
-    exec_w: c_int,
     out_r: c_int,
     out_w: c_int,
 }
@@ -517,6 +514,76 @@ unsafe fn write_running(plan: &Plan, pid: c_int) {
     }
 }
 
+/// The daemon's side of the clone runs on this much of the monitor's stack until its exec.
+const CHILD_STACK: usize = 64 * 1024;
+
+/// The stack the daemon's side of the clone runs on (the ABI wants it 16-byte aligned).
+#[repr(align(16))]
+struct ChildStack(#[allow(dead_code)] [u8; CHILD_STACK]);
+
+/// What the daemon's side of the clone reads, and where it leaves an exec's error: on the
+/// monitor's stack, which the monitor leaves alone until the child has exec'd or exited.
+struct Child<'a> {
+    plan: &'a Plan,
+    argv: &'a [*const c_char],
+    envp: *mut *const c_char,
+    fds: &'a Fds,
+    monitor: c_int,
+    errno: c_int,
+}
+
+/// Becomes the daemon: its own process group, the log as stdout and stderr, default
+/// signals, then the exec. Shares the monitor's memory (see `monitor_main`), so it only
+/// makes system calls and writes to its own stack and to `Child::errno`.
+extern "C" fn daemon_main(arg: *mut libc::c_void) -> c_int {
+    // SAFETY: `arg` is the monitor's `Child`, alive until this process execs or exits; the
+    // calls below touch only memory prepared before the fork.
+    unsafe {
+        let child = &mut *arg.cast::<Child>();
+        let (plan, fds) = (child.plan, child.fds);
+        // The daemon never outlives its monitor: killed with it (an exec that hangs on a
+        // file system and is abandoned, a monitor the OOM killer took) rather than left
+        // running unwatched.
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+        if libc::getppid() != child.monitor {
+            std::ptr::write_volatile(&raw mut child.errno, libc::ESRCH);
+            libc::_exit(1);
+        }
+        // Its own group, before it runs anything: no signal meant for the monitor's
+        // reaches it, and the supervisor's group signals reach all it forks.
+        libc::setpgid(0, 0);
+        libc::dup2(fds.devnull, 0);
+        libc::dup2(fds.out_w, 1);
+        libc::dup2(fds.out_w, 2);
+        for fd in [fds.devnull, fds.report_w, fds.out_r, fds.out_w] {
+            if fd > 2 {
+                close(fd);
+            }
+        }
+        // The descriptor table is the child's own (no CLONE_FILES), the dispositions too
+        // (no CLONE_SIGHAND): changing them leaves the monitor's as they are.
+        for sig in 1..32 {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&raw mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &raw const none, std::ptr::null_mut());
+        // Written on this stack, which lives until the exec; the monitor never reads `envp` again.
+        let mut pid_entry = [0u8; 32];
+        if let Some(at) = plan.watchdog_pid {
+            write_pid_entry(&mut pid_entry, libc::getpid());
+            *child.envp.add(at) = pid_entry.as_ptr().cast();
+        }
+        if libc::chdir(plan.cwd.as_ptr()) == 0 {
+            libc::execve(plan.program.as_ptr(), child.argv.as_ptr(), child.envp.cast_const());
+        }
+        std::ptr::write_volatile(&raw mut child.errno, last_error());
+        libc::_exit(127)
+    }
+}
+
 unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &mut [*const c_char], fds: Fds) -> ! {
     // SAFETY: only system calls on memory prepared before the fork, ending in `_exit`.
     unsafe {
@@ -538,76 +605,39 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &mut [*const c
         libc::sigprocmask(libc::SIG_BLOCK, &raw const chld, std::ptr::null_mut());
         // Nothing of the supervisor's (its API socket, its epoll, other actions' pipes) may
         // stay open here: the monitor outlives the supervisor.
-        let mut keep = [fds.devnull, fds.report_w, fds.exec_r, fds.exec_w, fds.out_r, fds.out_w];
+        let mut keep = [fds.devnull, fds.report_w, fds.out_r, fds.out_w];
         close_all_but(&mut keep);
         // The spawner lets the kernel reap its children; the monitor reaps its own.
         libc::signal(libc::SIGCHLD, libc::SIG_DFL);
         report(fds.report_w, b'M', libc::getpid(), 0);
-        let pid = libc::fork();
+        // The daemon's process shares this one's memory until its exec (vfork semantics, as
+        // `posix_spawn` does): no page table is copied and none torn down at the exec, and
+        // this process sleeps until the exec has happened or failed, so the outcome is
+        // known on return without a pipe.
+        // Left uninitialised: the child touches only the pages at its top it uses.
+        let mut stack = std::mem::MaybeUninit::<ChildStack>::uninit();
+        let mut child = Child { plan, argv, envp: envp.as_mut_ptr(), fds: &fds, monitor: libc::getpid(), errno: 0 };
+        let pid = libc::clone(
+            daemon_main,
+            stack.as_mut_ptr().cast::<u8>().add(CHILD_STACK).cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            (&raw mut child).cast(),
+        );
         if pid < 0 {
             report(fds.report_w, b'P', 0, last_error());
             libc::_exit(1);
         }
-        if pid == 0 {
-            // The daemon never outlives its monitor: killed with it (an exec that hangs on a
-            // file system and is abandoned, a monitor the OOM killer took) rather than left
-            // running unwatched.
-            let monitor = libc::getppid();
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
-            if libc::getppid() != monitor {
-                libc::_exit(1);
-            }
-            libc::setpgid(0, 0);
-            libc::dup2(fds.devnull, 0);
-            libc::dup2(fds.out_w, 1);
-            libc::dup2(fds.out_w, 2);
-            for fd in [fds.devnull, fds.report_w, fds.exec_r, fds.out_r, fds.out_w] {
-                if fd > 2 {
-                    close(fd);
-                }
-            }
-            for sig in 1..32 {
-                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                    libc::signal(sig, libc::SIG_DFL);
-                }
-            }
-            let mut none: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&raw mut none);
-            libc::sigprocmask(libc::SIG_SETMASK, &raw const none, std::ptr::null_mut());
-            // Written on this stack, which lives until the exec: no allocation after a fork.
-            let mut pid_entry = [0u8; 32];
-            if let Some(at) = plan.watchdog_pid {
-                write_pid_entry(&mut pid_entry, libc::getpid());
-                envp[at] = pid_entry.as_ptr().cast();
-            }
-            if libc::chdir(plan.cwd.as_ptr()) == 0 {
-                libc::execve(plan.program.as_ptr(), argv.as_ptr(), envp.as_ptr());
-            }
-            let errno = last_error();
-            write_all(fds.exec_w, &errno.to_ne_bytes());
-            libc::_exit(127);
-        }
-        // Both sides set the group, so no signal can reach a daemon still in the monitor's.
-        libc::setpgid(pid, pid);
-        // Before anything else can go wrong: a supervisor killed from here on finds this run.
-        write_running(plan, pid);
-        close(fds.exec_w);
         close(fds.out_w);
-        let mut errno_bytes = [0u8; 4];
-        let n = loop {
-            let n = libc::read(fds.exec_r, errno_bytes.as_mut_ptr().cast(), 4);
-            if n >= 0 || last_error() != libc::EINTR {
-                break n;
-            }
-        };
-        let errno = if n == 4 { i32::from_ne_bytes(errno_bytes) } else { 0 };
-        let (mut log, mut size) = open_log(&plan.logs[0]);
+        let errno = std::ptr::read_volatile(&raw const child.errno);
         if errno != 0 {
             let mut status = 0;
             libc::waitpid(pid, &raw mut status, 0);
             report(fds.report_w, b'P', pid, errno);
             libc::_exit(0);
         }
+        // Before anything else can go wrong: a supervisor killed from here on finds this run.
+        write_running(plan, pid);
+        let (mut log, mut size) = open_log(&plan.logs[0]);
         let mut line_start = true;
         copy_out(plan, &mut log, &mut size, &plan.separator, &mut line_start);
         report(fds.report_w, b'P', pid, 0);
