@@ -419,3 +419,64 @@ async fn a_dependency_that_disagrees_with_its_registration_is_refused_naming_bot
     let right = h.daemon("c", 0).depends_on(requires("svc_p", "p", &h.sock("svc_p", "p")));
     client.define(&service("svc_c", vec![right])).await.unwrap();
 }
+
+/// The failure reason each of `actions` (in service `svc`) ends with, once all have failed.
+async fn failure_reasons(client: &mut service_manifest_runtime::Client, svc: &str, actions: &[&str]) -> Vec<String> {
+    let names: Vec<String> = actions.iter().map(|a| format!("{svc}/{a}")).collect();
+    let events = events_until(client, LIMIT, |e| names.iter().all(|n| has(e, n, "failed"))).await;
+    names
+        .iter()
+        .map(|n| {
+            events
+                .iter()
+                .find_map(|e| match &e.kind {
+                    service_manifest_runtime::api::EventKind::Failed { reason } if &e.action == n => {
+                        Some(reason.clone())
+                    }
+                    _ => None,
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_program_that_cannot_be_run_fails_with_the_kernel_s_reason_and_its_last_words_are_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = Harness::new();
+    let mut client = h.client().await;
+    // Not executable (EACCES), and executable but no program the kernel knows (ENOEXEC).
+    let plain = h.bin_dir.join("plain");
+    std::fs::write(&plain, "not a program\n").unwrap();
+    std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let garbage = h.bin_dir.join("garbage");
+    std::fs::write(&garbage, [0x7f, b'E', b'L', b'F', 0, 0, 0, 0]).unwrap();
+    std::fs::set_permissions(&garbage, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let never = |a: ActionSpec| a.restart(RestartPolicy::Never);
+    let actions = vec![
+        never(ActionSpec::new("plain", BinaryKind::Server).exec("plain")),
+        never(ActionSpec::new("garbage", BinaryKind::Server).exec("garbage")),
+        // A crash after saying something: the reason carries its last line.
+        never(
+            ActionSpec::new("talker", BinaryKind::Server)
+                .exec("/bin/sh")
+                .args(["-c", "echo first; echo 'last words'; exit 3"]),
+        ),
+    ];
+    client.apply(&service("svc_e", actions), true).await.unwrap();
+    let reasons = failure_reasons(&mut client, "svc_e", &["plain", "garbage", "talker"]).await;
+    assert!(reasons[0].contains("plain") && reasons[0].contains("Permission denied"), "{reasons:#?}");
+    assert!(reasons[1].contains("garbage") && reasons[1].contains("Exec format error"), "{reasons:#?}");
+    assert!(
+        reasons[2].contains("exited with status 3") && reasons[2].ends_with("(its last output: last words)"),
+        "{reasons:#?}"
+    );
+    // None of it left a process behind, and the supervisor serves on.
+    assert_eq!(h.zombie_children(), 0);
+    client.apply(&service("svc_ok", vec![h.served("svc_ok", "ok", 0)]), true).await.unwrap();
+    let up = wait_up(&mut client, "svc_ok").await;
+    // The daemon leads its own process group, in `/`.
+    let pid = up[0].pid.unwrap();
+    assert_eq!(h.groups_of("ok"), [pid].into());
+    assert_eq!(std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap(), std::path::Path::new("/"));
+}
