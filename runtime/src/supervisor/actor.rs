@@ -56,7 +56,14 @@ struct Actor {
     /// The shutdown came through the API: exit once its answer is written.
     exit_after_reply: Option<ReqId>,
     spawner: std::sync::Arc<Spawner>,
+    signalled: Signalled,
 }
+
+/// The process groups the supervisor has sent a signal to, by leader pid. Their leader's
+/// end is then judged by why it was signalled (a stop, a failed readiness, a missed
+/// watchdog), never by its last output, so that output is not read: a stop of 2,000
+/// daemons read 2,000 log tails on the blocking pool for nothing.
+type Signalled = std::sync::Arc<std::sync::Mutex<std::collections::HashSet<u32>>>;
 
 /// Runs the supervisor on the current tokio runtime until it is shut down.
 pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
@@ -107,6 +114,7 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
         exiting: false,
         exit_after_reply: None,
         spawner,
+        signalled: Signalled::default(),
     };
     actor.execute(effects);
     let server = tokio::spawn(server::serve(listener, calls_tx, tx.clone()));
@@ -194,12 +202,6 @@ impl Actor {
     fn handle(&mut self, input: Input) {
         let effects = self.core.handle(input, now(self.started));
         self.execute(effects);
-        if !self.awaited.is_empty() {
-            // Nothing waits on a socket any more (a timeout, a stop): stop probing it, so an
-            // idle supervisor sets no timer.
-            let wanted = self.core.awaited_sockets();
-            self.awaited.retain(|path| wanted.contains(path));
-        }
     }
 
     /// The engine's next deadline, or the next readiness probe.
@@ -211,7 +213,11 @@ impl Actor {
 
     /// Probes what is due; each socket that accepts is an input.
     fn probe(&mut self) {
-        for path in self.awaited.probe_due(Instant::now()) {
+        // A socket nothing waits on any more (a timeout, a stop) is dropped when it is next
+        // due, so an idle supervisor soon sets no timer. Asking after every input instead
+        // cost a pass over every awaited socket each time: n² for n started at once.
+        let core = &self.core;
+        for path in self.awaited.probe_due(Instant::now(), |path| core.awaits(path)) {
             self.handle(Input::Accepts(path));
         }
     }
@@ -251,7 +257,11 @@ impl Actor {
                     None => self.send(id, result),
                 },
                 Effect::Spawn(order) => self.spawn(order),
-                Effect::Signal { pgid, signal } => process::signal_group(pgid, signal),
+                Effect::Signal { pgid, signal } => {
+                    // Before the signal: its report can arrive only after it.
+                    self.signalled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(pgid);
+                    process::signal_group(pgid, signal);
+                }
                 Effect::KillMonitor { pid } => process::signal_process(pid, Signal::KILL),
                 Effect::Adopt { key, run, saved, status } => {
                     tokio::spawn(watch_adopted(self.tx.clone(), key, run, saved, status));
@@ -325,11 +335,25 @@ impl Actor {
         let cfg = self.cfg.clone();
         let log = order.log.clone();
         let spawner = self.spawner.clone();
+        let signalled = self.signalled.clone();
         tokio::spawn(async move {
             let (key, run) = (order.key.clone(), order.run);
             let began = crate::api::now_us();
-            let started = tokio::task::spawn_blocking(move || start(&cfg, &spawner, &order)).await;
-            let started = match started {
+            // The start times are read from /proc here too: on the engine's thread they
+            // delayed every other input behind each spawn.
+            let started = tokio::task::spawn_blocking(move || {
+                start(&cfg, &spawner, &order).map(|started| {
+                    let saved = SavedProcess {
+                        pid: started.pid,
+                        start_time: process::start_time(started.pid).unwrap_or_default(),
+                        monitor: started.monitor,
+                        monitor_start: process::start_time(started.monitor).unwrap_or_default(),
+                    };
+                    (started, saved)
+                })
+            })
+            .await;
+            let (started, saved) = match started {
                 Ok(Ok(started)) => started,
                 Ok(Err(error)) => {
                     let _ = tx.send(Msg::Input(Input::SpawnFailed {
@@ -346,14 +370,11 @@ impl Actor {
                     return;
                 }
             };
-            let saved = SavedProcess {
-                pid: started.pid,
-                start_time: process::start_time(started.pid).unwrap_or_default(),
-                monitor: started.monitor,
-                monitor_start: process::start_time(started.monitor).unwrap_or_default(),
-            };
+            // A pid of a group that ended (an adopted one, one signalled as it ended) may be
+            // reused by this one: it has not been signalled.
+            signalled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&started.pid);
             let _ = tx.send(Msg::Input(Input::Spawned { key: key.clone(), run, saved, at_us: began }));
-            follow_reports(tx, key, run, started, log).await;
+            follow_reports(tx, key, run, started, log, signalled).await;
         });
     }
 }
@@ -431,9 +452,20 @@ fn start(cfg: &Config, spawner: &Spawner, order: &SpawnOrder) -> Result<monitor:
 }
 
 /// Turns a monitor's reports into inputs until its group is gone, then reaps it.
-async fn follow_reports(tx: mpsc::UnboundedSender<Msg>, key: Key, run: u64, started: monitor::Started, log: PathBuf) {
+async fn follow_reports(
+    tx: mpsc::UnboundedSender<Msg>,
+    key: Key,
+    run: u64,
+    started: monitor::Started,
+    log: PathBuf,
+    signalled: Signalled,
+) {
     use tokio::io::AsyncReadExt;
     let (monitor_pid, direct, leader) = (started.monitor, started.direct, started.pid);
+    let last_line = |log: PathBuf| {
+        let asked = signalled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&leader);
+        async move { if asked { None } else { last_line(log).await } }
+    };
     let mut gone = false;
     if let Ok(mut pipe) = tokio::net::unix::pipe::Receiver::from_owned_fd(started.reports) {
         let mut record = [0u8; 9];
@@ -464,6 +496,7 @@ async fn follow_reports(tx: mpsc::UnboundedSender<Msg>, key: Key, run: u64, star
         process::kill_group_and_drain(leader).await;
         let _ = tx.send(Msg::Input(Input::GroupGone { key, run }));
     }
+    signalled.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&leader);
     if direct {
         // A monitor forked without the spawner is our child: reap it.
         let _ = tokio::task::spawn_blocking(move || monitor::reap(i32::try_from(monitor_pid).unwrap_or(0))).await;

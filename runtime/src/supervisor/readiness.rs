@@ -150,13 +150,9 @@ impl Awaited {
     }
 
     /// Whether nothing is awaited.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.paths.is_empty()
-    }
-
-    /// Keeps only the paths `keep` says something still waits on.
-    pub fn retain(&mut self, mut keep: impl FnMut(&Path) -> bool) {
-        self.paths.retain(|p, _| keep(p));
     }
 
     /// Entries appeared (bound or renamed into place): awaited ones are probed at once
@@ -169,17 +165,23 @@ impl Awaited {
         }
     }
 
-    /// Probes what is due; returns the paths that now accept (no longer awaited).
-    pub fn probe_due(&mut self, now: Instant) -> Vec<PathBuf> {
+    /// Probes what is due and still `wanted` (the rest is no longer awaited); returns the
+    /// paths that now accept (no longer awaited either).
+    pub fn probe_due(&mut self, now: Instant, mut wanted: impl FnMut(&Path) -> bool) -> Vec<PathBuf> {
         let sweeping = now >= self.sweep_due;
         if sweeping {
             self.sweep_due = now + SWEEP_EVERY;
         }
         let floor = self.fast_interval_floor();
         let mut ready = Vec::new();
+        let mut dropped = Vec::new();
         for (path, schedule) in &mut self.paths {
             let due = sweeping || schedule.is_some_and(|s| s.next <= now);
             if !due {
+                continue;
+            }
+            if !wanted(path) {
+                dropped.push(path.clone());
                 continue;
             }
             if accepts(path) {
@@ -195,7 +197,7 @@ impl Awaited {
                 }
             }
         }
-        for p in &ready {
+        for p in ready.iter().chain(&dropped) {
             self.paths.remove(p);
         }
         ready
@@ -253,23 +255,56 @@ mod tests {
 
         assert!(!awaited.add(path.clone(), t0), "a bound socket that does not listen is not ready");
         assert_eq!(awaited.next_deadline(), Some(t0 + FAST_PROBE));
-        assert!(awaited.probe_due(t0 + ms(1)).is_empty());
+        assert!(awaited.probe_due(t0 + ms(1), |_| true).is_empty());
         assert_eq!(awaited.next_deadline(), Some(t0 + ms(1) + FAST_PROBE), "still half a millisecond apart");
 
         // Ten seconds on, the interval is a thousandth of the wait (and comes before the
         // sweep this probe rescheduled).
-        assert!(awaited.probe_due(t0 + ms(10_000)).is_empty());
+        assert!(awaited.probe_due(t0 + ms(10_000), |_| true).is_empty());
         assert_eq!(awaited.next_deadline(), Some(t0 + ms(10_010)));
 
         // After long enough only the sweep is left.
-        assert!(awaited.probe_due(t0 + ms(300_000)).is_empty());
+        assert!(awaited.probe_due(t0 + ms(300_000), |_| true).is_empty());
         let next = awaited.next_deadline().expect("still awaited");
         assert!(next >= t0 + ms(300_000), "no fast probe is left: {:?}", next - t0);
 
         listen(&fd, 1).expect("listen");
-        assert_eq!(awaited.probe_due(next), vec![path]);
+        assert_eq!(awaited.probe_due(next, |_| true), vec![path]);
         assert!(awaited.is_empty());
         assert_eq!(awaited.next_deadline(), None, "nothing awaited sets no timer");
+    }
+
+    #[test]
+    fn a_socket_nothing_waits_on_is_dropped_when_next_due_and_then_sets_no_timer() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("abandoned.sock");
+        let _fd = bound(&path);
+        let t0 = Instant::now();
+        let mut awaited = Awaited::new();
+        assert!(!awaited.add(path.clone(), t0));
+        // Not yet due: nothing is asked, nothing dropped.
+        let mut asked = 0;
+        assert!(
+            awaited
+                .probe_due(t0, |_| {
+                    asked += 1;
+                    false
+                })
+                .is_empty()
+        );
+        assert_eq!((asked, awaited.next_deadline()), (0, Some(t0 + FAST_PROBE)));
+        // Due, and nothing waits on it any more (a stop, a timeout).
+        assert!(
+            awaited
+                .probe_due(t0 + ms(1), |p| {
+                    asked += 1;
+                    p != path
+                })
+                .is_empty()
+        );
+        assert_eq!(asked, 1);
+        assert!(awaited.is_empty());
+        assert_eq!(awaited.next_deadline(), None);
     }
 
     #[test]
@@ -285,9 +320,9 @@ mod tests {
         let t1 = t0 + ms(5);
         awaited.woken(std::slice::from_ref(&path), t1);
         assert_eq!(awaited.next_deadline(), Some(t1), "an event is probed at once");
-        assert!(awaited.probe_due(t1).is_empty());
+        assert!(awaited.probe_due(t1, |_| true).is_empty());
         listen(&fd, 1).expect("listen");
-        assert_eq!(awaited.probe_due(t1 + ms(1)), vec![path]);
+        assert_eq!(awaited.probe_due(t1 + ms(1), |_| true), vec![path]);
     }
 
     #[test]
@@ -302,7 +337,7 @@ mod tests {
         listen(&fd, 1).expect("listen");
         std::fs::rename(&staging, &path).expect("rename");
         awaited.woken(std::slice::from_ref(&path), t0 + ms(1));
-        assert_eq!(awaited.probe_due(t0 + ms(1)), vec![path]);
+        assert_eq!(awaited.probe_due(t0 + ms(1), |_| true), vec![path]);
     }
 
     #[test]
@@ -319,7 +354,7 @@ mod tests {
                 fd
             })
             .collect();
-        assert!(awaited.probe_due(t0 + ms(1)).is_empty());
+        assert!(awaited.probe_due(t0 + ms(1), |_| true).is_empty());
         let next = awaited.next_deadline().expect("awaited");
         assert_eq!(next - (t0 + ms(1)), PER_SOCKET_BUDGET * count, "200 sockets: one round every 10 ms");
     }

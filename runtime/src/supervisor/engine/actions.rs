@@ -130,6 +130,11 @@ impl Actions {
         }
     }
 
+    /// The actions that read whether `path` accepts (see `reading`).
+    pub(crate) fn reading(&self, path: &Path) -> impl Iterator<Item = &Action> {
+        self.reading.get(path).into_iter().flatten().filter_map(|k| self.map.get(k))
+    }
+
     /// The registered actions with a dependency (of any relation) that names `key`.
     pub(crate) fn naming(&self, key: &Key) -> impl Iterator<Item = (&Key, &Action)> {
         self.named_by.get(key).into_iter().flatten().filter_map(|k| self.map.get(k).map(|a| (k, a)))

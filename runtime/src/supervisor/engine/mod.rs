@@ -13,7 +13,7 @@
 //! change has exactly one journal entry; `step` reads the machine off one `match`.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rustix::process::Signal;
 use serde_json::Value;
@@ -828,25 +828,46 @@ impl Core {
         phase.chain(gates.into_iter().flatten()).filter(|t| *t > now).min()
     }
 
-    /// The sockets something still waits on: a running action's own, and those a waiting
-    /// action's gates name. The actor stops probing the rest.
-    pub(crate) fn awaited_sockets(&self) -> BTreeSet<PathBuf> {
-        let mut sockets = BTreeSet::new();
-        for (_, a) in self.actions.movable().filter(|(_, a)| a.goal == Goal::Up) {
-            match &a.phase {
-                Phase::Running { proc, .. } if !proc.ready && !a.spec.notify => sockets.extend(a.socket.clone()),
-                Phase::Waiting { .. } => {
-                    for dep in
-                        a.spec.depends_on.iter().filter(|d| d.relation != service_manifest_core::Relation::Conflicts)
-                    {
-                        let target = self.resolve(dep);
-                        sockets.extend(self.dep_socket(dep, target.as_ref()));
-                    }
-                }
-                _ => {}
-            }
-        }
-        sockets
+    /// Whether something still waits on `path`: a running action that is not ready yet
+    /// and serves it, or a waiting action whose gate names it. Asked of the actions that
+    /// read it (the socket index), so its cost does not grow with what is registered.
+    pub(crate) fn awaits(&self, path: &Path) -> bool {
+        self.actions.reading(path).any(|a| self.sockets_awaited_by(a).any(|p| p == path))
+    }
+
+    /// The sockets whose accepting decides what `a` does next (what must go on being
+    /// probed): its own while it runs unready, and while it waits, those its gates name
+    /// that no action of ours serves (a served one's gate follows its server's readiness).
+    #[cfg(test)]
+    pub(crate) fn sockets_deciding(&self, a: &Action) -> Vec<PathBuf> {
+        self.sockets_awaited_by(a)
+            .filter(|p| {
+                a.socket.as_ref() == Some(p)
+                    || !a.spec.depends_on.iter().any(|d| {
+                        let target = self.resolve(d);
+                        let own = target.as_ref().and_then(|k| self.actions.get(k)).and_then(|t| t.socket.as_ref());
+                        own == Some(p)
+                    })
+            })
+            .collect()
+    }
+
+    /// The sockets `a` waits on: its own while it runs unready, or those its gates name
+    /// while it waits.
+    fn sockets_awaited_by<'a>(&'a self, a: &'a Action) -> impl Iterator<Item = PathBuf> + 'a {
+        let up = a.goal == Goal::Up;
+        let own = match &a.phase {
+            Phase::Running { proc, .. } if up && !proc.ready && !a.spec.notify => a.socket.clone(),
+            _ => None,
+        };
+        let gates = matches!(a.phase, Phase::Waiting { .. }) && up;
+        let named = a
+            .spec
+            .depends_on
+            .iter()
+            .filter(move |d| gates && d.relation != service_manifest_core::Relation::Conflicts)
+            .filter_map(|dep| self.dep_socket(dep, self.resolve(dep).as_ref()));
+        own.into_iter().chain(named)
     }
 
     pub(crate) fn status(&self, service: Option<&str>) -> Vec<ActionStatus> {

@@ -388,6 +388,13 @@ impl World {
                     return Err(format!("{} reads {} but the socket index misses it", label(key), path.display()));
                 }
             }
+            // A socket whose accepting decides something is never dropped from the probes:
+            // a server's own while it runs unready, a gate's on a socket no action of ours serves.
+            for path in self.core.sockets_deciding(a) {
+                if !self.core.awaits(&path) {
+                    return Err(format!("{} waits on {} but it would not be probed", label(key), path.display()));
+                }
+            }
             for dep in &a.spec.depends_on {
                 let Some(target) = dep.action.clone().map(|action| (dep.service.clone(), action)) else { continue };
                 if !self.core.actions.is_listed_as_naming(key, &target) {
