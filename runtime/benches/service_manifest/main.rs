@@ -58,7 +58,11 @@ fn main() -> ExitCode {
 
     let mut report = BTreeMap::new();
     report.insert("machine", machine::describe());
-    report.insert("command", json!({ "args": &args[1..], "quick": quick, "only": only }));
+    let supervisor = std::env::var("SM_BENCH_SUPERVISOR").unwrap_or_else(|_| SUPERVISOR.to_owned());
+    if std::env::var_os("SM_BENCH_SUPERVISOR").is_some() {
+        println!("supervisor under test: {supervisor} (SM_BENCH_SUPERVISOR)");
+    }
+    report.insert("command", json!({ "args": &args[1..], "quick": quick, "only": only, "supervisor": supervisor }));
     if run("codegen") {
         report.insert("codegen", codegen::run(if quick { 0.2 } else { 1.0 }));
     }

@@ -33,7 +33,10 @@ impl Supervisor {
         let dir = tempfile::Builder::new().prefix("smb").tempdir_in(home_base()).expect("tempdir");
         std::fs::create_dir_all(dir.path().join("stamps")).expect("stamps directory");
         let log = std::fs::File::create(dir.path().join("supervisor.log")).expect("log");
-        let child = Command::new(SUPERVISOR)
+        // `SM_BENCH_SUPERVISOR` runs another build (an earlier commit's) against the same
+        // floor and daemons, for a before-and-after in one run.
+        let program = std::env::var_os("SM_BENCH_SUPERVISOR").unwrap_or_else(|| SUPERVISOR.into());
+        let child = Command::new(program)
             .arg("--socket")
             .arg(dir.path().join("sup.sock"))
             .arg("--socket-dir")
