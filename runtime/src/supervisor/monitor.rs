@@ -462,55 +462,80 @@ unsafe fn rotate(plan: &Plan, log: &mut c_int, size: &mut u64) {
     }
 }
 
-unsafe fn write_status(plan: &Plan, status: c_int) {
-    let mut buf = [0u8; 24];
-    let (word, value): (&[u8], i64) = if libc::WIFEXITED(status) {
-        (b"exit ", i64::from(libc::WEXITSTATUS(status)))
-    } else {
-        (b"signal ", i64::from(libc::WTERMSIG(status)))
-    };
-    // SAFETY: a path prepared before the fork; stack buffers.
-    unsafe {
-        let fd = libc::open(
-            plan.status.as_ptr(),
-            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC | libc::O_NOFOLLOW,
-            0o600,
-        );
-        if fd >= 0 {
-            let mut run = [0u8; 24];
-            write_all(fd, word);
-            write_all(fd, itoa(value, &mut buf));
-            write_all(fd, b" ");
-            write_all(fd, itoa(plan.run, &mut run));
-            write_all(fd, b"\n");
-            libc::fsync(fd);
-            close(fd);
+/// A status file's line, built on the stack (nothing is allocated after a fork) and
+/// written with one `write`, so a reader never sees half of it.
+struct Line {
+    buf: [u8; 96],
+    len: usize,
+}
+
+impl Line {
+    fn new(word: &[u8]) -> Self {
+        let mut line = Self { buf: [0; 96], len: 0 };
+        line.push(word);
+        line
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        let n = bytes.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
+        self.len += n;
+    }
+
+    /// ` N`: a space and the number.
+    fn number(&mut self, n: i64) {
+        let mut digits = [0u8; 24];
+        self.push(b" ");
+        self.push(itoa(n, &mut digits));
+    }
+
+    /// Replaces the status file with this line (and a newline); with `sync`, fsyncs it.
+    unsafe fn replace(mut self, plan: &Plan, sync: bool) {
+        self.push(b"\n");
+        // SAFETY: a path prepared before the fork; a stack buffer.
+        unsafe {
+            let fd = libc::open(
+                plan.status.as_ptr(),
+                libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+                0o600,
+            );
+            if fd >= 0 {
+                write_all(fd, &self.buf[..self.len]);
+                if sync {
+                    libc::fsync(fd);
+                }
+                close(fd);
+            }
         }
     }
+}
+
+/// `exit N RUN` or `signal N RUN`, fsynced: how the leader ended outlives a power loss.
+unsafe fn write_status(plan: &Plan, status: c_int) {
+    let mut line = if libc::WIFEXITED(status) {
+        let mut line = Line::new(b"exit");
+        line.number(i64::from(libc::WEXITSTATUS(status)));
+        line
+    } else {
+        let mut line = Line::new(b"signal");
+        line.number(i64::from(libc::WTERMSIG(status)));
+        line
+    };
+    line.number(plan.run);
+    // SAFETY: see `Line::replace`.
+    unsafe { line.replace(plan, true) };
 }
 
 /// `running PID MONITOR RUN`: a supervisor killed before it recorded this spawn finds the
 /// group through this file and adopts it instead of starting a second one.
 unsafe fn write_running(plan: &Plan, pid: c_int) {
-    let mut a = [0u8; 24];
-    let mut b = [0u8; 24];
-    // SAFETY: a path prepared before the fork; stack buffers.
+    let mut line = Line::new(b"running");
+    line.number(i64::from(pid));
+    // SAFETY: getpid has no preconditions; see `Line::replace`.
     unsafe {
-        let fd = libc::open(
-            plan.status.as_ptr(),
-            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC | libc::O_NOFOLLOW,
-            0o600,
-        );
-        if fd >= 0 {
-            write_all(fd, b"running ");
-            write_all(fd, itoa(i64::from(pid), &mut a));
-            write_all(fd, b" ");
-            write_all(fd, itoa(i64::from(libc::getpid()), &mut b));
-            write_all(fd, b" ");
-            write_all(fd, itoa(plan.run, &mut a));
-            write_all(fd, b"\n");
-            close(fd);
-        }
+        line.number(i64::from(libc::getpid()));
+        line.number(plan.run);
+        line.replace(plan, false);
     }
 }
 
@@ -637,10 +662,12 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &mut [*const c
         }
         // Before anything else can go wrong: a supervisor killed from here on finds this run.
         write_running(plan, pid);
+        report(fds.report_w, b'P', pid, 0);
+        // The log is opened after the report (the supervisor waits for it): the separator
+        // still comes first, since the daemon's output is copied only below.
         let (mut log, mut size) = open_log(&plan.logs[0]);
         let mut line_start = true;
         copy_out(plan, &mut log, &mut size, &plan.separator, &mut line_start);
-        report(fds.report_w, b'P', pid, 0);
         let sfd = libc::signalfd(-1, &raw const chld, libc::SFD_CLOEXEC);
         let mut out = fds.out_r;
         let mut leader_done = false;
@@ -807,6 +834,34 @@ mod tests {
         assert_eq!(itoa(0, &mut buf), b"0");
         assert_eq!(itoa(-15, &mut buf), b"-15");
         assert_eq!(itoa(i64::from(i32::MAX), &mut buf), b"2147483647");
+    }
+
+    #[test]
+    fn status_lines_are_read_back_as_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let status = dir.path().join("status");
+        let plan = Plan::new(
+            Path::new("/bin/true"),
+            &[],
+            &[],
+            Path::new("/"),
+            &dir.path().join("log"),
+            4096,
+            1,
+            &status,
+            String::new(),
+            77,
+        )
+        .expect("plan");
+        let me = std::process::id();
+        // SAFETY: plain file writes, in a test's own process.
+        unsafe { write_running(&plan, 1234) };
+        assert_eq!(StatusFile::read(&status), Some(StatusFile::Running { pid: 1234, monitor: me, run: 77 }));
+        // Raw wait statuses: exit code 3, then death by signal 9.
+        unsafe { write_status(&plan, 3 << 8) };
+        assert_eq!(StatusFile::read(&status), Some(StatusFile::Ended(ExitStatus::Code(3), 77)));
+        unsafe { write_status(&plan, 9) };
+        assert_eq!(std::fs::read_to_string(&status).expect("status"), "signal 9 77\n");
     }
 
     #[test]
