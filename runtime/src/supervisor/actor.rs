@@ -72,6 +72,8 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
     let listener = server::bind(&cfg.socket).map_err(io(format!("binding {}", cfg.socket.display())))?;
     // Both binds narrow the process-wide umask for a moment: before any other thread exists.
     let notify_socket = super::notify::bind(&cfg.notify_socket());
+    // Before the spawner is forked, so it keeps its freed memory too.
+    super::heap::keep_freed_memory();
     // Now that this is the supervisor, and while it is small and has one thread: see `spawner`.
     let spawner = std::sync::Arc::new(Spawner::start());
     let (calls_tx, mut calls_rx) = mpsc::channel::<(Request, Reply)>(REQUEST_QUEUE);

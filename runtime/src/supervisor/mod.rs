@@ -9,6 +9,7 @@
 mod actor;
 mod engine;
 mod graph;
+mod heap;
 mod monitor;
 mod notify;
 mod probe;
