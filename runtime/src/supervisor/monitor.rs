@@ -1,7 +1,8 @@
 //! The monitor: one small process per running action, in the spirit of s6-supervise and
 //! podman's conmon, that outlives the supervisor.
 //!
-//! The supervisor forks it; it forks the daemon into a new process group and then only
+//! The spawner (or, without one, the supervisor) forks it; it starts the daemon in a new
+//! process group, sharing its memory until the exec (vfork semantics), and then only
 //! waits. Because it is the daemon's parent and a child subreaper, it reaps the leader
 //! and every descendant orphaned inside the group, so:
 //!
@@ -249,7 +250,7 @@ fn close(fd: c_int) {
     unsafe { libc::close(fd) };
 }
 
-/// Forks the monitor, which forks and execs the daemon; returns once the exec happened
+/// Forks the monitor, which starts the daemon; returns once the exec happened
 /// or failed. Blocks for that long: call it off the engine thread. The monitor is a child
 /// of this process (see [`Started::direct`]).
 pub fn spawn(plan: &Plan, deadline: std::time::Instant) -> Result<Started, ExecError> {
@@ -281,7 +282,7 @@ pub enum ExecError {
     /// Nothing came by the deadline; `monitor` is the monitor's pid if it had said it.
     TimedOut { monitor: Option<u32> },
     /// The report pipe closed before any monitor said its pid: none was forked for this
-    /// job (a monitor reports its pid before it forks the daemon), so nothing runs.
+    /// job (a monitor reports its pid before it starts the daemon), so nothing runs.
     NoMonitor,
 }
 
