@@ -72,23 +72,32 @@ fn before_(events: &[service_manifest_runtime::api::Event], a: (&str, &str), b: 
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_start_that_arrives_while_stopping_ends_up() {
-    let h = Harness::new();
+    // The process ignores SIGTERM and the grace outlasts the test: the stop cannot end
+    // before the start arrives, however slow the machine (a 300 ms grace lost that race
+    // once in 20 runs with both cores busy). The test ends the old process itself.
+    let h = Harness::with_grace(600_000);
     let mut client = h.client().await;
     client.define(&service("svc_s", vec![h.stubborn("mule")])).await.unwrap();
     client.start("svc_s", None).await.unwrap();
-    wait_up(&mut client, "svc_s").await;
+    let old = wait_up(&mut client, "svc_s").await[0].pid.unwrap();
     let seen = client.events(0, 0).await.unwrap().last().unwrap().seq;
-    // The stop waits out the grace (the process ignores SIGTERM); the start comes meanwhile.
     let mut stopper = h.client().await;
     let stop = tokio::spawn(async move { stopper.stop("svc_s", None).await });
     events_after(&mut client, seen, "svc_s/mule", "stopping").await;
     let report = client.start("svc_s", None).await.unwrap();
     assert!(report.notes[0].contains("is stopping; it starts again once it has stopped"), "{report:#?}");
+    assert!(!stop.is_finished(), "the stop cannot have ended: the process ignores SIGTERM");
+    // What the grace would do: SIGKILL to the old group.
+    let group = rustix::process::Pid::from_raw(i32::try_from(old).unwrap()).unwrap();
+    rustix::process::kill_process_group(group, rustix::process::Signal::KILL).unwrap();
     stop.await.unwrap().unwrap();
     let statuses = wait_up(&mut client, "svc_s").await;
     assert!(statuses[0].wanted && statuses[0].state == RunState::Ready, "{statuses:#?}");
     let new = statuses[0].pid.unwrap();
     assert_eq!(h.groups_of("mule"), [new].into(), "only the new instance's process group is alive");
+    // The supervisor's shutdown would wait out the grace for this one too.
+    let group = rustix::process::Pid::from_raw(i32::try_from(new).unwrap()).unwrap();
+    rustix::process::kill_process_group(group, rustix::process::Signal::KILL).unwrap();
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -18,10 +18,19 @@ pub struct Harness {
     pub bin_dir: PathBuf,
     pub tag: String,
     daemon: Option<Child>,
+    /// `--stop-grace-ms`: between SIGTERM and SIGKILL.
+    grace_ms: u64,
 }
 
 impl Harness {
     pub fn new() -> Self {
+        Self::with_grace(300)
+    }
+
+    /// A supervisor that waits `grace_ms` between SIGTERM and SIGKILL: a test that must act
+    /// while a stop is under way makes it longer than any run can take, and ends the
+    /// process itself.
+    pub fn with_grace(grace_ms: u64) -> Self {
         let dir = tempfile::Builder::new().prefix("sm").tempdir_in("/tmp").unwrap();
         let root = dir.path().to_path_buf();
         std::fs::create_dir_all(root.join("bin")).unwrap();
@@ -34,6 +43,7 @@ impl Harness {
             tag,
             dir,
             daemon: None,
+            grace_ms,
         };
         h.start_supervisor();
         h
@@ -51,7 +61,7 @@ impl Harness {
                 "--socket-dir",
                 path(&self.socket_dir),
                 "--stop-grace-ms",
-                "300",
+                &self.grace_ms.to_string(),
             ])
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
