@@ -122,6 +122,7 @@ async fn a_stop_asked_during_a_restart_wins_and_the_restart_says_it_was_supersed
     // It ignores SIGTERM, so the restart's stop phase lasts the whole grace.
     client.apply(&service("svc_r", vec![h.stubborn("mule")]), true).await.unwrap();
     assert!(all_ready(&client.wait_settled("svc_r", 20_000).await.unwrap()));
+    h.wait_until_ignoring_term("mule");
     let head = client.info().await.unwrap().journal_seq;
     let socket = h.socket.clone();
     let restart = tokio::spawn(async move {

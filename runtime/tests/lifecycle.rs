@@ -72,14 +72,16 @@ fn before_(events: &[service_manifest_runtime::api::Event], a: (&str, &str), b: 
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_start_that_arrives_while_stopping_ends_up() {
-    // The process ignores SIGTERM and the grace outlasts the test: the stop cannot end
-    // before the start arrives, however slow the machine (a 300 ms grace lost that race
-    // once in 20 runs with both cores busy). The test ends the old process itself.
+    // The process ignores SIGTERM (once its trap is set: a stop that came before it lost
+    // this test twice in 40 runs with both cores busy) and the grace outlasts the test:
+    // the stop cannot end before the start arrives, however slow the machine. The test
+    // ends the old process itself.
     let h = Harness::with_grace(600_000);
     let mut client = h.client().await;
     client.define(&service("svc_s", vec![h.stubborn("mule")])).await.unwrap();
     client.start("svc_s", None).await.unwrap();
     let old = wait_up(&mut client, "svc_s").await[0].pid.unwrap();
+    h.wait_until_ignoring_term("mule");
     let seen = client.events(0, 0).await.unwrap().last().unwrap().seq;
     let mut stopper = h.client().await;
     let stop = tokio::spawn(async move { stopper.stop("svc_s", None).await });

@@ -469,6 +469,7 @@ async fn a_process_that_ignores_sigterm_is_killed_after_the_grace_period() {
     client.define(&service("svc_stubborn", vec![h.stubborn("mule")])).await.unwrap();
     client.start("svc_stubborn", None).await.unwrap();
     assert!(all_ready(&client.wait_settled("svc_stubborn", 20_000).await.unwrap()));
+    h.wait_until_ignoring_term("mule");
     // One instance: one process group (the shell may show a forked child for a moment).
     assert_eq!(h.groups_of("mule").len(), 1);
     client.stop("svc_stubborn", None).await.unwrap();
