@@ -215,21 +215,12 @@ fn set_title(envp: &[*const c_char]) {
 /// `WATCHDOG_PID=<pid>` and a NUL into `buf`, without allocating (it runs after a fork).
 fn write_pid_entry(buf: &mut [u8; 32], pid: i32) {
     let prefix = b"WATCHDOG_PID=";
+    let mut digits = [0u8; 24];
+    let digits = itoa(i64::from(pid), &mut digits);
+    let end = prefix.len() + digits.len();
     buf[..prefix.len()].copy_from_slice(prefix);
-    let mut digits = [0u8; 10];
-    let (mut n, mut len) = (pid.unsigned_abs(), 0);
-    loop {
-        digits[len] = b'0' + (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 || len == digits.len() {
-            break;
-        }
-    }
-    for i in 0..len {
-        buf[prefix.len() + i] = digits[len - 1 - i];
-    }
-    buf[prefix.len() + len] = 0;
+    buf[prefix.len()..end].copy_from_slice(digits);
+    buf[end] = 0;
 }
 
 fn last_error() -> i32 {
@@ -513,15 +504,13 @@ impl Line {
 
 /// `exit N RUN` or `signal N RUN`, fsynced: how the leader ended outlives a power loss.
 unsafe fn write_status(plan: &Plan, status: c_int) {
-    let mut line = if libc::WIFEXITED(status) {
-        let mut line = Line::new(b"exit");
-        line.number(i64::from(libc::WEXITSTATUS(status)));
-        line
+    let (word, value): (&[u8], _) = if libc::WIFEXITED(status) {
+        (b"exit", libc::WEXITSTATUS(status))
     } else {
-        let mut line = Line::new(b"signal");
-        line.number(i64::from(libc::WTERMSIG(status)));
-        line
+        (b"signal", libc::WTERMSIG(status))
     };
+    let mut line = Line::new(word);
+    line.number(i64::from(value));
     line.number(plan.run);
     // SAFETY: see `Line::replace`.
     unsafe { line.replace(plan, true) };
