@@ -142,17 +142,8 @@ impl Harness {
     /// The process groups of the live processes of the daemon `name`: a shell forking a
     /// child shows two processes for a moment, but only ever one group per instance.
     pub fn groups_of(&self, name: &str) -> std::collections::BTreeSet<u32> {
-        let marker = format!("{}@{name}", self.tag);
-        std::fs::read_dir("/proc")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| {
-                let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-                let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-                if !cmd.split(|b| *b == 0).any(|a| a == marker.as_bytes()) {
-                    return None;
-                }
+        self.tagged(name)
+            .filter_map(|pid| {
                 let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
                 let rest = stat.get(stat.rfind(')')? + 2..)?;
                 let mut fields = rest.split(' ');
@@ -162,23 +153,28 @@ impl Harness {
             .collect()
     }
 
+    /// The pids of the processes with `name`'s tag among their arguments.
+    fn tagged(&self, name: &str) -> impl Iterator<Item = u32> {
+        let marker = format!("{}@{name}", self.tag);
+        std::fs::read_dir("/proc").into_iter().flatten().flatten().filter_map(move |e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            cmd.split(|b| *b == 0).any(|a| a == marker.as_bytes()).then_some(pid)
+        })
+    }
+
     /// Waits until the stubborn daemon `name` (see [`Harness::stubborn`]) has set its
     /// trap: it counts as up from its exec, and a SIGTERM that arrives before the shell
     /// ran `trap` ends it, which a test about ignoring SIGTERM must not race with.
     pub fn wait_until_ignoring_term(&self, name: &str) {
-        let marker = format!("{}@{name}", self.tag);
-        let ignores_term = |pid: &str| {
+        let term = 1u64 << (rustix::process::Signal::TERM.as_raw() - 1);
+        let ignores_term = |pid: u32| {
             let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
             let mask = status.lines().find_map(|l| l.strip_prefix("SigIgn:")).map(str::trim).unwrap_or("0");
-            u64::from_str_radix(mask, 16).is_ok_and(|m| m & (1 << (libc_sigterm() - 1)) != 0)
+            u64::from_str_radix(mask, 16).is_ok_and(|m| m & term != 0)
         };
         for _ in 0..2000 {
-            let leader = std::fs::read_dir("/proc").into_iter().flatten().flatten().find_map(|e| {
-                let pid = e.file_name().to_str()?.to_owned();
-                let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-                cmd.split(|b| *b == 0).any(|a| a == marker.as_bytes()).then_some(pid)
-            });
-            if leader.as_deref().is_some_and(ignores_term) {
+            if self.tagged(name).next().is_some_and(ignores_term) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(5));
@@ -191,11 +187,6 @@ impl Harness {
         let marker = format!("{}@{name}", self.tag);
         live_processes().filter(|cmd| cmd.split(' ').any(|arg| arg == marker)).count()
     }
-}
-
-/// SIGTERM's number.
-fn libc_sigterm() -> u32 {
-    u32::try_from(rustix::process::Signal::TERM.as_raw()).unwrap_or(15)
 }
 
 fn live_processes() -> impl Iterator<Item = String> {
