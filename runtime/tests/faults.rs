@@ -339,6 +339,15 @@ fn spawner_of(supervisor: u32) -> i32 {
     panic!("the supervisor has no spawner");
 }
 
+/// Waits until `done` holds; fails the test if it does not within 30 s.
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "waited 30 s for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 fn signal(pid: i32, signal: rustix::process::Signal) {
     rustix::process::kill_process(rustix::process::Pid::from_raw(pid).unwrap(), signal).unwrap();
 }
@@ -377,6 +386,45 @@ async fn shutdown_finishes_while_a_spawn_hangs() {
     let report = report.expect("shutdown did not finish").unwrap();
     assert!(report.actions.contains(&"svc_s/never".to_owned()), "{report:#?}");
     assert_eq!(h.groups_of("never").len(), 0, "nothing of the abandoned spawn runs");
+}
+
+/// Monitors outlive the spawner that started them (on x86-64 they share its memory, which
+/// must stay theirs): after a `SIGKILL` to the spawner the running daemons keep their
+/// logs, their stops are seen through to "the group is gone" with the exit recorded, and
+/// new starts fork their monitors directly.
+#[tokio::test(flavor = "current_thread")]
+async fn a_killed_spawner_leaves_every_running_monitor_doing_its_work() {
+    let h = Harness::new();
+    let mut client = h.client().await;
+    let ticker = ActionSpec::new("ticker", BinaryKind::Server)
+        .exec("/bin/sh")
+        .args(["-c", "while :; do echo tick; sleep 0.02; done", &format!("{}@ticker", h.tag)])
+        .restart(RestartPolicy::Never);
+    client.apply(&service("svc_k", vec![ticker, h.served("svc_k", "kept", 0)]), true).await.unwrap();
+    assert!(all_ready(&client.wait_settled("svc_k", 20_000).await.unwrap()));
+    let spawner = spawner_of(client.info().await.unwrap().pid);
+    signal(spawner, rustix::process::Signal::KILL);
+    let log = h.state_dir().join("logs/svc_k/ticker.log");
+    let ticks = || std::fs::read_to_string(&log).unwrap_or_default().matches("tick").count();
+    let at_kill = ticks();
+    // The spawner is gone (reaped by the supervisor, or a zombie until then).
+    let gone = || std::fs::read_to_string(format!("/proc/{spawner}/stat")).map_or(true, |s| s.contains(") Z "));
+    wait_until("the spawner to die", gone);
+    wait_until("the ticker's lines to reach its log", || ticks() >= at_kill + 5);
+    // A start after it: its monitor is forked directly.
+    client.apply(&service("svc_l", vec![h.served("svc_l", "later", 0)]), true).await.unwrap();
+    assert!(all_ready(&client.wait_settled("svc_l", 20_000).await.unwrap()));
+    // The old monitors see their groups through to the end and record how they ended.
+    let head = client.info().await.unwrap().journal_seq;
+    client.stop("svc_k", None).await.unwrap();
+    for action in ["svc_k/ticker", "svc_k/kept"] {
+        events_after(&mut client, head, action, "exited").await;
+    }
+    assert_eq!(h.groups_of("ticker").len() + h.groups_of("kept").len(), 0);
+    for action in ["ticker", "kept"] {
+        let status = std::fs::read_to_string(h.state_dir().join(format!("exits/svc_k/{action}.status"))).unwrap();
+        assert!(status.starts_with("signal 15 "), "{action}: {status}");
+    }
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -128,8 +128,9 @@ fn a_server_that_never_opens_its_socket_is_named_first_when_the_start_fails() {
     assert!(said.contains("error: hero_tasks/hero_tasks_web failed: "), "then its dependent: {said}");
 }
 
-/// `ps` tells the supervisor, its spawner and each monitor apart, and names the action a
-/// monitor watches.
+/// `ps` tells the supervisor, its spawner and the monitors apart: each daemon's parent is
+/// named `sm-monitor`; on x86-64 the monitors share the spawner's memory, and so its
+/// command line, which says so.
 #[tokio::test(flavor = "current_thread")]
 async fn process_titles_say_what_each_process_is() {
     let w = World::new();
@@ -139,25 +140,35 @@ async fn process_titles_say_what_each_process_is() {
         let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         String::from_utf8_lossy(&raw).split('\0').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
     };
+    let comm = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_owned();
     // None once the process is gone (any process may exit while /proc is read).
     let parent = |pid: u32| {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         stat[stat.rfind(')')? + 2..].split(' ').nth(1)?.parse::<u32>().ok()
     };
-    let statuses = w.client().await.status(None).await.unwrap();
-    for s in statuses.iter().filter(|s| s.pid.is_some()) {
-        let monitor = parent(s.pid.unwrap()).expect("the daemon runs");
-        assert_eq!(cmdline(monitor), format!("service_manifest monitor {}/{}", s.service, s.action));
-    }
-    assert!(statuses.iter().filter(|s| s.pid.is_some()).count() >= 3, "{statuses:#?}");
     let supervisor = w.client().await.info().await.unwrap().pid;
     assert!(cmdline(supervisor).contains("--service-manifest-supervisor"), "{}", cmdline(supervisor));
     let spawners: Vec<u32> = std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| parent(*pid) == Some(supervisor))
-        .filter(|pid| cmdline(*pid) == "service_manifest spawner")
+        .filter(|pid| parent(*pid) == Some(supervisor) && comm(*pid) == "sm-spawner")
         .collect();
-    assert_eq!(spawners.len(), 1, "one spawner, titled, a child of the supervisor");
+    assert_eq!(spawners.len(), 1, "one spawner, a child of the supervisor");
+    let title = cmdline(spawners[0]);
+    let expected =
+        if cfg!(target_arch = "x86_64") { "service_manifest spawner and monitors" } else { "service_manifest spawner" };
+    assert_eq!(title, expected);
+    let statuses = w.client().await.status(None).await.unwrap();
+    for s in statuses.iter().filter(|s| s.pid.is_some()) {
+        let monitor = parent(s.pid.unwrap()).expect("the daemon runs");
+        assert_eq!(comm(monitor), "sm-monitor", "{}/{}", s.service, s.action);
+        assert_eq!(parent(monitor), Some(spawners[0]), "the spawner started the monitor");
+        if cfg!(target_arch = "x86_64") {
+            assert_eq!(cmdline(monitor), title, "a monitor shares the spawner's command line");
+        } else {
+            assert_eq!(cmdline(monitor), format!("service_manifest monitor {}/{}", s.service, s.action));
+        }
+    }
+    assert!(statuses.iter().filter(|s| s.pid.is_some()).count() >= 3, "{statuses:#?}");
 }

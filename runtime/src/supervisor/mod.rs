@@ -18,6 +18,7 @@ mod readiness;
 mod server;
 mod spawner;
 mod store;
+mod sys;
 mod timer;
 mod title;
 

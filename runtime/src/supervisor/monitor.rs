@@ -1,9 +1,9 @@
 //! The monitor: one small process per running action, in the spirit of s6-supervise and
 //! podman's conmon, that outlives the supervisor.
 //!
-//! The spawner (or, without one, the supervisor) forks it; it starts the daemon in a new
-//! process group, sharing its memory until the exec (vfork semantics), and then only
-//! waits. Because it is the daemon's parent and a child subreaper, it reaps the leader
+//! The spawner starts it (on x86-64 sharing the spawner's memory, see [`start_shared`];
+//! elsewhere, or without a spawner, it is forked); it starts the daemon in a new process
+//! group, sharing its memory until the exec (vfork semantics), and then only waits. Because it is the daemon's parent and a child subreaper, it reaps the leader
 //! and every descendant orphaned inside the group, so:
 //!
 //! - the leader's exit status is written to a status file (and fsynced) the moment it
@@ -19,13 +19,16 @@
 //! the exec succeeded (errno 0) or failed, `L kind value` when the leader exited (kind 0:
 //! exit code, 1: signal), and `G` when nothing of the group is left.
 //!
-//! After `fork` the child is a copy of a multi-threaded process, so it only makes system
-//! calls on memory prepared before the fork: no allocation, no locks.
+//! After `fork` the child is a copy of a multi-threaded process, and a monitor sharing the
+//! spawner's memory runs beside it, so it only makes system calls on memory prepared before
+//! it started: no allocation, no locks, and no reading of `errno` (see `sys`).
 
 use std::ffi::{CString, c_char, c_int};
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
+
+use super::sys;
 
 /// Everything the monitor and the daemon need, prepared before the fork.
 pub struct Plan {
@@ -151,6 +154,14 @@ fn path_cstring(path: &Path, what: &str) -> io::Result<CString> {
 }
 
 impl Plan {
+    /// NULL-terminated pointer arrays of the arguments and the environment.
+    fn pointers(&self) -> (Vec<*const c_char>, Vec<*const c_char>) {
+        let nul = std::iter::once(std::ptr::null());
+        let argv = self.argv.iter().map(|a| a.as_ptr()).chain(nul.clone()).collect();
+        let envp = self.envp.iter().map(|e| e.as_ptr()).chain(nul).collect();
+        (argv, envp)
+    }
+
     /// A plan to run `program` with `args` and exactly `env`, in `cwd`, logging to `log`
     /// (rotated at `log_max_bytes` into `log_files` files in all) and writing the exit
     /// status to `status`. `separator` is written to the log before the daemon starts.
@@ -329,28 +340,148 @@ fn readable_by(fd: &OwnedFd, deadline: std::time::Instant) -> bool {
 /// Forks a monitor for `plan` that reports on `report_w`; returns its pid. The caller
 /// keeps (and closes) its own copy of `report_w`.
 pub fn fork_monitor(plan: &Plan, report_w: c_int) -> io::Result<i32> {
-    let mut argv: Vec<*const c_char> = plan.argv.iter().map(|a| a.as_ptr()).collect();
-    argv.push(std::ptr::null());
-    let mut envp: Vec<*const c_char> = plan.envp.iter().map(|e| e.as_ptr()).collect();
-    envp.push(std::ptr::null());
-    // SAFETY: a constant NUL-terminated path.
-    let devnull = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
-    if devnull < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let (out_r, out_w) = pipe()?;
+    let (argv, mut envp) = plan.pointers();
+    let (devnull, out) = daemon_fds()?;
+    // The fork's copy of this mapping is the daemon's stack until its exec; the parent's goes.
+    let stack = Stack::new(0)?;
+    let fds = Fds { devnull: devnull.as_raw_fd(), report_w, out_r: out.0.as_raw_fd(), out_w: out.1.as_raw_fd() };
     // SAFETY: the child only makes async-signal-safe system calls on memory prepared above
     // and exits with `_exit`; see `monitor_main`.
     let monitor = unsafe { libc::fork() };
     if monitor == 0 {
         // SAFETY: in the forked child; never returns.
-        unsafe { monitor_main(plan, &argv, &mut envp, Fds { devnull, report_w, out_r, out_w }) }
+        unsafe { monitor_main(plan, &argv, &mut envp, fds, stack.daemon_top(), true) }
     }
-    let e = io::Error::last_os_error();
-    for fd in [devnull, out_r, out_w] {
-        close(fd);
+    if monitor < 0 { Err(io::Error::last_os_error()) } else { Ok(monitor) }
+}
+
+/// `/dev/null` for the daemon's stdin and the pipe its output comes through.
+fn daemon_fds() -> io::Result<(OwnedFd, (OwnedFd, OwnedFd))> {
+    use rustix::fs::{Mode, OFlags};
+    let devnull = rustix::fs::open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
+    let out = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    Ok((devnull, out))
+}
+
+/// A monitor's stack and, below it, the one its daemon runs on until the exec; each with
+/// a guard page under it, so an overflow faults instead of writing over other memory.
+/// Pages are committed only as they are touched.
+pub struct Stack {
+    base: *mut libc::c_void,
+    monitor: usize,
+}
+
+const PAGE: usize = 4096;
+/// The daemon's side of the clone runs on this much until its exec.
+const DAEMON_STACK: usize = 64 * 1024;
+/// A monitor's own stack: its frames and its 16 KiB copy buffer.
+pub const MONITOR_STACK: usize = 128 * 1024;
+
+impl Stack {
+    /// Maps a stack: the daemon's, and `monitor` bytes (a multiple of the page size) for the
+    /// monitor's own on top when it is not forked with one.
+    pub fn new(monitor: usize) -> io::Result<Self> {
+        use rustix::mm::{MapFlags, MprotectFlags, ProtFlags};
+        let len = Self::len(monitor);
+        // SAFETY: a fresh anonymous mapping, owned by the returned value.
+        let base = unsafe {
+            rustix::mm::mmap_anonymous(
+                std::ptr::null_mut(),
+                len,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE | MapFlags::NORESERVE | MapFlags::STACK,
+            )?
+        };
+        let stack = Self { base, monitor };
+        let guards: &[usize] = if monitor > 0 { &[0, PAGE + DAEMON_STACK] } else { &[0] };
+        for &at in guards {
+            // SAFETY: a page of the mapping just made.
+            unsafe { rustix::mm::mprotect(base.cast::<u8>().add(at).cast(), PAGE, MprotectFlags::empty())? };
+        }
+        Ok(stack)
     }
-    if monitor < 0 { Err(e) } else { Ok(monitor) }
+
+    fn len(monitor: usize) -> usize {
+        PAGE + DAEMON_STACK + if monitor > 0 { PAGE + monitor } else { 0 }
+    }
+
+    fn daemon_top(&self) -> *mut u8 {
+        // SAFETY: inside the mapping.
+        unsafe { self.base.cast::<u8>().add(PAGE + DAEMON_STACK) }
+    }
+
+    fn monitor_top(&self) -> *mut u8 {
+        // SAFETY: the end of the mapping.
+        unsafe { self.base.cast::<u8>().add(Self::len(self.monitor)) }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // SAFETY: the mapping `new` made; nothing runs on it any more (its owner saw to that).
+        let _ = unsafe { rustix::mm::munmap(self.base, Self::len(self.monitor)) };
+    }
+}
+
+/// What a monitor that shares the spawner's memory reads: kept by the spawner, unmoved and
+/// unfreed, until the monitor has exited (then [`Shared::free`]). The monitor holds a
+/// pointer to it, so the spawner holds one too, never a `Box` that claims it alone.
+pub struct Shared(std::ptr::NonNull<Memory>);
+
+impl Shared {
+    /// Frees what the monitor read.
+    ///
+    /// # Safety
+    ///
+    /// The monitor has exited.
+    pub unsafe fn free(self) {
+        // SAFETY: made by `Box::into_raw` in `start_shared`; its only other user is gone.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
+
+struct Memory {
+    plan: Plan,
+    argv: Vec<*const c_char>,
+    envp: Vec<*const c_char>,
+    fds: Fds,
+    daemon_stack: *mut u8,
+}
+
+/// Starts a monitor for `plan` that shares this process's memory (so no page table is
+/// copied for it and none torn down when it exits), on `stack` (made with
+/// [`MONITOR_STACK`]), reporting on `report_w`. Returns its pid and what it reads: both
+/// `stack` and that must outlive it. Only for a single-threaded caller that never reads
+/// `errno` (the monitor shares it; see `sys`).
+pub fn start_shared(plan: Plan, report_w: c_int, stack: &Stack) -> io::Result<(i32, Shared)> {
+    let (argv, envp) = plan.pointers();
+    let (devnull, out) = daemon_fds()?;
+    let fds = Fds { devnull: devnull.as_raw_fd(), report_w, out_r: out.0.as_raw_fd(), out_w: out.1.as_raw_fd() };
+    let memory = Box::new(Memory { plan, argv, envp, fds, daemon_stack: stack.daemon_top() });
+    let shared = Shared(std::ptr::NonNull::from(Box::leak(memory)));
+    // SAFETY: the monitor runs on `stack` and reads `shared`, which the caller keeps until
+    // it has exited; its descriptor table is its own copy (no CLONE_FILES), so the ones
+    // dropped here stay open there.
+    let pid = unsafe {
+        sys::clone(libc::CLONE_VM | libc::SIGCHLD, stack.monitor_top(), shared_main, shared.0.as_ptr().cast())
+    };
+    match pid {
+        Ok(pid) => Ok((pid, shared)),
+        Err(errno) => {
+            // SAFETY: no monitor was started.
+            unsafe { shared.free() };
+            Err(io::Error::from_raw_os_error(errno))
+        }
+    }
+}
+
+extern "C" fn shared_main(arg: *mut libc::c_void) -> c_int {
+    // SAFETY: `arg` is the spawner's `Memory`, kept until this process has exited.
+    unsafe {
+        let shared = &mut *arg.cast::<Memory>();
+        let fds = Fds { ..shared.fds };
+        monitor_main(&shared.plan, &shared.argv, &mut shared.envp, fds, shared.daemon_stack, false)
+    }
 }
 
 /// Tells the reader of `reports` that no monitor could be started, with `errno`.
@@ -373,6 +504,7 @@ pub fn reap(pid: i32) {
     while unsafe { libc::waitpid(pid, &raw mut status, 0) } < 0 && last_error() == libc::EINTR {}
 }
 
+#[derive(Clone, Copy)]
 struct Fds {
     devnull: c_int,
     report_w: c_int,
@@ -412,14 +544,11 @@ fn itoa(mut n: i64, buf: &mut [u8; 24]) -> &[u8] {
 unsafe fn write_all(fd: c_int, mut bytes: &[u8]) {
     while !bytes.is_empty() {
         // SAFETY: writing from a live slice.
-        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
-        if n < 0 {
-            if last_error() == libc::EINTR {
-                continue;
-            }
-            return;
+        match unsafe { sys::write(fd, bytes) } {
+            Ok(n) => bytes = &bytes[n.min(bytes.len())..],
+            Err(libc::EINTR) => {}
+            Err(_) => return,
         }
-        bytes = &bytes[usize::try_from(n).unwrap_or(bytes.len()).min(bytes.len())..];
     }
 }
 
@@ -529,13 +658,6 @@ unsafe fn write_running(plan: &Plan, pid: c_int) {
     }
 }
 
-/// The daemon's side of the clone runs on this much of the monitor's stack until its exec.
-const CHILD_STACK: usize = 64 * 1024;
-
-/// The stack the daemon's side of the clone runs on (the ABI wants it 16-byte aligned).
-#[repr(align(16))]
-struct ChildStack(#[allow(dead_code)] [u8; CHILD_STACK]);
-
 /// What the daemon's side of the clone reads, and where it leaves an exec's error: on the
 /// monitor's stack, which the monitor leaves alone until the child has exec'd or exited.
 struct Child<'a> {
@@ -591,22 +713,34 @@ extern "C" fn daemon_main(arg: *mut libc::c_void) -> c_int {
             write_pid_entry(&mut pid_entry, libc::getpid());
             *child.envp.add(at) = pid_entry.as_ptr().cast();
         }
-        if libc::chdir(plan.cwd.as_ptr()) == 0 {
-            libc::execve(plan.program.as_ptr(), child.argv.as_ptr(), child.envp.cast_const());
-        }
-        std::ptr::write_volatile(&raw mut child.errno, last_error());
+        let errno = match sys::chdir(plan.cwd.as_ptr()) {
+            Ok(()) => sys::execve(plan.program.as_ptr(), child.argv.as_ptr(), child.envp.cast_const()),
+            Err(errno) => errno,
+        };
+        std::ptr::write_volatile(&raw mut child.errno, errno);
         libc::_exit(127)
     }
 }
 
-unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &mut [*const c_char], fds: Fds) -> ! {
+/// The monitor. `daemon_stack`: the top of the stack its daemon starts on. `titled`: it
+/// has a command line of its own to title (it was forked, not started sharing memory).
+unsafe fn monitor_main(
+    plan: &Plan,
+    argv: &[*const c_char],
+    envp: &mut [*const c_char],
+    fds: Fds,
+    daemon_stack: *mut u8,
+    titled: bool,
+) -> ! {
     // SAFETY: only system calls on memory prepared before the fork, ending in `_exit`.
     unsafe {
         libc::setsid();
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         // A fork has the supervisor's command line; its name tells it apart in `ps` and `pgrep`.
         libc::prctl(libc::PR_SET_NAME, c"sm-monitor".as_ptr(), 0, 0, 0);
-        set_title(envp);
+        if titled {
+            set_title(envp);
+        }
         // The supervisor's stop signals go to the daemon's group, never here; a terminal's or a
         // dying supervisor's must not end the monitor before it has recorded the exit.
         for sig in
@@ -622,26 +756,22 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &mut [*const c
         // stay open here: the monitor outlives the supervisor.
         let mut keep = [fds.devnull, fds.report_w, fds.out_r, fds.out_w];
         close_all_but(&mut keep);
-        // The spawner lets the kernel reap its children; the monitor reaps its own.
+        // The spawner may ignore SIGCHLD (it lets the kernel reap forked monitors); the monitor reaps its own.
         libc::signal(libc::SIGCHLD, libc::SIG_DFL);
         report(fds.report_w, b'M', libc::getpid(), 0);
         // The daemon's process shares this one's memory until its exec (vfork semantics, as
         // `posix_spawn` does): no page table is copied and none torn down at the exec, and
         // this process sleeps until the exec has happened or failed, so the outcome is
         // known on return without a pipe.
-        // Left uninitialised: the child touches only the pages at its top it uses.
-        let mut stack = std::mem::MaybeUninit::<ChildStack>::uninit();
         let mut child = Child { plan, argv, envp: envp.as_mut_ptr(), fds: &fds, monitor: libc::getpid(), errno: 0 };
-        let pid = libc::clone(
-            daemon_main,
-            stack.as_mut_ptr().cast::<u8>().add(CHILD_STACK).cast(),
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
-            (&raw mut child).cast(),
-        );
-        if pid < 0 {
-            report(fds.report_w, b'P', 0, last_error());
-            libc::_exit(1);
-        }
+        let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
+        let pid = match sys::clone(flags, daemon_stack, daemon_main, (&raw mut child).cast()) {
+            Ok(pid) => pid,
+            Err(errno) => {
+                report(fds.report_w, b'P', 0, errno);
+                libc::_exit(1);
+            }
+        };
         close(fds.out_w);
         let errno = std::ptr::read_volatile(&raw const child.errno);
         if errno != 0 {
@@ -676,13 +806,13 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &mut [*const c
                 continue;
             }
             if polls[0].revents != 0 {
-                let n = libc::read(out, buf.as_mut_ptr().cast(), buf.len());
-                if n > 0 {
-                    let n = usize::try_from(n).unwrap_or(0);
-                    copy_out(plan, &mut log, &mut size, &buf[..n], &mut line_start);
-                } else if n == 0 || last_error() != libc::EINTR {
-                    close(out);
-                    out = -1;
+                match sys::read(out, &mut buf) {
+                    Ok(n) if n > 0 => copy_out(plan, &mut log, &mut size, &buf[..n], &mut line_start),
+                    Err(libc::EINTR) => {}
+                    _ => {
+                        close(out);
+                        out = -1;
+                    }
                 }
             }
             if polls[1].revents != 0 {
@@ -738,15 +868,12 @@ unsafe fn drain(
     // SAFETY: reading into a stack buffer from our own pipe.
     unsafe {
         loop {
-            let n = libc::read(out, buf.as_mut_ptr().cast(), buf.len());
-            if n < 0 && last_error() == libc::EINTR {
-                continue;
+            match sys::read(out, buf) {
+                Ok(0) => break,
+                Ok(n) => copy_out(plan, log, size, &buf[..n], line_start),
+                Err(libc::EINTR) => {}
+                Err(_) => break,
             }
-            let Ok(n) = usize::try_from(n) else { break };
-            if n == 0 {
-                break;
-            }
-            copy_out(plan, log, size, &buf[..n], line_start);
         }
     }
 }

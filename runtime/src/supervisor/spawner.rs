@@ -1,5 +1,5 @@
 //! The spawner: a small process forked when the supervisor starts, while it is still
-//! small and single-threaded, that forks every monitor (the "zygote" or fork-server
+//! small and single-threaded, that starts every monitor (the "zygote" or fork-server
 //! pattern).
 //!
 //! Forking the grown supervisor for each monitor copied its page tables every time and
@@ -7,11 +7,20 @@
 //! spawns at once spent most of their time in `fork`. The spawner's address space stays
 //! the size it had at start-up, so a fork of it is cheap and a monitor is small.
 //!
+//! On x86-64 a monitor is not even a fork: it is a process that shares the spawner's
+//! memory (`clone` with `CLONE_VM`, its own pid, descriptors and signal dispositions), so
+//! starting one copies no page table and its exit tears down no address space; a fork of
+//! the spawner paid both, and more the more monitors shared its pages. The spawner keeps
+//! what each monitor reads, and its stack, until it has reaped it, so it no longer leaves
+//! reaping to the kernel. If it dies, the memory stays the monitors' (the kernel frees it
+//! with the last of them). The cost is in the operator's view: all of them show one
+//! command line, and the OOM killer treats them as one.
+//!
 //! Each request is one `SOCK_SEQPACKET` message: a JSON [`Job`], with the write end of the
 //! monitor's report pipe passed alongside (`SCM_RIGHTS`). The monitor reports its own pid
-//! and the exec's outcome on that pipe, as a directly forked one does. The spawner lets
-//! the kernel reap the monitors (`SIGCHLD` ignored) and exits when the supervisor's end
-//! of the socket closes. If it cannot be started, or dies, monitors are forked directly.
+//! and the exec's outcome on that pipe, as a directly forked one does. The spawner exits
+//! when the supervisor's end of the socket closes. If it cannot be started, or dies,
+//! monitors are forked directly.
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -188,13 +197,31 @@ fn serve(socket: OwnedFd) -> ! {
         for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGPIPE, libc::SIGQUIT] {
             libc::signal(sig, libc::SIG_IGN);
         }
-        libc::signal(libc::SIGCHLD, libc::SIG_IGN);
         // A fork has the supervisor's command line; its name tells it apart in `ps` and `pgrep`.
         libc::prctl(libc::PR_SET_NAME, c"sm-spawner".as_ptr(), 0, 0, 0);
-        super::title::set(&[b"service_manifest spawner"]);
+    }
+    // Monitors that share this process's memory must be reaped here, so that what they read
+    // is freed only once they are gone; forked ones the kernel reaps.
+    let mut monitors = super::sys::SHARED_MONITORS.then(Monitors::new).flatten();
+    // SAFETY: a title and a disposition, before any monitor exists.
+    unsafe {
+        if monitors.is_some() {
+            // The monitors share this process's command line, so the title is theirs too.
+            super::title::set(&[b"service_manifest spawner and monitors"]);
+        } else {
+            super::title::set(&[b"service_manifest spawner"]);
+            libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+        }
     }
     let mut buf = vec![0u8; MAX_JOB_BYTES];
     loop {
+        if let Some(monitors) = &mut monitors {
+            match monitors.wait(&socket) {
+                Ok(()) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(_) => break,
+            }
+        }
         let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
         let mut ancillary = RecvAncillaryBuffer::new(&mut space);
         let mut iov = [io::IoSliceMut::new(&mut buf)];
@@ -213,11 +240,96 @@ fn serve(socket: OwnedFd) -> ! {
         }
         let Some(report) = report else { continue };
         let plan = serde_json::from_slice::<Job>(&buf[..bytes]).map_err(io::Error::other).and_then(|j| j.plan());
-        let forked = plan.and_then(|plan| monitor::fork_monitor(&plan, report.as_raw_fd()));
-        if let Err(e) = forked {
+        let started = plan.and_then(|plan| match &mut monitors {
+            Some(monitors) => monitors.start(plan, report.as_raw_fd()),
+            None => monitor::fork_monitor(&plan, report.as_raw_fd()).map(drop),
+        });
+        if let Err(e) = started {
             monitor::report_failure(&report, e.raw_os_error().unwrap_or(libc::EINVAL));
         }
     }
     // SAFETY: ending the forked child without running the supervisor's exit handlers.
     unsafe { libc::_exit(0) }
+}
+
+/// The monitors sharing the spawner's memory that have not been reaped yet, with what each
+/// reads; and stacks kept for the next ones.
+struct Monitors {
+    /// Readable when a monitor has exited (`SIGCHLD`, blocked and read from here).
+    exits: OwnedFd,
+    live: std::collections::HashMap<i32, (monitor::Shared, monitor::Stack)>,
+    /// Freed stacks, their touched pages still mapped: a burst of starts after a burst of
+    /// stops faults none in.
+    spare: Vec<monitor::Stack>,
+}
+
+/// How many freed stacks are kept (128 KiB of address space each, a few pages touched).
+const SPARE_STACKS: usize = 64;
+
+impl Monitors {
+    /// `None` if `SIGCHLD` cannot be read through a descriptor: monitors are forked then.
+    fn new() -> Option<Self> {
+        // SAFETY: a signal mask and a signalfd for this single-threaded process; errno is
+        // read before any monitor shares it.
+        unsafe {
+            let mut chld: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&raw mut chld);
+            libc::sigaddset(&raw mut chld, libc::SIGCHLD);
+            libc::sigprocmask(libc::SIG_BLOCK, &raw const chld, std::ptr::null_mut());
+            let fd = libc::signalfd(-1, &raw const chld, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
+            if fd < 0 {
+                libc::sigprocmask(libc::SIG_UNBLOCK, &raw const chld, std::ptr::null_mut());
+                return None;
+            }
+            let exits = <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd);
+            Some(Self { exits, live: std::collections::HashMap::new(), spare: Vec::new() })
+        }
+    }
+
+    /// Waits until `socket` has a job, reaping monitors that exit meanwhile.
+    fn wait(&mut self, socket: &OwnedFd) -> rustix::io::Result<()> {
+        use rustix::event::{PollFd, PollFlags};
+        loop {
+            let mut fds = [PollFd::new(socket, PollFlags::IN), PollFd::new(&self.exits, PollFlags::IN)];
+            rustix::event::poll(&mut fds, None)?;
+            let (job, exited) = (!fds[0].revents().is_empty(), !fds[1].revents().is_empty());
+            if exited {
+                self.reap();
+            }
+            if job {
+                return Ok(());
+            }
+        }
+    }
+
+    fn reap(&mut self) {
+        let mut info = [0u8; 128];
+        while rustix::io::read(&self.exits, &mut info).is_ok_and(|n| n > 0) {}
+        while let Ok(Some((pid, _))) = rustix::process::waitpid(None, rustix::process::WaitOptions::NOHANG) {
+            if let Some((shared, stack)) = self.live.remove(&pid.as_raw_nonzero().get()) {
+                // SAFETY: its monitor has exited: nothing reads it any more.
+                unsafe { shared.free() };
+                if self.spare.len() < SPARE_STACKS {
+                    self.spare.push(stack);
+                }
+            }
+        }
+    }
+
+    fn start(&mut self, plan: monitor::Plan, report_w: std::os::fd::RawFd) -> io::Result<()> {
+        let stack = match self.spare.pop() {
+            Some(stack) => stack,
+            None => monitor::Stack::new(monitor::MONITOR_STACK)?,
+        };
+        match monitor::start_shared(plan, report_w, &stack) {
+            Ok((pid, shared)) => {
+                self.live.insert(pid, (shared, stack));
+                Ok(())
+            }
+            Err(e) => {
+                self.spare.push(stack);
+                Err(e)
+            }
+        }
+    }
 }

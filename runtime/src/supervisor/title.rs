@@ -1,11 +1,13 @@
-//! Process titles: what `ps` shows for the spawner and each monitor. Both are forks of the
+//! Process titles: what `ps` shows for the spawner and the monitors. Both descend from the
 //! supervisor and would show its command line (`mycli --service-manifest-supervisor …`);
-//! their titles say what they are, and which action a monitor watches:
+//! their titles say what they are. A forked monitor also says which action it watches;
+//! monitors that share the spawner's memory (x86-64) share its command line too, so there
+//! the spawner's title speaks for all of them, and each monitor is its daemon's parent:
 //!
 //! ```text
 //! hero_collab --service-manifest-supervisor /run/user/1000/service_manifest/supervisor.sock
-//! service_manifest spawner
-//! service_manifest monitor hero_collab/hero_collab_server
+//! service_manifest spawner and monitors
+//! service_manifest monitor hero_collab/hero_collab_server    (a forked monitor)
 //! ```
 //!
 //! The title is written over the memory the kernel shows as `/proc/<pid>/cmdline` (the
