@@ -171,4 +171,21 @@ async fn process_titles_say_what_each_process_is() {
         }
     }
     assert!(statuses.iter().filter(|s| s.pid.is_some()).count() >= 3, "{statuses:#?}");
+    // The OOM killer takes every process that shares its victim's memory: where they can
+    // (privileged, x86-64), the spawner and monitors are never its victims, and their
+    // daemons are given back the supervisor's score.
+    let oom = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/oom_score_adj")).unwrap().trim().to_owned();
+    let can_lower = std::process::Command::new("/bin/sh")
+        .args(["-c", "echo -1000 > /proc/self/oom_score_adj"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let protected = cfg!(target_arch = "x86_64") && can_lower && oom(supervisor) != "-1000";
+    let expected = if protected { "-1000".to_owned() } else { oom(supervisor) };
+    assert_eq!(oom(spawners[0]), expected, "the spawner");
+    for s in statuses.iter().filter(|s| s.pid.is_some()) {
+        let daemon = s.pid.unwrap();
+        assert_eq!(oom(daemon), oom(supervisor), "{}/{}", s.service, s.action);
+        assert_eq!(oom(parent(daemon).unwrap()), expected, "the monitor of {}/{}", s.service, s.action);
+    }
 }

@@ -350,7 +350,15 @@ pub fn fork_monitor(plan: &Plan, report_w: c_int) -> io::Result<i32> {
     let monitor = unsafe { libc::fork() };
     if monitor == 0 {
         // SAFETY: in the forked child; never returns.
-        unsafe { monitor_main(plan, &argv, &mut envp, fds, stack.daemon_top(), true) }
+        unsafe {
+            monitor_main(
+                plan,
+                &argv,
+                &mut envp,
+                fds,
+                Launch { daemon_stack: stack.daemon_top(), titled: true, oom_score_adj: None },
+            )
+        }
     }
     if monitor < 0 { Err(io::Error::last_os_error()) } else { Ok(monitor) }
 }
@@ -445,19 +453,26 @@ struct Memory {
     argv: Vec<*const c_char>,
     envp: Vec<*const c_char>,
     fds: Fds,
-    daemon_stack: *mut u8,
+    launch: Launch,
 }
 
 /// Starts a monitor for `plan` that shares this process's memory (so no page table is
 /// copied for it and none torn down when it exits), on `stack` (made with
-/// [`MONITOR_STACK`]), reporting on `report_w`. Returns its pid and what it reads: both
-/// `stack` and that must outlive it. Only for a single-threaded caller that never reads
-/// `errno` (the monitor shares it; see `sys`).
-pub fn start_shared(plan: Plan, report_w: c_int, stack: &Stack) -> io::Result<(i32, Shared)> {
+/// [`MONITOR_STACK`]), reporting on `report_w`; its daemon's `oom_score_adj` is set to
+/// `oom_score_adj` if given (see [`protect_from_oom`]). Returns its pid and what it reads:
+/// both `stack` and that must outlive it. Only for a single-threaded caller that never
+/// reads `errno` (the monitor shares it; see `sys`).
+pub fn start_shared(
+    plan: Plan,
+    report_w: c_int,
+    stack: &Stack,
+    oom_score_adj: Option<i32>,
+) -> io::Result<(i32, Shared)> {
     let (argv, envp) = plan.pointers();
     let (devnull, out) = daemon_fds()?;
     let fds = Fds { devnull: devnull.as_raw_fd(), report_w, out_r: out.0.as_raw_fd(), out_w: out.1.as_raw_fd() };
-    let memory = Box::new(Memory { plan, argv, envp, fds, daemon_stack: stack.daemon_top() });
+    let launch = Launch { daemon_stack: stack.daemon_top(), titled: false, oom_score_adj };
+    let memory = Box::new(Memory { plan, argv, envp, fds, launch });
     let shared = Shared(std::ptr::NonNull::from(Box::leak(memory)));
     // SAFETY: the monitor runs on `stack` and reads `shared`, which the caller keeps until
     // it has exited; its descriptor table is its own copy (no CLONE_FILES), so the ones
@@ -480,7 +495,7 @@ extern "C" fn shared_main(arg: *mut libc::c_void) -> c_int {
     unsafe {
         let shared = &mut *arg.cast::<Memory>();
         let fds = Fds { ..shared.fds };
-        monitor_main(&shared.plan, &shared.argv, &mut shared.envp, fds, shared.daemon_stack, false)
+        monitor_main(&shared.plan, &shared.argv, &mut shared.envp, fds, shared.launch)
     }
 }
 
@@ -666,6 +681,7 @@ struct Child<'a> {
     envp: *mut *const c_char,
     fds: &'a Fds,
     monitor: c_int,
+    oom_score_adj: Option<i32>,
     errno: c_int,
 }
 
@@ -713,7 +729,10 @@ extern "C" fn daemon_main(arg: *mut libc::c_void) -> c_int {
             write_pid_entry(&mut pid_entry, libc::getpid());
             *child.envp.add(at) = pid_entry.as_ptr().cast();
         }
-        let errno = match sys::chdir(plan.cwd.as_ptr()) {
+        // The monitor's protection from the OOM killer is not the daemon's: it gets back the
+        // value the spawner had, or does not run.
+        let restored = child.oom_score_adj.map_or(Ok(()), |value| set_oom_score_adj(value));
+        let errno = match restored.and_then(|()| sys::chdir(plan.cwd.as_ptr())) {
             Ok(()) => sys::execve(plan.program.as_ptr(), child.argv.as_ptr(), child.envp.cast_const()),
             Err(errno) => errno,
         };
@@ -722,23 +741,52 @@ extern "C" fn daemon_main(arg: *mut libc::c_void) -> c_int {
     }
 }
 
-/// The monitor. `daemon_stack`: the top of the stack its daemon starts on. `titled`: it
-/// has a command line of its own to title (it was forked, not started sharing memory).
-unsafe fn monitor_main(
-    plan: &Plan,
-    argv: &[*const c_char],
-    envp: &mut [*const c_char],
-    fds: Fds,
+/// How a monitor was started, and what its daemon is given besides its plan.
+#[derive(Clone, Copy)]
+struct Launch {
+    /// The top of the stack its daemon starts on.
     daemon_stack: *mut u8,
+    /// It has a command line of its own to title (it was forked, not started sharing memory).
     titled: bool,
-) -> ! {
+    /// The daemon's `oom_score_adj`, when the monitor's was lowered (see [`protect_from_oom`]).
+    oom_score_adj: Option<i32>,
+}
+
+/// Lowers this process's `oom_score_adj` to the minimum, so the OOM killer neither picks
+/// it nor, since it kills every process sharing its victim's memory, takes it along with a
+/// monitor; monitors started sharing its memory inherit that. Returns the value it had,
+/// which their daemons are given back, or `None` if it cannot be lowered (only a
+/// privileged process may). Call it before starting any monitor: it reads `errno`.
+pub fn protect_from_oom() -> Option<i32> {
+    const PATH: &str = "/proc/self/oom_score_adj";
+    let had: i32 = std::fs::read_to_string(PATH).ok()?.trim().parse().ok()?;
+    (had > OOM_SCORE_ADJ_MIN && std::fs::write(PATH, OOM_SCORE_ADJ_MIN.to_string()).is_ok()).then_some(had)
+}
+
+const OOM_SCORE_ADJ_MIN: i32 = -1000;
+
+/// Writes `value` to the calling process's `oom_score_adj`, without allocating.
+unsafe fn set_oom_score_adj(value: i32) -> Result<(), i32> {
+    let mut digits = [0u8; 24];
+    let digits = itoa(i64::from(value), &mut digits);
+    // SAFETY: a constant path and a stack buffer.
+    unsafe {
+        let fd = sys::open(c"/proc/self/oom_score_adj".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC)?;
+        let written = sys::write(fd, digits);
+        close(fd);
+        written.map(drop)
+    }
+}
+
+/// The monitor: starts the daemon as `launch` says, then watches it.
+unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &mut [*const c_char], fds: Fds, launch: Launch) -> ! {
     // SAFETY: only system calls on memory prepared before the fork, ending in `_exit`.
     unsafe {
         libc::setsid();
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         // A fork has the supervisor's command line; its name tells it apart in `ps` and `pgrep`.
         libc::prctl(libc::PR_SET_NAME, c"sm-monitor".as_ptr(), 0, 0, 0);
-        if titled {
+        if launch.titled {
             set_title(envp);
         }
         // The supervisor's stop signals go to the daemon's group, never here; a terminal's or a
@@ -763,9 +811,17 @@ unsafe fn monitor_main(
         // `posix_spawn` does): no page table is copied and none torn down at the exec, and
         // this process sleeps until the exec has happened or failed, so the outcome is
         // known on return without a pipe.
-        let mut child = Child { plan, argv, envp: envp.as_mut_ptr(), fds: &fds, monitor: libc::getpid(), errno: 0 };
+        let mut child = Child {
+            plan,
+            argv,
+            envp: envp.as_mut_ptr(),
+            fds: &fds,
+            monitor: libc::getpid(),
+            oom_score_adj: launch.oom_score_adj,
+            errno: 0,
+        };
         let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
-        let pid = match sys::clone(flags, daemon_stack, daemon_main, (&raw mut child).cast()) {
+        let pid = match sys::clone(flags, launch.daemon_stack, daemon_main, (&raw mut child).cast()) {
             Ok(pid) => pid,
             Err(errno) => {
                 report(fds.report_w, b'P', 0, errno);
@@ -979,6 +1035,17 @@ mod tests {
         assert_eq!(StatusFile::read(&status), Some(StatusFile::Ended(ExitStatus::Code(3), 77)));
         unsafe { write_status(&plan, 9) };
         assert_eq!(std::fs::read_to_string(&status).expect("status"), "signal 9 77\n");
+    }
+
+    #[test]
+    fn a_daemon_s_oom_score_adj_is_written_without_allocating() {
+        let read = || std::fs::read_to_string("/proc/self/oom_score_adj").expect("oom_score_adj").trim().to_owned();
+        let now: i32 = read().parse().expect("a number");
+        // Raising it is allowed to anyone (and harmless for a test process).
+        let raised = (now + 1).min(1000);
+        // SAFETY: a write to this process's own /proc file.
+        assert_eq!(unsafe { set_oom_score_adj(raised) }, Ok(()));
+        assert_eq!(read(), raised.to_string());
     }
 
     #[test]

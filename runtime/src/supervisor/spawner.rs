@@ -261,6 +261,9 @@ struct Monitors {
     /// Freed stacks, their touched pages still mapped: a burst of starts after a burst of
     /// stops faults none in.
     spare: Vec<monitor::Stack>,
+    /// The `oom_score_adj` the daemons get back, if the spawner's (and so the monitors')
+    /// could be lowered.
+    oom_score_adj: Option<i32>,
 }
 
 /// How many freed stacks are kept (128 KiB of address space each, a few pages touched).
@@ -282,7 +285,8 @@ impl Monitors {
                 return None;
             }
             let exits = <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd);
-            Some(Self { exits, live: std::collections::HashMap::new(), spare: Vec::new() })
+            let oom_score_adj = monitor::protect_from_oom();
+            Some(Self { exits, live: std::collections::HashMap::new(), spare: Vec::new(), oom_score_adj })
         }
     }
 
@@ -321,7 +325,7 @@ impl Monitors {
             Some(stack) => stack,
             None => monitor::Stack::new(monitor::MONITOR_STACK)?,
         };
-        match monitor::start_shared(plan, report_w, &stack) {
+        match monitor::start_shared(plan, report_w, &stack, self.oom_score_adj) {
             Ok((pid, shared)) => {
                 self.live.insert(pid, (shared, stack));
                 Ok(())

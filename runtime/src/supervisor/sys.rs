@@ -52,6 +52,12 @@ mod imp {
         result(unsafe { syscall3(libc::SYS_write, fd.cast_unsigned() as usize, buf as usize, len) })
     }
 
+    pub unsafe fn open(path: *const c_char, flags: c_int) -> Result<c_int, i32> {
+        // SAFETY: a NUL-terminated path, the caller's; no mode (never O_CREAT here).
+        let fd = result(unsafe { syscall3(libc::SYS_open, path as usize, flags.cast_unsigned() as usize, 0) })?;
+        Ok(c_int::try_from(fd).unwrap_or(c_int::MAX))
+    }
+
     pub unsafe fn chdir(path: *const c_char) -> Result<(), i32> {
         // SAFETY: a NUL-terminated path, the caller's.
         result(unsafe { syscall3(libc::SYS_chdir, path as usize, 0, 0) }).map(drop)
@@ -119,6 +125,12 @@ mod imp {
         usize::try_from(n).map_err(|_| errno())
     }
 
+    pub unsafe fn open(path: *const c_char, flags: c_int) -> Result<c_int, i32> {
+        // SAFETY: the caller's path.
+        let fd = unsafe { libc::open(path, flags) };
+        if fd < 0 { Err(errno()) } else { Ok(fd) }
+    }
+
     pub unsafe fn chdir(path: *const c_char) -> Result<(), i32> {
         // SAFETY: the caller's path.
         if unsafe { libc::chdir(path) } == 0 { Ok(()) } else { Err(errno()) }
@@ -155,6 +167,16 @@ pub unsafe fn read(fd: c_int, buf: &mut [u8]) -> Result<usize, i32> {
 pub unsafe fn write(fd: c_int, buf: &[u8]) -> Result<usize, i32> {
     // SAFETY: a live slice.
     unsafe { imp::write(fd, buf.as_ptr(), buf.len()) }
+}
+
+/// `open(2)` without `O_CREAT`: the descriptor.
+///
+/// # Safety
+///
+/// `path` is NUL-terminated.
+pub unsafe fn open(path: *const c_char, flags: c_int) -> Result<c_int, i32> {
+    // SAFETY: as the caller promises.
+    unsafe { imp::open(path, flags) }
 }
 
 /// `chdir(2)`.
