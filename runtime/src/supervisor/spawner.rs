@@ -197,31 +197,23 @@ fn serve(socket: OwnedFd) -> ! {
         for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGPIPE, libc::SIGQUIT] {
             libc::signal(sig, libc::SIG_IGN);
         }
+        // The kernel reaps the monitors: waiting for one of 2,000 children scans them all.
+        libc::signal(libc::SIGCHLD, libc::SIG_IGN);
         // A fork has the supervisor's command line; its name tells it apart in `ps` and `pgrep`.
         libc::prctl(libc::PR_SET_NAME, c"sm-spawner".as_ptr(), 0, 0, 0);
     }
-    // Monitors that share this process's memory must be reaped here, so that what they read
-    // is freed only once they are gone; forked ones the kernel reaps.
-    let mut monitors = super::sys::SHARED_MONITORS.then(Monitors::new).flatten();
-    // SAFETY: a title and a disposition, before any monitor exists.
+    let mut monitors = super::sys::SHARED_MONITORS.then(Monitors::new);
+    // SAFETY: the title, before any monitor exists.
     unsafe {
         if monitors.is_some() {
             // The monitors share this process's command line, so the title is theirs too.
             super::title::set(&[b"service_manifest spawner and monitors"]);
         } else {
             super::title::set(&[b"service_manifest spawner"]);
-            libc::signal(libc::SIGCHLD, libc::SIG_IGN);
         }
     }
     let mut buf = vec![0u8; MAX_JOB_BYTES];
     loop {
-        if let Some(monitors) = &mut monitors {
-            match monitors.wait(&socket) {
-                Ok(()) => {}
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(_) => break,
-            }
-        }
         let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
         let mut ancillary = RecvAncillaryBuffer::new(&mut space);
         let mut iov = [io::IoSliceMut::new(&mut buf)];
@@ -252,12 +244,12 @@ fn serve(socket: OwnedFd) -> ! {
     unsafe { libc::_exit(0) }
 }
 
-/// The monitors sharing the spawner's memory that have not been reaped yet, with what each
-/// reads; and stacks kept for the next ones.
+/// The monitors sharing the spawner's memory that may still run, with what each reads;
+/// and stacks kept for the next ones.
 struct Monitors {
-    /// Readable when a monitor has exited (`SIGCHLD`, blocked and read from here).
-    exits: OwnedFd,
-    live: std::collections::HashMap<i32, (monitor::Shared, monitor::Stack)>,
+    live: Vec<(monitor::Shared, monitor::Stack)>,
+    /// `live` is swept for monitors that have exited when it grows to this many.
+    sweep_at: usize,
     /// Freed stacks, their touched pages still mapped: a burst of starts after a burst of
     /// stops faults none in.
     spare: Vec<monitor::Stack>,
@@ -270,64 +262,42 @@ struct Monitors {
 const SPARE_STACKS: usize = 64;
 
 impl Monitors {
-    /// `None` if `SIGCHLD` cannot be read through a descriptor: monitors are forked then.
-    fn new() -> Option<Self> {
-        // SAFETY: a signal mask and a signalfd for this single-threaded process; errno is
-        // read before any monitor shares it.
-        unsafe {
-            let mut chld: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&raw mut chld);
-            libc::sigaddset(&raw mut chld, libc::SIGCHLD);
-            libc::sigprocmask(libc::SIG_BLOCK, &raw const chld, std::ptr::null_mut());
-            let fd = libc::signalfd(-1, &raw const chld, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
-            if fd < 0 {
-                libc::sigprocmask(libc::SIG_UNBLOCK, &raw const chld, std::ptr::null_mut());
-                return None;
-            }
-            let exits = <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd);
-            let oom_score_adj = monitor::protect_from_oom();
-            Some(Self { exits, live: std::collections::HashMap::new(), spare: Vec::new(), oom_score_adj })
-        }
+    fn new() -> Self {
+        Self { live: Vec::new(), sweep_at: SPARE_STACKS, spare: Vec::new(), oom_score_adj: monitor::protect_from_oom() }
     }
 
-    /// Waits until `socket` has a job, reaping monitors that exit meanwhile.
-    fn wait(&mut self, socket: &OwnedFd) -> rustix::io::Result<()> {
-        use rustix::event::{PollFd, PollFlags};
-        loop {
-            let mut fds = [PollFd::new(socket, PollFlags::IN), PollFd::new(&self.exits, PollFlags::IN)];
-            rustix::event::poll(&mut fds, None)?;
-            let (job, exited) = (!fds[0].revents().is_empty(), !fds[1].revents().is_empty());
-            if exited {
-                self.reap();
-            }
-            if job {
-                return Ok(());
-            }
-        }
-    }
-
-    fn reap(&mut self) {
-        let mut info = [0u8; 128];
-        while rustix::io::read(&self.exits, &mut info).is_ok_and(|n| n > 0) {}
-        while let Ok(Some((pid, _))) = rustix::process::waitpid(None, rustix::process::WaitOptions::NOHANG) {
-            if let Some((shared, stack)) = self.live.remove(&pid.as_raw_nonzero().get()) {
+    /// Frees what the monitors that have exited read. The kernel says so in each one's
+    /// memory (`CLONE_CHILD_CLEARTID`, as glibc learns that a thread's stack is free), so
+    /// this costs no system call; sweeping only when `live` has doubled keeps it O(1) a
+    /// start.
+    fn sweep(&mut self) {
+        let mut i = 0;
+        while i < self.live.len() {
+            if self.live[i].0.exited() {
+                let (shared, stack) = self.live.swap_remove(i);
                 // SAFETY: its monitor has exited: nothing reads it any more.
                 unsafe { shared.free() };
                 if self.spare.len() < SPARE_STACKS {
                     self.spare.push(stack);
                 }
+            } else {
+                i += 1;
             }
         }
     }
 
     fn start(&mut self, plan: monitor::Plan, report_w: std::os::fd::RawFd) -> io::Result<()> {
+        if self.live.len() >= self.sweep_at {
+            self.sweep();
+            self.sweep_at = (self.live.len() * 2).max(SPARE_STACKS);
+        }
         let stack = match self.spare.pop() {
             Some(stack) => stack,
             None => monitor::Stack::new(monitor::MONITOR_STACK)?,
         };
         match monitor::start_shared(plan, report_w, &stack, self.oom_score_adj) {
-            Ok((pid, shared)) => {
-                self.live.insert(pid, (shared, stack));
+            Ok((_, shared)) => {
+                self.live.push((shared, stack));
                 Ok(())
             }
             Err(e) => {

@@ -69,7 +69,13 @@ mod imp {
         result(ret).err().unwrap_or(libc::EIO)
     }
 
-    pub unsafe fn clone(flags: c_int, stack_top: *mut u8, entry: Entry, arg: *mut c_void) -> Result<c_int, i32> {
+    pub unsafe fn clone(
+        flags: c_int,
+        stack_top: *mut u8,
+        child_tid: *mut u32,
+        entry: Entry,
+        arg: *mut c_void,
+    ) -> Result<c_int, i32> {
         let ret: isize;
         // SAFETY: the child starts on `stack_top` (16-byte aligned, so the call below
         // leaves the callee's stack as the ABI wants it), runs `entry(arg)` and ends with
@@ -93,7 +99,7 @@ mod imp {
                 in("rdi") flags as usize,
                 in("rsi") stack_top,
                 in("rdx") 0usize,
-                in("r10") 0usize,
+                in("r10") child_tid,
                 in("r8") 0usize,
                 in("r12") arg,
                 in("r13") entry,
@@ -142,9 +148,18 @@ mod imp {
         errno()
     }
 
-    pub unsafe fn clone(flags: c_int, stack_top: *mut u8, entry: Entry, arg: *mut c_void) -> Result<c_int, i32> {
+    pub unsafe fn clone(
+        flags: c_int,
+        stack_top: *mut u8,
+        child_tid: *mut u32,
+        entry: Entry,
+        arg: *mut c_void,
+    ) -> Result<c_int, i32> {
         // SAFETY: the caller's stack and entry point.
-        let pid = unsafe { libc::clone(entry, stack_top.cast(), flags, arg) };
+        let pid = unsafe {
+            let none = std::ptr::null_mut::<c_void>();
+            libc::clone(entry, stack_top.cast(), flags, arg, std::ptr::null_mut::<c_int>(), none, child_tid)
+        };
         if pid < 0 { Err(errno()) } else { Ok(pid) }
     }
 }
@@ -200,14 +215,22 @@ pub unsafe fn execve(path: *const c_char, argv: *const *const c_char, envp: *con
 }
 
 /// `clone(2)` onto `stack_top`, the child running `entry(arg)`; the child's pid.
+/// `child_tid` is where `CLONE_CHILD_CLEARTID` has the kernel write 0 when the child
+/// exits (null without that flag).
 ///
 /// # Safety
 ///
 /// `stack_top` is the 16-byte aligned top of memory the child may use as its stack for as
 /// long as it runs; `entry` must not return into anything but the exit that follows it,
 /// and with `CLONE_VM` it may touch only memory that stays valid, unallocated-from, for
-/// as long as it runs.
-pub unsafe fn clone(flags: c_int, stack_top: *mut u8, entry: Entry, arg: *mut c_void) -> Result<c_int, i32> {
+/// as long as it runs; so must `child_tid`.
+pub unsafe fn clone(
+    flags: c_int,
+    stack_top: *mut u8,
+    child_tid: *mut u32,
+    entry: Entry,
+    arg: *mut c_void,
+) -> Result<c_int, i32> {
     // SAFETY: as the caller promises.
-    unsafe { imp::clone(flags, stack_top, entry, arg) }
+    unsafe { imp::clone(flags, stack_top, child_tid, entry, arg) }
 }
