@@ -11,10 +11,12 @@
 //! memory (`clone` with `CLONE_VM`, its own pid, descriptors and signal dispositions), so
 //! starting one copies no page table and its exit tears down no address space; a fork of
 //! the spawner paid both, and more the more monitors shared its pages. The spawner keeps
-//! what each monitor reads, and its stack, until it has reaped it, so it no longer leaves
-//! reaping to the kernel. If it dies, the memory stays the monitors' (the kernel frees it
+//! what each monitor reads, and its stack, until the kernel says the monitor has exited
+//! (see `Monitors::sweep`); what exited monitors used is freed at a later start, not at
+//! their exit. If the spawner dies, the memory stays the monitors' (the kernel frees it
 //! with the last of them). The cost is in the operator's view: all of them show one
-//! command line, and the OOM killer treats them as one.
+//! command line, and unless the spawner may lower its `oom_score_adj` (a privileged one
+//! may), the OOM killer treats them as one.
 //!
 //! Each request is one `SOCK_SEQPACKET` message: a JSON [`Job`], with the write end of the
 //! monitor's report pipe passed alongside (`SCM_RIGHTS`). The monitor reports its own pid
