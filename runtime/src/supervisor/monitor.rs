@@ -3,7 +3,8 @@
 //!
 //! The spawner starts it (on x86-64 sharing the spawner's memory, see [`start_shared`];
 //! elsewhere, or without a spawner, it is forked); it starts the daemon in a new process
-//! group, sharing its memory until the exec (vfork semantics), and then only waits. Because it is the daemon's parent and a child subreaper, it reaps the leader
+//! group, sharing its memory until the exec (vfork semantics), and then only waits.
+//! Because it is the daemon's parent and a child subreaper, it reaps the leader
 //! and every descendant orphaned inside the group, so:
 //!
 //! - the leader's exit status is written to a status file (and fsynced) the moment it
