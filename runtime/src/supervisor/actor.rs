@@ -331,7 +331,8 @@ impl Actor {
         }
     }
 
-    /// Forks the monitor on the blocking pool; its reports come back as inputs.
+    /// Starts the monitor (through the spawner) on the blocking pool; its reports come
+    /// back as inputs.
     fn spawn(&mut self, order: SpawnOrder) {
         let tx = self.tx.clone();
         let cfg = self.cfg.clone();

@@ -826,7 +826,7 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &mut [*const c
         // stay open here: the monitor outlives the supervisor.
         let mut keep = [fds.devnull, fds.report_w, fds.out_r, fds.out_w];
         close_all_but(&mut keep);
-        // The spawner may ignore SIGCHLD (it lets the kernel reap forked monitors); the monitor reaps its own.
+        // The spawner ignores SIGCHLD (the kernel reaps monitors); the monitor reaps its own.
         libc::signal(libc::SIGCHLD, libc::SIG_DFL);
         report(fds.report_w, b'M', libc::getpid(), 0);
         // The daemon's process shares this one's memory until its exec (vfork semantics, as
