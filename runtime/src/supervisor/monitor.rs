@@ -342,10 +342,9 @@ fn readable_by(fd: &OwnedFd, deadline: std::time::Instant) -> bool {
 /// keeps (and closes) its own copy of `report_w`.
 pub fn fork_monitor(plan: &Plan, report_w: c_int) -> io::Result<i32> {
     let (argv, mut envp) = plan.pointers();
-    let (devnull, out) = daemon_fds()?;
+    let (fds, _owned) = daemon_fds(report_w)?;
     // The fork's copy of this mapping is the daemon's stack until its exec; the parent's goes.
     let stack = Stack::new(0)?;
-    let fds = Fds { devnull: devnull.as_raw_fd(), report_w, out_r: out.0.as_raw_fd(), out_w: out.1.as_raw_fd() };
     // SAFETY: the child only makes async-signal-safe system calls on memory prepared above
     // and exits with `_exit`; see `monitor_main`.
     let monitor = unsafe { libc::fork() };
@@ -364,12 +363,15 @@ pub fn fork_monitor(plan: &Plan, report_w: c_int) -> io::Result<i32> {
     if monitor < 0 { Err(io::Error::last_os_error()) } else { Ok(monitor) }
 }
 
-/// `/dev/null` for the daemon's stdin and the pipe its output comes through.
-fn daemon_fds() -> io::Result<(OwnedFd, (OwnedFd, OwnedFd))> {
+/// The monitor's descriptors: `/dev/null` for the daemon's stdin, the pipe its output
+/// comes through, and `report_w`; with this process's own copies of the first three,
+/// closed when dropped (the monitor has its own).
+fn daemon_fds(report_w: c_int) -> io::Result<(Fds, [OwnedFd; 3])> {
     use rustix::fs::{Mode, OFlags};
     let devnull = rustix::fs::open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
-    let out = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
-    Ok((devnull, out))
+    let (out_r, out_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    let fds = Fds { devnull: devnull.as_raw_fd(), report_w, out_r: out_r.as_raw_fd(), out_w: out_w.as_raw_fd() };
+    Ok((fds, [devnull, out_r, out_w]))
 }
 
 /// A monitor's stack and, below it, the one its daemon runs on until the exec; each with
@@ -461,7 +463,7 @@ impl Shared {
     ///
     /// The monitor has exited.
     pub unsafe fn free(self) {
-        // SAFETY: made by `Box::into_raw` in `start_shared`; its only other user is gone.
+        // SAFETY: made by `Box::leak` in `start_shared`; its only other user is gone.
         drop(unsafe { Box::from_raw(self.0.as_ptr()) });
     }
 }
@@ -480,8 +482,8 @@ struct Memory {
 /// copied for it and none torn down when it exits), on `stack` (made with
 /// [`MONITOR_STACK`]), reporting on `report_w`; its daemon's `oom_score_adj` is set to
 /// `oom_score_adj` if given (see [`protect_from_oom`]). Returns its pid and what it reads:
-/// both `stack` and that must outlive it (see [`Shared::exited`]). Only for a single-threaded caller that never
-/// reads `errno` (the monitor shares it; see `sys`).
+/// both `stack` and that must outlive it (see [`Shared::exited`]). Only for a
+/// single-threaded caller that never reads `errno` (the monitor shares it; see `sys`).
 pub fn start_shared(
     plan: Plan,
     report_w: c_int,
@@ -489,8 +491,7 @@ pub fn start_shared(
     oom_score_adj: Option<i32>,
 ) -> io::Result<(i32, Shared)> {
     let (argv, envp) = plan.pointers();
-    let (devnull, out) = daemon_fds()?;
-    let fds = Fds { devnull: devnull.as_raw_fd(), report_w, out_r: out.0.as_raw_fd(), out_w: out.1.as_raw_fd() };
+    let (fds, _owned) = daemon_fds(report_w)?;
     let launch = Launch { daemon_stack: stack.daemon_top(), titled: false, oom_score_adj };
     let memory = Box::new(Memory { running: 1.into(), plan, argv, envp, fds, launch });
     let shared = Shared(std::ptr::NonNull::from(Box::leak(memory)));
@@ -516,8 +517,7 @@ extern "C" fn shared_main(arg: *mut libc::c_void) -> c_int {
     // SAFETY: `arg` is the spawner's `Memory`, kept until this process has exited.
     unsafe {
         let shared = &mut *arg.cast::<Memory>();
-        let fds = Fds { ..shared.fds };
-        monitor_main(&shared.plan, &shared.argv, &mut shared.envp, fds, shared.launch)
+        monitor_main(&shared.plan, &shared.argv, &mut shared.envp, shared.fds, shared.launch)
     }
 }
 
