@@ -17,8 +17,29 @@ pub(crate) fn cut_line(line: &str) -> String {
     }
 }
 
+/// How many names a reason lists before it counts the rest.
+const NAMED: usize = 3;
+
+/// `a, b, c`, or `a, b, c and 1997 more`: each action a batch request stops keeps the
+/// request in its reason and its journal entry, so naming all 2,000 made every one of them
+/// 18 KiB (and the journal, bounded in bytes, dropped its history to hold them).
+pub(crate) fn some_names(names: &[&str]) -> String {
+    let mut text = names.iter().take(NAMED).copied().collect::<Vec<_>>().join(", ");
+    if names.len() > NAMED {
+        text.push_str(&format!(" and {} more", names.len() - NAMED));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_batch_is_named_by_its_first_few() {
+        assert_eq!(super::some_names(&["a", "b"]), "a, b");
+        assert_eq!(super::some_names(&["a", "b", "c"]), "a, b, c");
+        assert_eq!(super::some_names(&["a", "b", "c", "d", "e"]), "a, b, c and 2 more");
+    }
+
     #[test]
     fn long_lines_are_cut_on_a_character_boundary() {
         let line = "é".repeat(1000);

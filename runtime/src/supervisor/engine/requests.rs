@@ -38,7 +38,7 @@ impl Core {
                 Ok(keys) => {
                     let (keys, notes) = self.stop_set(keys);
                     let names: Vec<&str> = targets.iter().map(|t| t.service.as_str()).collect();
-                    let why = format!("requested stop of {}", names.join(", "));
+                    let why = format!("requested stop of {}", crate::text::some_names(&names));
                     return self.stop_job(keys, Goal::Down, &why, notes, Then::Reply, Some(id));
                 }
                 Err(e) => Err(e),
@@ -145,9 +145,10 @@ impl Core {
     /// Every action of every target, each once; the first unknown name is the error.
     fn targets_of(&self, targets: &[Target]) -> Result<Vec<Key>, RpcError> {
         let mut keys: Vec<Key> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for target in targets {
             for key in self.targets(target)? {
-                if !keys.contains(&key) {
+                if seen.insert(key.clone()) {
                     keys.push(key);
                 }
             }
@@ -160,10 +161,11 @@ impl Core {
     fn start_many(&mut self, targets: &[Target]) -> Result<Value, RpcError> {
         self.targets_of(targets)?;
         let mut merged = ChangeReport::default();
+        let mut seen = std::collections::HashSet::new();
         for target in targets {
             let report = self.start_report(target)?;
             for (note, action) in report.notes.into_iter().zip(report.actions) {
-                if !merged.actions.contains(&action) {
+                if seen.insert(action.clone()) {
                     merged.notes.push(note);
                     merged.actions.push(action);
                 }

@@ -878,6 +878,55 @@ fn the_journal_stays_within_its_byte_bound_whatever_its_entries_hold() {
     assert_eq!(core.journal.back().map(|e| e.seq), Some(6_000), "the newest are kept");
 }
 
+/// A stop of many services in one request names a few of them in each action's reason:
+/// naming all of them made every reason and journal entry as long as the request (the
+/// journal, bounded in bytes, then dropped the start's history to hold them), and the
+/// reply's order came from comparing every label with every other.
+#[test]
+fn a_batch_stop_names_a_few_and_keeps_the_journal() {
+    let now = Now { mono_ms: 0, wall_us: 1_000_000 };
+    let mut core = new_core(now);
+    let names: Vec<String> = (0..500).map(|i| format!("batch_{i:03}")).collect();
+    let targets: Vec<Target> = names.iter().map(|n| Target { service: n.clone(), action: None }).collect();
+    for name in &names {
+        core.handle(
+            Input::Call(1, Request::Define(ServiceSpec::new(name, vec![ActionSpec::new("a", BinaryKind::Server)]))),
+            now,
+        );
+    }
+    let mut effects = core.handle(Input::Call(2, Request::StartMany(targets.clone())), now);
+    effects.extend(core.handle(Input::Saved { error: None, failed: Vec::new() }, now));
+    let orders: Vec<SpawnOrder> =
+        effects.into_iter().filter_map(|e| if let Effect::Spawn(o) = e { Some(o) } else { None }).collect();
+    assert_eq!(orders.len(), names.len());
+    for (pid, order) in (10..).step_by(2).zip(&orders) {
+        let saved = SavedProcess { pid, start_time: 1, monitor: pid + 1, monitor_start: 1 };
+        core.handle(Input::Spawned { key: order.key.clone(), run: order.run, saved, at_us: now.wall_us }, now);
+    }
+    let first_seq = core.journal.front().map(|e| e.seq);
+    let effects = core.handle(Input::Call(3, Request::StopMany(targets)), now);
+    assert_eq!(effects.iter().filter(|e| matches!(e, Effect::Signal { .. })).count(), names.len());
+    let reason = core.actions[&(names[0].clone(), "a".to_owned())].reason.clone().unwrap_or_default();
+    assert_eq!(reason, "requested stop of batch_000, batch_001, batch_002 and 497 more");
+    assert_eq!(core.journal.front().map(|e| e.seq), first_seq, "the journal kept the starts");
+    let mut answered = None;
+    for order in orders.iter().rev() {
+        let status = Some(ExitStatus::Signal(15));
+        let exited =
+            Input::LeaderExited { key: order.key.clone(), run: order.run, status, group_gone: true, last_line: None };
+        for effect in core.handle(exited, now) {
+            if let Effect::Reply { id: 3, result, .. } = effect {
+                answered = Some(result);
+            }
+        }
+    }
+    let Some(Ok(report)) = answered else { panic!("the stop was not answered: {answered:?}") };
+    let order: Vec<&str> = report["actions"].as_array().into_iter().flatten().filter_map(|a| a.as_str()).collect();
+    let expected: Vec<String> = names.iter().rev().map(|n| format!("{n}/a")).collect();
+    assert_eq!(order, expected, "the reply lists them in the order they stopped");
+    assert!(core.violations.is_empty(), "{:?}", core.violations);
+}
+
 /// The health path step by step: a dependent gated on `healthy` waits for the first
 /// passed probe; failures in the start period do not count; `retries` counted failures
 /// stop the daemon as a failure and its restart policy brings it back; a late report of
