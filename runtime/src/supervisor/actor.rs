@@ -59,6 +59,10 @@ struct Actor {
     signalled: Signalled,
 }
 
+/// The most messages handled in one turn of the loop: a burst of exits is one engine
+/// pass, and a request queued behind it waits for at most this many.
+const BATCH: usize = 256;
+
 /// The process groups the supervisor has sent a signal to, by leader pid. Their leader's
 /// end is then judged by why it was signalled (a stop, a failed readiness, a missed
 /// watchdog), never by its last output, so that output is not read: a stop of 2,000
@@ -145,16 +149,12 @@ pub async fn run(cfg: Config) -> Result<(), SupervisorError> {
                 None => None,
             },
             msg = rx.recv() => match msg {
-                Some(Msg::Input(input)) => Some(input),
-                Some(Msg::Wake(paths)) => {
-                    actor.awaited.woken(&paths, Instant::now());
+                Some(msg) => {
+                    if actor.take(msg, &mut rx) {
+                        break;
+                    }
                     None
                 }
-                Some(Msg::Persisted(error, failed)) => {
-                    actor.persisted(error.clone());
-                    Some(Input::Saved { error, failed })
-                }
-                Some(Msg::ExitNow) => break,
                 None => None,
             },
             () = timer.sleep_until(deadline) => Some(Input::Tick),
@@ -204,6 +204,45 @@ impl Actor {
     fn handle(&mut self, input: Input) {
         let effects = self.core.handle(input, now(self.started));
         self.execute(effects);
+    }
+
+    /// Handles `first` and what queued behind it, in order, up to [`BATCH`] messages; the
+    /// inputs among them in one engine pass. Returns whether to exit now.
+    fn take(&mut self, first: Msg, rx: &mut mpsc::UnboundedReceiver<Msg>) -> bool {
+        let mut batch = Vec::new();
+        let mut next = Some(first);
+        let mut taken = 0;
+        while let Some(msg) = next {
+            taken += 1;
+            match msg {
+                Msg::Input(input) => batch.push(input),
+                Msg::Wake(paths) => self.awaited.woken(&paths, Instant::now()),
+                Msg::Persisted(error, failed) => {
+                    // Its replies wait for it, not for what queued behind it.
+                    self.handle_many(std::mem::take(&mut batch));
+                    self.persisted(error.clone());
+                    self.handle(Input::Saved { error, failed });
+                }
+                Msg::ExitNow => {
+                    self.handle_many(batch);
+                    return true;
+                }
+            }
+            next = if taken < BATCH { rx.try_recv().ok() } else { None };
+        }
+        self.handle_many(batch);
+        false
+    }
+
+    fn handle_many(&mut self, mut inputs: Vec<Input>) {
+        match inputs.len() {
+            0 => {}
+            1 => self.handle(inputs.remove(0)),
+            _ => {
+                let effects = self.core.handle_many(inputs, now(self.started));
+                self.execute(effects);
+            }
+        }
     }
 
     /// The engine's next deadline, or the next readiness probe.

@@ -517,6 +517,24 @@ impl Core {
     /// Applies one input, reconciles, and returns what to do.
     pub(crate) fn handle(&mut self, input: Input, now: Now) -> Vec<Effect> {
         self.now = now;
+        let call = self.apply(input);
+        self.settle(call)
+    }
+
+    /// Applies inputs that queued while the engine was busy, in order, and reconciles
+    /// once: 2,000 exits at once are one pass and one save, not 2,000. Requests come
+    /// through [`Core::handle`], one at a time, so what reconcile did goes to their reply.
+    pub(crate) fn handle_many(&mut self, inputs: Vec<Input>, now: Now) -> Vec<Effect> {
+        self.now = now;
+        for input in inputs {
+            debug_assert!(!matches!(input, Input::Call(..)), "a request in a batch");
+            self.apply(input);
+        }
+        self.settle(None)
+    }
+
+    /// Applies one input; returns the request it is, if it is one.
+    fn apply(&mut self, input: Input) -> Option<ReqId> {
         let mut call = None;
         match input {
             Input::Call(id, request) => {
@@ -556,6 +574,11 @@ impl Core {
             Input::Terminate => self.shutdown(None),
             Input::Tick => {}
         }
+        call
+    }
+
+    /// Reconciles after inputs were applied, and returns what to do.
+    fn settle(&mut self, call: Option<ReqId>) -> Vec<Effect> {
         self.actions.wake_due(self.now.mono_ms);
         if call.is_some() || self.retry_at.is_some_and(|t| t <= self.now.mono_ms) {
             self.retry_unsaved();

@@ -77,6 +77,8 @@ struct World {
     acked: BTreeMap<String, ServiceSpec>,
     /// The last define, apply or remove request on each service.
     latest: BTreeMap<String, ReqId>,
+    /// Inputs held back during a burst, for one batch.
+    queued: Option<Vec<Input>>,
 }
 
 fn config() -> Config {
@@ -191,10 +193,15 @@ impl World {
             pending_acks: Vec::new(),
             acked: BTreeMap::new(),
             latest: BTreeMap::new(),
+            queued: None,
         }
     }
 
     fn feed(&mut self, input: Input) -> Result<(), String> {
+        if let Some(queued) = &mut self.queued {
+            queued.push(input);
+            return Ok(());
+        }
         if std::env::var_os("SIM_TRACE").is_some() {
             eprintln!("input at {}: {input:?}", self.now.mono_ms);
         }
@@ -493,6 +500,9 @@ impl World {
     }
 
     fn random_step(&mut self) -> Result<(), String> {
+        if self.rng.chance(8) {
+            return self.burst();
+        }
         match self.rng.below(12) {
             10 => {
                 let ok = self.rng.chance(70);
@@ -526,26 +536,7 @@ impl World {
                 };
                 self.request(request)
             }
-            3 => {
-                if self.spawns.is_empty() {
-                    return Ok(());
-                }
-                let order = self.spawns.remove(self.rng.below(self.spawns.len()));
-                if self.rng.chance(10) {
-                    return self.feed(Input::SpawnFailed {
-                        key: order.key,
-                        run: order.run,
-                        error: "no such file".into(),
-                        by_policy: false,
-                    });
-                }
-                let pid = self.next_pid;
-                self.next_pid += 2;
-                let saved = SavedProcess { pid, start_time: 1, monitor: pid + 1, monitor_start: 1 };
-                self.groups
-                    .insert(order.key.clone(), Group { saved, run: order.run, leader_alive: true, signalled: false });
-                self.feed(Input::Spawned { key: order.key, run: order.run, saved, at_us: self.now.wall_us })
-            }
+            3 => self.spawn_one(),
             4 => self.exit_one(),
             5 => {
                 if self.awaited.is_empty() {
@@ -575,6 +566,61 @@ impl World {
             9 if self.rng.chance(3) => self.feed(Input::Terminate),
             _ => Ok(()),
         }
+    }
+
+    /// A spawn order is answered: the monitor started the process, or failed to.
+    fn spawn_one(&mut self) -> Result<(), String> {
+        if self.spawns.is_empty() {
+            return Ok(());
+        }
+        let order = self.spawns.remove(self.rng.below(self.spawns.len()));
+        if self.rng.chance(10) {
+            return self.feed(Input::SpawnFailed {
+                key: order.key,
+                run: order.run,
+                error: "no such file".into(),
+                by_policy: false,
+            });
+        }
+        let pid = self.next_pid;
+        self.next_pid += 2;
+        let saved = SavedProcess { pid, start_time: 1, monitor: pid + 1, monitor_start: 1 };
+        self.groups.insert(order.key.clone(), Group { saved, run: order.run, leader_alive: true, signalled: false });
+        self.feed(Input::Spawned { key: order.key, run: order.run, saved, at_us: self.now.wall_us })
+    }
+
+    /// What happens while the engine is busy reaches it at once: a few processes start,
+    /// exit, answer probes and ping, their inputs queue, and the actor hands them over in
+    /// one batch ([`Core::handle_many`]).
+    fn burst(&mut self) -> Result<(), String> {
+        self.queued = Some(Vec::new());
+        for _ in 0..3 + self.rng.below(10) {
+            let happened = match self.rng.below(5) {
+                0 | 1 => self.exit_one(),
+                2 => self.spawn_one(),
+                3 => {
+                    let ok = self.rng.chance(70);
+                    self.answer_probe(ok)
+                }
+                _ => match self.groups.keys().nth(self.rng.below(self.groups.len().max(1))).cloned() {
+                    Some(key) => self.ping(&key, false),
+                    None => Ok(()),
+                },
+            };
+            if happened.is_err() {
+                self.queued = None;
+                return happened;
+            }
+        }
+        let inputs = self.queued.take().unwrap_or_default();
+        if std::env::var_os("SIM_TRACE").is_some() {
+            eprintln!("a batch of {} inputs", inputs.len());
+        }
+        if inputs.is_empty() {
+            return Ok(());
+        }
+        let effects = self.core.handle_many(inputs, self.now);
+        self.carry_out(effects)
     }
 
     /// A process exits: crashes, completes, or obeys a signal.
