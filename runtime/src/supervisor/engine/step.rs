@@ -218,14 +218,20 @@ impl Core {
         let Some(a) = self.actions.get(key) else { return false };
         let Phase::Waiting { since, on } = &a.phase else { return false };
         let (since, on) = (*since, on.clone());
-        let deps = a.spec.depends_on.clone();
         let waited = self.now.mono_ms.saturating_sub(since);
         let mut changed = false;
         let mut pending = Vec::new();
-        for dep in &deps {
-            if matches!(dep.relation, Relation::Requires | Relation::Wants) {
-                changed |= self.pull_in(dep, key);
+        // By index, cloning only an edge that may pull its target in: this runs each time
+        // any dependency changes, and an umbrella over 100 cloned all 100 each time.
+        fn edge<'a>(core: &'a Core, key: &Key, i: usize) -> Option<&'a ActionDep> {
+            core.actions.get(key).and_then(|a| a.spec.depends_on.get(i))
+        }
+        for i in 0..a.spec.depends_on.len() {
+            let pulls = edge(self, key, i).filter(|dep| self.may_pull_in(dep)).cloned();
+            if let Some(dep) = pulls {
+                changed |= self.pull_in(&dep, key);
             }
+            let Some(dep) = edge(self, key, i) else { break };
             match settle(dep.relation, self.gate(dep, waited)) {
                 Gate::Holds => {}
                 Gate::Pending(why) => pending.push(format!("{}: {why}", dep.label())),
@@ -248,6 +254,18 @@ impl Core {
             changed = true;
         }
         changed
+    }
+
+    /// Whether [`Core::pull_in`] may change anything for this edge: `false` only where it
+    /// certainly would not (its target is registered and up, and has not given up).
+    fn may_pull_in(&self, dep: &ActionDep) -> bool {
+        if !matches!(dep.relation, Relation::Requires | Relation::Wants) || self.shutting_down {
+            return false;
+        }
+        !self
+            .resolve(dep)
+            .and_then(|k| self.actions.get(&k))
+            .is_some_and(|t| t.goal == Goal::Up && t.hold() != Hold::GaveUp)
     }
 
     /// Makes the dependency's goal up; registers it from the declaration when it is not
@@ -283,18 +301,21 @@ impl Core {
             // A pull-in never overrides a conflict; the gate says which action is in the way.
             return false;
         }
-        let Some(t) = self.actions.get_mut(&key) else { return false };
+        // Read first: a mutable access marks the action changed, and an umbrella waiting on
+        // 100 dependencies then had all 100 (and their neighbours) visited again each time.
+        let Some(t) = self.actions.get(&key) else { return false };
         if t.goal == Goal::Removed || (t.goal == Goal::Down && t.goal_set_at > asked_at) {
             // A stop asked for after this dependent began waiting stands: the gate waits
             // (and a `wants` edge gives up at its timeout) rather than undoing the stop.
             return false;
         }
+        // A dependency that failed for good before this dependent began waiting is tried
+        // again; one that fails while it waits stays failed, and the gate says so.
+        if t.goal == Goal::Up && !(t.hold() == Hold::GaveUp && t.entered_seq < asked_at) {
+            return false;
+        }
+        let Some(t) = self.actions.get_mut(&key) else { return false };
         if t.goal == Goal::Up {
-            // A dependency that failed for good before this dependent began waiting is
-            // tried again; one that fails while it waits stays failed, and the gate says so.
-            if !(t.hold() == Hold::GaveUp && t.entered_seq < asked_at) {
-                return false;
-            }
             t.recent_starts.clear();
             t.quick_deaths = 0;
         }
