@@ -44,6 +44,9 @@ pub(crate) struct Actions {
     reading: BTreeMap<PathBuf, BTreeSet<Key>>,
     /// What each action reads, to undo its entries in `reading`.
     reads: BTreeMap<Key, Vec<PathBuf>>,
+    /// Counts changes of what is registered and of what each names: anything computed
+    /// from the graph alone (a service's closure) holds while this stays the same.
+    generation: u64,
 }
 
 impl Deref for Actions {
@@ -93,6 +96,7 @@ impl Actions {
 
     /// The spec of the action at `key` was replaced (or it is gone).
     pub(crate) fn spec_changed(&mut self, key: &Key) {
+        self.generation += 1;
         for target in self.names.remove(key).into_iter().flatten() {
             if let Some(dependents) = self.named_by.get_mut(&target) {
                 dependents.remove(key);
@@ -121,6 +125,11 @@ impl Actions {
             self.reading.entry(path.clone()).or_default().insert(key.clone());
         }
         self.reads.insert(key.clone(), read);
+    }
+
+    /// See `generation`: it changes whenever an action is registered, replaced or removed.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Visits, at the next reconcile, the actions that read whether `path` accepts.

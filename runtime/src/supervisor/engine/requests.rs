@@ -85,7 +85,7 @@ impl Core {
             }
             Request::Events(p) => {
                 let deadline = self.now.mono_ms + p.wait_ms.min(600_000);
-                self.waiters.push(Waiter { id, kind: WaitKind::Events { since: p.since }, deadline });
+                self.waiters.push(Waiter { id, kind: WaitKind::Events { since: p.since }, deadline, keys: None });
                 return;
             }
             Request::Wait(p) => match self.known_service(&p.service) {
@@ -96,7 +96,7 @@ impl Core {
                         WaitFor::Up => WaitKind::Up { service: p.service },
                         WaitFor::Stopped => WaitKind::Stopped { service: p.service },
                     };
-                    self.waiters.push(Waiter { id, kind, deadline });
+                    self.waiters.push(Waiter { id, kind, deadline, keys: None });
                     return;
                 }
                 Err(e) => Err(e),

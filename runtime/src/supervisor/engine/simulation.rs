@@ -524,7 +524,7 @@ impl World {
                 let target = Target { service, action };
                 let other = self.specs[self.rng.below(self.specs.len())].name.clone();
                 let many = vec![target.clone(), Target { service: other, action: None }];
-                let request = match self.rng.below(9) {
+                let request = match self.rng.below(10) {
                     0 => Request::Define(spec),
                     1 | 2 => Request::Apply(ApplyParams { spec, start: true }),
                     3 => Request::Start(target),
@@ -532,6 +532,10 @@ impl World {
                     5 => Request::Restart(target),
                     6 => Request::StartMany(many),
                     7 => Request::StopMany(many),
+                    8 if self.rng.chance(50) => {
+                        let until = [WaitFor::Settled, WaitFor::Up, WaitFor::Stopped][self.rng.below(3)];
+                        Request::Wait(WaitParams { service: target.service, until, timeout_ms: 5_000 })
+                    }
                     _ => Request::Remove(target),
                 };
                 self.request(request)
