@@ -11,6 +11,8 @@
 //! `DerefMut`. In tests, the simulation checks after every step that a full pass over
 //! every action would move nothing, and that the indexes agree with the actions.
 
+use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -66,7 +68,58 @@ impl<'a> IntoIterator for &'a Actions {
     }
 }
 
+/// A key as two borrowed names, so a lookup by a dependency's names builds no
+/// `(String, String)`: gates look up every edge of a waiting action at each of its
+/// dependencies' events.
+pub(crate) trait Names {
+    fn names(&self) -> (&str, &str);
+}
+
+impl Names for Key {
+    fn names(&self) -> (&str, &str) {
+        (&self.0, &self.1)
+    }
+}
+
+impl Names for (&str, &str) {
+    fn names(&self) -> (&str, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> Borrow<dyn Names + 'a> for Key {
+    fn borrow(&self) -> &(dyn Names + 'a) {
+        self
+    }
+}
+
+// The order of `Key` itself (a tuple of strings), so the map finds what it holds.
+impl Ord for dyn Names + '_ {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.names().cmp(&other.names())
+    }
+}
+
+impl PartialOrd for dyn Names + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for dyn Names + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.names() == other.names()
+    }
+}
+
+impl Eq for dyn Names + '_ {}
+
 impl Actions {
+    /// The registered action `service`/`action`, with its key.
+    pub(crate) fn named(&self, service: &str, action: &str) -> Option<(&Key, &Action)> {
+        self.map.get_key_value(&(service, action) as &dyn Names)
+    }
+
     /// No actions; relative socket names resolve against `socket_dir`.
     pub(crate) fn new(socket_dir: PathBuf) -> Self {
         Self { socket_dir, ..Self::default() }
@@ -309,4 +362,30 @@ impl Actions {
 pub(crate) fn sockets_read(action: &Action, socket_dir: &Path) -> Vec<PathBuf> {
     let named = action.spec.depends_on.iter().filter_map(|d| d.socket.as_deref());
     action.socket.iter().cloned().chain(named.map(|s| crate::paths::resolve_socket(socket_dir, s))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::{Key, Names};
+
+    /// A lookup by borrowed names finds exactly what a lookup by key finds: the two orders agree.
+    #[test]
+    fn borrowed_names_find_what_keys_find() {
+        let names = ["", "a", "ab", "a b", "b", "é", "a\u{0}", "zz"];
+        let mut map = BTreeMap::new();
+        for (i, s) in names.iter().enumerate() {
+            for a in names.iter().skip(i % 3) {
+                map.insert(((*s).to_owned(), (*a).to_owned()), ());
+            }
+        }
+        for s in names {
+            for a in names {
+                let key: Key = (s.to_owned(), a.to_owned());
+                let found = map.get_key_value(&(s, a) as &dyn Names).map(|(k, ())| k);
+                assert_eq!(found, map.get_key_value(&key).map(|(k, ())| k), "{s:?}/{a:?}");
+            }
+        }
+    }
 }

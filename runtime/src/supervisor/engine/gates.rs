@@ -21,8 +21,12 @@ pub(crate) enum Gate {
 impl Core {
     /// The registered action a dependency names, if any.
     pub(crate) fn resolve(&self, dep: &ActionDep) -> Option<Key> {
-        let key = (dep.service.clone(), dep.action.clone()?);
-        self.actions.contains_key(&key).then_some(key)
+        self.target(dep).map(|(key, _)| key.clone())
+    }
+
+    /// The registered action a dependency names, if any, borrowed.
+    pub(crate) fn target(&self, dep: &ActionDep) -> Option<(&Key, &super::Action)> {
+        self.actions.named(&dep.service, dep.action.as_deref()?)
     }
 
     /// The socket a dependency's gate waits on: the one it names, or its action's own.
@@ -35,10 +39,10 @@ impl Core {
 
     /// Evaluates one edge of a waiting action, `waited_ms` after it began waiting.
     pub(crate) fn gate(&self, dep: &ActionDep, waited_ms: u64) -> Gate {
-        let target = self.resolve(dep);
-        let t = target.as_ref().and_then(|k| self.actions.get(k));
+        let found = self.target(dep);
+        let (target, t) = (found.map(|(k, _)| k), found.map(|(_, a)| a));
         if dep.relation == Relation::Conflicts {
-            return match (t, &target) {
+            return match (t, target) {
                 // Started again since this one began waiting: the later request wins.
                 (Some(t), Some(k)) if t.goal == super::Goal::Up => {
                     Gate::Broken(format!("conflicts with {}, which is up", label(k)))
@@ -56,7 +60,7 @@ impl Core {
         if target.is_none() && dep.action.is_some() && dep.relation != Relation::After {
             return self.unresolvable(dep);
         }
-        if let (Some(t), Some(k)) = (t, &target)
+        if let (Some(t), Some(k)) = (t, target)
             && t.goal != super::Goal::Up
             && dep.relation != Relation::After
         {
@@ -80,7 +84,7 @@ impl Core {
         {
             // It ran to its end and nothing starts it again: a gate on its socket can never
             // hold; one on its process held while it ran (systemd's oneshot does the same).
-            match self.dep_socket(dep, target.as_ref()) {
+            match self.dep_socket(dep, target) {
                 _ if dep.ready == ReadyGate::Healthy => {
                     return Gate::Broken(format!(
                         "{}, so it is not running to be healthy; nothing restarts it",
@@ -98,7 +102,7 @@ impl Core {
             }
         }
         let gate = match dep.ready {
-            ReadyGate::Socket => match self.dep_socket(dep, target.as_ref()) {
+            ReadyGate::Socket => match self.dep_socket(dep, target) {
                 // The dependency's own socket: readiness is decided once, when it is marked
                 // ready, so a dependent never runs ahead of what the journal and `status` say.
                 Some(path) if t.is_some_and(|t| t.socket.as_ref() == Some(&path)) => {

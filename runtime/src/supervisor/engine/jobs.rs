@@ -68,11 +68,10 @@ impl Core {
                 if set.contains(key) || !(a.goal == Goal::Up || a.is_alive()) {
                     continue;
                 }
-                let requires = a
-                    .spec
-                    .depends_on
-                    .iter()
-                    .any(|d| d.relation == Relation::Requires && self.resolve(d).as_ref() == Some(&dependency));
+                let requires =
+                    a.spec.depends_on.iter().any(|d| {
+                        d.relation == Relation::Requires && self.target(d).is_some_and(|(k, _)| *k == dependency)
+                    });
                 if requires {
                     notes.push(format!("stopping {} first: it requires {}", label(key), label(&dependency)));
                     set.insert(key.clone());

@@ -49,7 +49,7 @@ impl Core {
                     // systemd's `requires`: what was up comes back up, with the targets themselves.
                     let up: Vec<Key> = set
                         .iter()
-                        .filter(|k| keys.contains(k) || self.actions.get(k).is_some_and(|a| a.goal == Goal::Up))
+                        .filter(|k| keys.contains(k) || self.actions.get(*k).is_some_and(|a| a.goal == Goal::Up))
                         .cloned()
                         .collect();
                     let why = format!("requested restart of {}", target.service);
@@ -318,7 +318,7 @@ impl Core {
                 let (set, stop_notes) = self.stop_set(restart.clone());
                 let up: Vec<Key> = set
                     .iter()
-                    .filter(|k| restart.contains(k) || self.actions.get(k).is_some_and(|a| a.goal == Goal::Up))
+                    .filter(|k| restart.contains(k) || self.actions.get(*k).is_some_and(|a| a.goal == Goal::Up))
                     .cloned()
                     .collect();
                 notes.extend(stop_notes);

@@ -180,7 +180,7 @@ impl Core {
             if a.spec
                 .depends_on
                 .iter()
-                .any(|d| d.relation == Relation::Conflicts && self.resolve(d).as_ref() == Some(key))
+                .any(|d| d.relation == Relation::Conflicts && self.target(d).is_some_and(|(k, _)| k == key))
             {
                 conflicting.push(other.clone());
             }
@@ -262,10 +262,7 @@ impl Core {
         if !matches!(dep.relation, Relation::Requires | Relation::Wants) || self.shutting_down {
             return false;
         }
-        !self
-            .resolve(dep)
-            .and_then(|k| self.actions.get(&k))
-            .is_some_and(|t| t.goal == Goal::Up && t.hold() != Hold::GaveUp)
+        !self.target(dep).is_some_and(|(_, t)| t.goal == Goal::Up && t.hold() != Hold::GaveUp)
     }
 
     /// Makes the dependency's goal up; registers it from the declaration when it is not
@@ -501,7 +498,7 @@ impl Core {
                 && a.spec
                     .depends_on
                     .iter()
-                    .any(|d| d.relation != Relation::Conflicts && self.resolve(d).as_ref() == Some(key))
+                    .any(|d| d.relation != Relation::Conflicts && self.target(d).is_some_and(|(k, _)| k == key))
         });
         if blocked {
             return false;
