@@ -1,9 +1,9 @@
 //! Requests that finish later: stop, restart and remove jobs (goals written, then the
 //! reply once everything they touched has stopped), and waiters (`events`, `wait`).
 
-use service_manifest_core::Relation;
-
 use std::collections::HashSet;
+
+use service_manifest_core::Relation;
 
 use super::*;
 
