@@ -120,9 +120,10 @@ fn logs_of_the_whole_service_are_merged_in_time_order_with_each_line_s_action() 
     assert_eq!(actions.into_iter().collect::<Vec<_>>(), all, "{raw}");
     let stamps: Vec<&str> = lines.iter().map(|l| l.0.as_str()).collect();
     assert!(stamps.windows(2).all(|p| p[0] <= p[1]), "in time order: {raw}");
-    // Each start came after what it waits for was ready. The line a monitor writes before
-    // its daemon runs is the causal mark: a daemon's own "listening" line can be stamped
-    // after its socket already accepted, when it was preempted in between (seen under load).
+    // Each start came after what it waits for was ready. The separator is the causal mark:
+    // its monitor stamps it before the daemon can run, whenever it gets to write it, while
+    // a daemon's own "listening" line can be stamped after its socket already accepted,
+    // when it was preempted in between (both seen under load).
     let at = |action: &str, what: &str| lines.iter().position(|l| l.1 == action && l.2.contains(what)).unwrap();
     assert!(at(all[2], "started at") < at(all[1], "started at"), "{raw}");
     assert!(at(all[1], "started at") < at(all[0], "started at"), "{raw}");

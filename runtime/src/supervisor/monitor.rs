@@ -842,6 +842,11 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &mut [*const c
             oom_score_adj: launch.oom_score_adj,
             errno: 0,
         };
+        // The separator's stamp is the moment before the daemon can run: a dependent is
+        // started only once this daemon is ready, so in a merged log its separator comes
+        // after this one even when this monitor is scheduled late to copy it.
+        let mut started: libc::timespec = std::mem::zeroed();
+        libc::clock_gettime(libc::CLOCK_REALTIME, &raw mut started);
         let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
         let pid =
             match sys::clone(flags, launch.daemon_stack, std::ptr::null_mut(), daemon_main, (&raw mut child).cast()) {
@@ -866,7 +871,7 @@ unsafe fn monitor_main(plan: &Plan, argv: &[*const c_char], envp: &mut [*const c
         // still comes first, since the daemon's output is copied only below.
         let (mut log, mut size) = open_log(&plan.logs[0]);
         let mut line_start = true;
-        copy_out(plan, &mut log, &mut size, &plan.separator, &mut line_start);
+        copy_stamped(plan, &mut log, &mut size, &plan.separator, &mut line_start, Some(started));
         let sfd = libc::signalfd(-1, &raw const chld, libc::SFD_CLOEXEC);
         let mut out = fds.out_r;
         let mut leader_done = false;
@@ -960,7 +965,20 @@ unsafe fn drain(
 /// Appends `chunk` of the daemon's output to the log, each line after the time its first
 /// byte arrived (see [`crate::logline`]), rotating first when it would not fit.
 /// `line_start`: the next byte begins a line.
-unsafe fn copy_out(plan: &Plan, log: &mut c_int, size: &mut u64, mut chunk: &[u8], line_start: &mut bool) {
+unsafe fn copy_out(plan: &Plan, log: &mut c_int, size: &mut u64, chunk: &[u8], line_start: &mut bool) {
+    // SAFETY: as `copy_stamped`.
+    unsafe { copy_stamped(plan, log, size, chunk, line_start, None) }
+}
+
+/// [`copy_out`], with the first line stamped `at` (if given) instead of now.
+unsafe fn copy_stamped(
+    plan: &Plan,
+    log: &mut c_int,
+    size: &mut u64,
+    mut chunk: &[u8],
+    line_start: &mut bool,
+    mut at: Option<libc::timespec>,
+) {
     let lines = chunk.iter().filter(|b| **b == b'\n').count() + 1;
     let grows = (chunk.len() + lines * crate::logline::STAMP_LEN) as u64;
     // SAFETY: paths and buffers prepared before the fork, or on this stack.
@@ -971,8 +989,14 @@ unsafe fn copy_out(plan: &Plan, log: &mut c_int, size: &mut u64, mut chunk: &[u8
         let mut stamp = [0u8; crate::logline::STAMP_LEN];
         while !chunk.is_empty() {
             if *line_start {
-                let mut now: libc::timespec = std::mem::zeroed();
-                libc::clock_gettime(libc::CLOCK_REALTIME, &raw mut now);
+                let now = match at.take() {
+                    Some(at) => at,
+                    None => {
+                        let mut now: libc::timespec = std::mem::zeroed();
+                        libc::clock_gettime(libc::CLOCK_REALTIME, &raw mut now);
+                        now
+                    }
+                };
                 crate::logline::write_stamp(&mut stamp, now.tv_sec, u32::try_from(now.tv_nsec / 1000).unwrap_or(0));
                 write_all(*log, &stamp);
                 *size += stamp.len() as u64;
