@@ -234,14 +234,10 @@ impl Actor {
         false
     }
 
-    fn handle_many(&mut self, mut inputs: Vec<Input>) {
-        match inputs.len() {
-            0 => {}
-            1 => self.handle(inputs.remove(0)),
-            _ => {
-                let effects = self.core.handle_many(inputs, now(self.started));
-                self.execute(effects);
-            }
+    fn handle_many(&mut self, inputs: Vec<Input>) {
+        if !inputs.is_empty() {
+            let effects = self.core.handle_many(inputs, now(self.started));
+            self.execute(effects);
         }
     }
 

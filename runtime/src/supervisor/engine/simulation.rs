@@ -492,6 +492,17 @@ impl World {
         self.feed(Input::Probed { key: order.key, run: order.run, probe: order.probe, ok, output })
     }
 
+    /// A random live group pings its watchdog, or triggers it `trigger_percent` of the time.
+    fn ping_one(&mut self, trigger_percent: u64) -> Result<(), String> {
+        let keys: Vec<Key> = self.groups.keys().cloned().collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let key = keys[self.rng.below(keys.len())].clone();
+        let trigger = self.rng.chance(trigger_percent);
+        self.ping(&key, trigger)
+    }
+
     /// The leader of a live group pings its watchdog, or (rarely) triggers it.
     fn ping(&mut self, key: &Key, trigger: bool) -> Result<(), String> {
         let Some(g) = self.groups.get(key).filter(|g| g.leader_alive) else { return Ok(()) };
@@ -508,15 +519,7 @@ impl World {
                 let ok = self.rng.chance(70);
                 self.answer_probe(ok)
             }
-            11 => {
-                let keys: Vec<Key> = self.groups.keys().cloned().collect();
-                if keys.is_empty() {
-                    return Ok(());
-                }
-                let key = keys[self.rng.below(keys.len())].clone();
-                let trigger = self.rng.chance(5);
-                self.ping(&key, trigger)
-            }
+            11 => self.ping_one(5),
             0..=2 => {
                 let spec = self.specs[self.rng.below(self.specs.len())].clone();
                 let service = spec.name.clone();
@@ -606,10 +609,7 @@ impl World {
                     let ok = self.rng.chance(70);
                     self.answer_probe(ok)
                 }
-                _ => match self.groups.keys().nth(self.rng.below(self.groups.len().max(1))).cloned() {
-                    Some(key) => self.ping(&key, false),
-                    None => Ok(()),
-                },
+                _ => self.ping_one(0),
             };
             if happened.is_err() {
                 self.queued = None;
